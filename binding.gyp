@@ -1,0 +1,35 @@
+# The addon: native/*.cc over libbpf. libbpf comes from ext/libbpf.gyp (pinned source, static,
+# PIC) unless `use_system_libbpf=true` is given (npm install --use_system_libbpf=true, or
+# node-gyp rebuild --use_system_libbpf=true), which links the system's libbpf >= 1.1 through
+# pkg-config instead.
+{
+  'variables': { 'use_system_libbpf%': 'false' },
+  'targets': [
+    {
+      'target_name': 'libbpf_node',
+      'sources': [
+        'native/addon.cc',
+        'native/errors.cc',
+        'native/log.cc',
+        'native/object.cc',
+        'native/program.cc',
+        'native/map.cc',
+      ],
+      'include_dirs': [ "<!(node -p \"require('node-addon-api').include_dir\")" ],
+      'defines': [ 'NAPI_VERSION=8', 'NODE_ADDON_API_DISABLE_DEPRECATED' ],
+      'cflags_cc': [ '-std=c++17', '-fexceptions', '-Wall', '-Wextra', '-Wno-unused-parameter',
+                     '-Wno-missing-field-initializers' ],
+      'cflags_cc!': [ '-fno-exceptions', '-std=gnu++17', '-std=gnu++20' ],
+      'ldflags': [ '-Wl,--exclude-libs,ALL' ],
+      'conditions': [
+        [ 'use_system_libbpf=="true"', {
+          'cflags_cc': [ '<!@(pkg-config --cflags libbpf)' ],
+          'libraries': [ '<!@(pkg-config --libs libbpf)' ],
+          'defines': [ 'LIBBPF_NODE_SYSTEM_LIBBPF' ],
+        }, {
+          'dependencies': [ 'ext/libbpf.gyp:libbpf' ],
+        } ],
+      ],
+    },
+  ],
+}
