@@ -6,7 +6,7 @@
   'variables': { 'use_system_libbpf%': 'false' },
   'targets': [
     {
-      'target_name': 'libbpf_node',
+      'target_name': 'bpf_node',
       'sources': [
         'native/addon.cc',
         'native/errors.cc',
@@ -16,8 +16,8 @@
         'native/map.cc',
       ],
       'include_dirs': [ "<!(node -p \"require('node-addon-api').include_dir\")" ],
-      'defines': [ 'NAPI_VERSION=8', 'NODE_ADDON_API_DISABLE_DEPRECATED' ],
-      'cflags_cc': [ '-std=c++17', '-fexceptions', '-Wall', '-Wextra', '-Wno-unused-parameter',
+      'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED' ],
+      'cflags_cc': [ '-std=c++17', '-fexceptions', '-fvisibility=hidden', '-Wall', '-Wextra', '-Wno-unused-parameter',
                      '-Wno-missing-field-initializers' ],
       'cflags_cc!': [ '-fno-exceptions', '-std=gnu++17', '-std=gnu++20' ],
       'ldflags': [ '-Wl,--exclude-libs,ALL' ],

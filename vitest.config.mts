@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Kernel state (interfaces, bpffs pins, XDP hooks) is per machine: run files one at a time.
     fileParallelism: false,
+    // For the finalizer tests: let them trigger garbage collection.
+    execArgv: ['--expose-gc'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

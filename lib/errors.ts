@@ -1,0 +1,195 @@
+/**
+ * Errors thrown by libbpf-node.
+ *
+ * - {@link BpfError}: a libbpf call or a syscall failed. `code` is the errno name (`'EPERM'`),
+ *   `errno` its number and `op` the libbpf function that failed. Common causes get a hint.
+ * - {@link BpfVerifierError}: the kernel verifier refused a program; `log` holds its full log.
+ * - Misuse of the API (wrong argument types or ranges) throws the built-in `TypeError` or
+ *   `RangeError`; use of a closed handle, or configuration after load, throws {@link BpfStateError}.
+ *
+ * @module
+ */
+import { constants } from 'node:os';
+
+const errnoNames = new Map<number, string>();
+for (const [name, value] of Object.entries(constants.errno)) {
+  if (!errnoNames.has(value)) errnoNames.set(value, name);
+}
+
+/** The errno name for a number (`1` → `'EPERM'`), or `'E<n>'` when the platform has no name. */
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`;
+}
+
+// libbpf's own error codes (libbpf_errno.c), above the kernel's errno range.
+const libbpfErrors: Record<number, [string, string]> = {
+  4000: ['LIBBPF_ERRNO__LIBELF', 'something wrong in libelf'],
+  4001: ['LIBBPF_ERRNO__FORMAT', 'BPF object format invalid'],
+  4002: ['LIBBPF_ERRNO__KVERSION', 'incorrect or no kernel version section'],
+  4003: ['LIBBPF_ERRNO__ENDIAN', 'endian mismatch'],
+  4004: ['LIBBPF_ERRNO__INTERNAL', 'internal libbpf error'],
+  4005: ['LIBBPF_ERRNO__RELOC', 'relocation failed'],
+  4006: ['LIBBPF_ERRNO__LOAD', 'load BPF program failed'],
+  4007: ['LIBBPF_ERRNO__VERIFY', 'kernel verifier blocks program loading'],
+  4008: ['LIBBPF_ERRNO__PROG2BIG', 'program too big'],
+  4009: ['LIBBPF_ERRNO__KVER', 'incorrect kernel version'],
+  4010: ['LIBBPF_ERRNO__PROGTYPE', 'kernel does not support this program type'],
+  4011: ['LIBBPF_ERRNO__WRNGPID', 'wrong pid in netlink message'],
+  4012: ['LIBBPF_ERRNO__INVSEQ', 'invalid netlink sequence'],
+  4013: ['LIBBPF_ERRNO__NLPARSE', 'netlink message parsing error'],
+};
+
+function describeErrno(errno: number): string {
+  const libbpf = libbpfErrors[errno];
+  if (libbpf) return libbpf[1];
+  const name = errnoName(errno);
+  // util.getSystemErrorMessage exists from Node 22; fall back to a small table of our own.
+  return systemMessages[name] ?? name;
+}
+
+const systemMessages: Record<string, string> = {
+  EPERM: 'operation not permitted',
+  EACCES: 'permission denied',
+  ENOENT: 'no such file or directory',
+  EINVAL: 'invalid argument',
+  E2BIG: 'argument list too long',
+  ENOMEM: 'out of memory',
+  EEXIST: 'file exists',
+  EBUSY: 'device or resource busy',
+  ENODEV: 'no such device',
+  ENOTSUP: 'operation not supported',
+  EOPNOTSUPP: 'operation not supported',
+  ENOSPC: 'no space left on device',
+  EBADF: 'bad file descriptor',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  ENOEXEC: 'exec format error',
+  ESRCH: 'no such process',
+  EFAULT: 'bad address',
+  ENOSYS: 'function not implemented',
+  ENOTTY: 'inappropriate ioctl for device',
+  ERANGE: 'result out of range',
+  EAGAIN: 'resource temporarily unavailable',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  ENXIO: 'no such device or address',
+};
+
+/** What to try next, for errors with a common cause. */
+function hintFor(code: string, op: string): string | undefined {
+  switch (code) {
+    case 'EPERM':
+    case 'EACCES':
+      if (op.startsWith('bpf_object__load') || op.startsWith('bpf_map') || op.startsWith('bpf_prog')) {
+        return 'loading BPF needs CAP_BPF (plus CAP_PERFMON for tracing, CAP_NET_ADMIN for networking programs), or root';
+      }
+      if (op.includes('xdp') || op.includes('tc') || op.includes('netlink') || op.includes('link')) {
+        return 'attaching to an interface needs CAP_NET_ADMIN (and CAP_BPF), or root';
+      }
+      return 'this needs CAP_BPF/CAP_NET_ADMIN/CAP_SYS_ADMIN, or root';
+    case 'ENOENT':
+      if (op.includes('open')) return 'check that the path exists';
+      return undefined;
+    case 'LIBBPF_ERRNO__FORMAT':
+    case 'ENOEXEC':
+      return 'the file is not a valid BPF ELF object (build it with clang -target bpf -g -O2)';
+    default:
+      return undefined;
+  }
+}
+
+/** Extra facts the native layer attaches to some errors. */
+export interface BpfErrorDetails {
+  /** The program being loaded, when the failure belongs to one. */
+  program?: string;
+  /** The kernel verifier's log, when a program load was refused. */
+  log?: string;
+  /** Free text about the failure. */
+  detail?: string;
+}
+
+/**
+ * A libbpf call or a BPF syscall failed.
+ *
+ * @example
+ * ```ts
+ * try { await obj.load(); } catch (e) {
+ *   if (e instanceof BpfError && e.code === 'EPERM') console.error('run as root');
+ * }
+ * ```
+ */
+export class BpfError extends Error {
+  /** The errno name, such as `'EPERM'`, or a libbpf error name such as `'LIBBPF_ERRNO__FORMAT'`. */
+  readonly code: string;
+  /** The positive errno value. */
+  readonly errno: number;
+  /** The libbpf function or syscall that failed, such as `'bpf_object__load'`. */
+  readonly op: string;
+  /** What to try next, when the error has a common cause. */
+  readonly hint: string | undefined;
+
+  constructor(op: string, errno: number, detail?: string) {
+    const code = libbpfErrors[errno]?.[0] ?? errnoName(errno);
+    const hint = hintFor(code, op);
+    let message = `${op} failed: ${describeErrno(errno)} (${code})`;
+    if (detail) message += `: ${detail}`;
+    if (hint) message += `. Hint: ${hint}`;
+    super(message);
+    this.name = 'BpfError';
+    this.code = code;
+    this.errno = errno;
+    this.op = op;
+    this.hint = hint;
+  }
+}
+
+/**
+ * The kernel verifier refused a program. The message ends with the last meaningful lines of the
+ * verifier's log; {@link BpfVerifierError.log} holds all of it.
+ */
+export class BpfVerifierError extends BpfError {
+  /** The program the verifier refused. */
+  readonly program: string;
+  /** The verifier's full log. */
+  readonly log: string;
+
+  constructor(op: string, errno: number, program: string, log: string) {
+    super(op, errno, `the verifier refused program '${program}':\n${verifierSummary(log)}`);
+    this.name = 'BpfVerifierError';
+    this.program = program;
+    this.log = log;
+  }
+}
+
+/**
+ * The last meaningful lines of a verifier log: the complaint and the few instructions before it,
+ * without the statistics trailer ("processed N insns ...") and blank lines.
+ */
+export function verifierSummary(log: string, maxLines = 6): string {
+  const lines = log
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.length > 0)
+    .filter((l) => !/^processed \d+ insns/.test(l) && !/^verification time/.test(l) && !/^stack depth/.test(l));
+  return lines.slice(-maxLines).map((l) => `  ${l}`).join('\n');
+}
+
+/**
+ * A handle was used in a state that does not allow the operation: after `close()`, configuring
+ * after `load()`, loading twice.
+ */
+export class BpfStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BpfStateError';
+  }
+}
+
+/** Builds the error for a failed native call. Registered with the addon by lib/native.ts. */
+export function makeBpfError(op: string, errno: number, details: BpfErrorDetails): Error {
+  if (errno === 0) return new BpfStateError(details.detail ?? 'invalid state');
+  if (details.log !== undefined && details.program !== undefined) {
+    return new BpfVerifierError(op, errno, details.program, details.log);
+  }
+  return new BpfError(op, errno, details.detail);
+}

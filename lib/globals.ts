@@ -1,0 +1,141 @@
+/**
+ * {@link Globals}: an object's global variables, by name, typed from BTF.
+ *
+ * @module
+ */
+import type { Btf, BtfVar } from './btf';
+import { codecFromBtf, describeBtfType, type Codec } from './codec';
+import { BpfStateError } from './errors';
+import type { BpfMap } from './map';
+import type { BpfObject } from './object';
+import { checkString } from './validate';
+
+/** Where one global variable lives. */
+interface GlobalVar {
+  readonly name: string;
+  readonly section: string;
+  readonly map: BpfMap;
+  readonly offset: number;
+  readonly codec: Codec<unknown>;
+  readonly typeId: number;
+}
+
+/**
+ * The global variables of a {@link BpfObject}, read and written by name with types from BTF:
+ * integers (64-bit ones as `bigint`), booleans, enums, fixed arrays (`char[]` as bytes), structs
+ * and unions as plain objects.
+ *
+ * - `.rodata` (`const volatile` globals): written before `load()` only. The verifier then sees
+ *   them as constants; after load they are frozen and read-only.
+ * - `.data` and `.bss`: read and written before and after load. After load they live in the
+ *   kernel's memory, mapped into this process: a write is seen by the program at once.
+ *
+ * @example
+ * ```ts
+ * const obj = BpfObject.open(path);
+ * obj.globals.set('verdict', 1);      // const volatile __u32 verdict
+ * await obj.load();
+ * obj.globals.get('last_len');        // __u32 in .bss, updated by the program
+ * ```
+ */
+export class Globals {
+  readonly #object: BpfObject;
+  #vars: Map<string, GlobalVar> | undefined;
+
+  /** @internal */
+  constructor(object: BpfObject) {
+    this.#object = object;
+  }
+
+  #index(): Map<string, GlobalVar> {
+    if (this.#vars) return this.#vars;
+    const vars = new Map<string, GlobalVar>();
+    const btf: Btf | undefined = this.#object.btf;
+    if (btf) {
+      for (const map of this.#object.maps) {
+        if (!map.internal || map.section === undefined || map.section === '.kconfig') continue;
+        const datasec = btf.datasec(map.section);
+        if (!datasec) continue;
+        for (const v of datasec.vars) {
+          const variable = btf.type(v.typeId);
+          if (variable.kind !== 'VAR') continue;
+          const typeId = (variable as BtfVar).typeId;
+          vars.set(v.name, {
+            name: v.name,
+            section: map.section,
+            map,
+            offset: v.offset,
+            typeId,
+            codec: codecFromBtf(btf, typeId),
+          });
+        }
+      }
+    }
+    this.#vars = vars;
+    return vars;
+  }
+
+  #lookup(name: unknown): GlobalVar {
+    checkString(name, 'name');
+    const v = this.#index().get(name);
+    if (!v) {
+      const known = [...this.#index().keys()];
+      throw new RangeError(
+        `no global variable '${name}' in object '${this.#object.name}'` +
+          (known.length ? ` (it has: ${known.join(', ')})` : ' (it has none, or no BTF)'),
+      );
+    }
+    return v;
+  }
+
+  /** The names of the global variables, with their section. */
+  names(): { name: string; section: string; type: string }[] {
+    const btf = this.#object.btf;
+    return [...this.#index().values()].map((v) => ({
+      name: v.name,
+      section: v.section,
+      type: btf ? describeBtfType(btf, v.typeId) : '?',
+    }));
+  }
+
+  /** Whether the object has a global variable of this name. */
+  has(name: string): boolean {
+    checkString(name, 'name');
+    return this.#index().has(name);
+  }
+
+  /**
+   * The value of a global variable.
+   * @throws RangeError for an unknown name; {@link BpfStateError} after close.
+   */
+  get(name: string): unknown {
+    const v = this.#lookup(name);
+    const bytes = v.map.native.readValue(v.offset, v.codec.size);
+    return v.codec.decode(bytes, 0);
+  }
+
+  /**
+   * Sets a global variable. The value is checked against the variable's BTF type first; nothing
+   * is written when it does not fit.
+   * @throws RangeError for an unknown name or a value out of range; TypeError for a value of the
+   *   wrong shape; {@link BpfStateError} for `.rodata` after load, or after close.
+   */
+  set(name: string, value: unknown): void {
+    const v = this.#lookup(name);
+    if (v.section.startsWith('.rodata') && this.#object.state !== 'opened') {
+      throw new BpfStateError(
+        `cannot set '${name}': it is in ${v.section}, which is read-only once the object is loaded (set it before load())`,
+      );
+    }
+    const bytes = new Uint8Array(v.codec.size);
+    v.codec.encode(value, bytes, 0);
+    v.map.native.writeValue(v.offset, bytes);
+  }
+
+  /** All global variables and their values, as a plain object. */
+  toObject(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const name of this.#index().keys()) out[name] = this.get(name);
+    return out;
+  }
+}

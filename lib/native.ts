@@ -1,0 +1,138 @@
+/**
+ * The compiled addon (native/), loaded once per thread, with the types of what it exports.
+ * Only lib/ uses this module; users go through the classes that wrap it.
+ *
+ * @internal
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { makeBpfError } from './errors';
+
+/** The package root: the nearest folder above this file holding binding.gyp. */
+function packageRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'binding.gyp'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`libbpf-node: cannot find the package root above ${__dirname}`);
+    dir = up;
+  }
+  return dir;
+}
+
+/** @internal */
+export const PACKAGE_ROOT = packageRoot();
+
+/** What `NativeProgram.info()` returns. @internal */
+export interface NativeProgramInfo {
+  name: string;
+  section: string;
+  type: string;
+  expectedAttachType: string;
+  autoload: boolean;
+  fd: number;
+  insnCount: number;
+}
+
+/** What `NativeProgram.kernelInfo()` returns. @internal */
+export interface NativeProgramKernelInfo {
+  id: number;
+  tag: string;
+  name: string;
+  type: string;
+  jitedSize: number;
+  xlatedSize: number;
+  btfId: number;
+  loadTimeNs: bigint;
+}
+
+/** What `NativeMap.info()` returns. @internal */
+export interface NativeMapInfo {
+  name: string;
+  internal: boolean;
+  section?: string;
+  type: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  fd: number;
+  btfKeyTypeId: number;
+  btfValueTypeId: number;
+  pinPath?: string;
+  pinned: boolean;
+  hasInitialValue: boolean;
+}
+
+/** What `NativeMap.kernelInfo()` returns. @internal */
+export interface NativeMapKernelInfo {
+  id: number;
+  name: string;
+  type: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  btfId: number;
+  btfKeyTypeId: number;
+  btfValueTypeId: number;
+}
+
+/** @internal */
+export interface NativeProgram {
+  info(): NativeProgramInfo;
+  setAutoload(on: boolean): void;
+  setType(type: string): void;
+  setExpectedAttachType(type: string): void;
+  kernelInfo(): NativeProgramKernelInfo;
+}
+
+/** @internal */
+export interface NativeMap {
+  info(): NativeMapInfo;
+  setMaxEntries(n: number): void;
+  setKeySize(n: number): void;
+  setValueSize(n: number): void;
+  setFlags(n: number): void;
+  setPinPath(path: string | null): void;
+  setAutocreate(on: boolean): void;
+  kernelInfo(): NativeMapKernelInfo;
+  readValue(offset: number, length: number): Buffer;
+  writeValue(offset: number, bytes: Uint8Array): void;
+}
+
+/** Options of `new NativeObject()`. @internal */
+export interface NativeOpenOptions {
+  objectName?: string;
+  pinRoot?: string;
+  kconfig?: string;
+  btfCustomPath?: string;
+}
+
+/** @internal */
+export interface NativeObject {
+  load(): void;
+  loadAsync(): Promise<void>;
+  close(): void;
+  state(): 'opened' | 'loading' | 'loaded' | 'closing' | 'closed';
+  name(): string;
+  programs(): NativeProgram[];
+  maps(): NativeMap[];
+  btf(): Buffer | null;
+}
+
+/** @internal */
+export interface NativeBinding {
+  NativeObject: new (source: string | Uint8Array, options: NativeOpenOptions) => NativeObject;
+  setErrorFactory(factory: typeof makeBpfError): void;
+  setLogger(logger: ((level: string, message: string) => void) | null): void;
+  libbpfVersion(): string;
+}
+
+// node-gyp-build picks prebuilds/<platform>-<arch>/*.node when present, else build/Release.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = require('node-gyp-build') as (dir: string) => unknown;
+
+/** The addon of this thread. @internal */
+export const binding = load(PACKAGE_ROOT) as NativeBinding;
+binding.setErrorFactory(makeBpfError);

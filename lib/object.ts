@@ -1,0 +1,257 @@
+/**
+ * {@link BpfObject}: a BPF ELF object, opened, configured, loaded into the kernel and closed.
+ *
+ * @module
+ */
+import { statSync } from 'node:fs';
+import { constants } from 'node:os';
+import { Btf } from './btf';
+import { BpfError, BpfStateError } from './errors';
+import { Globals } from './globals';
+import { BpfMap } from './map';
+import { binding, type NativeObject, type NativeOpenOptions } from './native';
+import { BpfProgram } from './program';
+import { checkKnownKeys, checkNonEmptyString, checkObject, describe } from './validate';
+
+/** Options of {@link BpfObject.open}. */
+export interface OpenOptions {
+  /**
+   * The object's name (libbpf uses it to prefix its internal maps). Default: the file name
+   * without extension, or `'bpf_object'` for a Buffer.
+   */
+  objectName?: string;
+  /**
+   * The bpffs folder where maps declared with `__uint(pinning, LIBBPF_PIN_BY_NAME)` are pinned,
+   * and where an existing pin of that name is reused, so that two processes share the map.
+   * Default: `/sys/fs/bpf`.
+   */
+  pinRoot?: string;
+  /** Extra Kconfig values for `extern` kconfig variables, as `CONFIG_X=y` lines. */
+  kconfig?: string;
+  /** A vmlinux BTF file to use for CO-RE relocations instead of `/sys/kernel/btf/vmlinux`. */
+  btfCustomPath?: string;
+}
+
+const openOptionKeys = ['objectName', 'pinRoot', 'kconfig', 'btfCustomPath'] as const;
+
+/** The life of a {@link BpfObject}: `opened` → `loading` → `loaded` (or `failed`) → `closed`. */
+export type BpfObjectState = 'opened' | 'loading' | 'loaded' | 'failed' | 'closed';
+
+/**
+ * A BPF ELF object (as built by `clang -target bpf`): its programs, maps and global variables.
+ *
+ * 1. {@link BpfObject.open} parses the ELF file. Programs and maps can be inspected and
+ *    configured: which programs load, map sizes, pin paths, `.rodata` globals.
+ * 2. {@link BpfObject.load} creates the maps and loads the programs into the kernel; the
+ *    verifier runs on a worker thread. Configuration is now fixed.
+ * 3. {@link BpfObject.close} releases everything (idempotent; `using` calls it).
+ *
+ * Lifetime: closing the object, or the process exiting, closes its program and map fds. What
+ * stays in the kernel after that is only what something else holds: pinned maps and programs
+ * (until unpinned), programs attached through netlink (until detached), and programs and maps
+ * referenced by those. A `BpfObject` that is garbage-collected without `close()` is closed by a
+ * finalizer as a safety net; do not rely on it.
+ *
+ * Minimum kernel: 5.4 for global variables (5.5 for mmap-able `.data`/`.bss`); BTF on the kernel
+ * for CO-RE programs.
+ *
+ * @example
+ * ```ts
+ * using obj = BpfObject.open('./xdp_count.bpf.o');
+ * obj.map('counters').maxEntries = 1024;
+ * await obj.load();
+ * for (const p of obj.programs) console.log(p.name, p.type, p.id, p.tag);
+ * ```
+ */
+export class BpfObject implements Disposable {
+  readonly #native: NativeObject;
+  readonly #programs: Map<string, BpfProgram>;
+  readonly #maps: Map<string, BpfMap>;
+  #state: BpfObjectState = 'opened';
+  #loading: Promise<void> | undefined;
+  #btf: Btf | null | undefined;
+  #globals: Globals | undefined;
+  /** The object's name (see {@link OpenOptions.objectName}). */
+  readonly name: string;
+
+  private constructor(native: NativeObject) {
+    this.#native = native;
+    this.name = native.name();
+    this.#programs = new Map(native.programs().map((p) => [p.info().name, new BpfProgram(p, this)]));
+    this.#maps = new Map(native.maps().map((m) => [m.info().name, new BpfMap(m, this)]));
+  }
+
+  /**
+   * Opens a BPF ELF object from a file or from memory. Nothing is loaded into the kernel yet.
+   *
+   * @param source - a path to the `.o` file, or a Buffer/Uint8Array holding the ELF image
+   * @throws {@link BpfError} when the file is missing (`ENOENT`), a folder (`EISDIR`), or not a
+   *   valid BPF object (`LIBBPF_ERRNO__FORMAT`, `LIBBPF_ERRNO__LIBELF`, `EINVAL`…)
+   * @throws TypeError / RangeError for arguments of the wrong type or an empty source
+   */
+  static open(source: string | Uint8Array, options: OpenOptions = {}): BpfObject {
+    checkObject(options, 'options');
+    checkKnownKeys(options, 'BpfObject.open options', openOptionKeys);
+    const nativeOptions: NativeOpenOptions = {};
+    for (const key of openOptionKeys) {
+      const value = options[key];
+      if (value !== undefined) {
+        checkNonEmptyString(value, `options.${key}`);
+        nativeOptions[key] = value;
+      }
+    }
+    if (typeof source === 'string') {
+      checkNonEmptyString(source, 'source');
+      let isDir = false;
+      try {
+        isDir = statSync(source).isDirectory();
+      } catch {
+        // Missing files are reported by libbpf's open (ENOENT), in one place.
+      }
+      if (isDir) throw new BpfError('bpf_object__open_file', constants.errno.EISDIR, `'${source}' is a directory`);
+    } else if (source instanceof Uint8Array) {
+      if (source.length === 0) throw new RangeError('source must not be an empty buffer');
+      nativeOptions.objectName ??= 'bpf_object';
+    } else {
+      throw new TypeError(`source must be a path or a Buffer/Uint8Array, got ${describe(source)}`);
+    }
+    return new BpfObject(new binding.NativeObject(source, nativeOptions));
+  }
+
+  /** Where the object is in its life. */
+  get state(): BpfObjectState {
+    return this.#state;
+  }
+
+  /** The programs, in ELF order. */
+  get programs(): readonly BpfProgram[] {
+    this.#checkOpen('list programs');
+    return [...this.#programs.values()];
+  }
+
+  /** The maps, in ELF order, including the maps libbpf makes for global variables. */
+  get maps(): readonly BpfMap[] {
+    this.#checkOpen('list maps');
+    return [...this.#maps.values()];
+  }
+
+  /**
+   * The program called `name` (its C function name).
+   * @throws RangeError naming the programs that exist, when there is none of that name
+   */
+  program(name: string): BpfProgram {
+    this.#checkOpen('get a program');
+    checkNonEmptyString(name, 'name');
+    const p = this.#programs.get(name);
+    if (!p) {
+      throw new RangeError(`no program '${name}' in object '${this.name}' (it has: ${[...this.#programs.keys()].join(', ') || 'none'})`);
+    }
+    return p;
+  }
+
+  /**
+   * The map called `name` (its C variable name; `'.rodata'`, `'.data'`, `'.bss'` find the
+   * global-variable maps).
+   * @throws RangeError naming the maps that exist, when there is none of that name
+   */
+  map(name: string): BpfMap {
+    this.#checkOpen('get a map');
+    checkNonEmptyString(name, 'name');
+    const m = this.#maps.get(name) ?? [...this.#maps.values()].find((x) => x.section !== undefined && x.section === name);
+    if (!m) {
+      throw new RangeError(`no map '${name}' in object '${this.name}' (it has: ${[...this.#maps.keys()].join(', ') || 'none'})`);
+    }
+    return m;
+  }
+
+  /** The object's BTF (types of its maps and globals), or `undefined` when it was built without `-g`. */
+  get btf(): Btf | undefined {
+    this.#checkOpen('read BTF');
+    if (this.#btf === undefined) {
+      const raw = this.#native.btf();
+      this.#btf = raw ? Btf.parse(raw) : null;
+    }
+    return this.#btf ?? undefined;
+  }
+
+  /** The object's global variables, typed from BTF. See {@link Globals}. */
+  get globals(): Globals {
+    this.#checkOpen('access globals');
+    this.#globals ??= new Globals(this);
+    return this.#globals;
+  }
+
+  /**
+   * Creates the maps and loads the programs into the kernel. The verifier runs on a libuv worker
+   * thread, so the event loop keeps running.
+   *
+   * @throws {@link BpfVerifierError} when the verifier refuses a program (its `log` has the full log)
+   * @throws {@link BpfError} for other failures (`EPERM` without privileges, map creation…)
+   * @throws {@link BpfStateError} when already loaded, loading, or closed
+   */
+  async load(): Promise<void> {
+    this.#checkLoadable();
+    this.#state = 'loading';
+    this.#loading = this.#native.loadAsync();
+    try {
+      await this.#loading;
+      this.#settle('loaded');
+    } catch (e) {
+      this.#settle('failed');
+      throw e;
+    } finally {
+      this.#loading = undefined;
+    }
+  }
+
+  /** {@link BpfObject.load}, blocking the thread until the verifier is done. Same errors. */
+  loadSync(): void {
+    this.#checkLoadable();
+    try {
+      this.#native.load();
+      this.#state = 'loaded';
+    } catch (e) {
+      this.#state = 'failed';
+      throw e;
+    }
+  }
+
+  // A close() during the load wins: the native side closes the object when the load ends.
+  #settle(state: 'loaded' | 'failed'): void {
+    if (this.#state === 'loading') this.#state = state;
+  }
+
+  /**
+   * Releases the object: its program and map fds, and libbpf's memory. Idempotent. A `close()`
+   * while `load()` runs takes effect when the load ends.
+   */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#native.close();
+  }
+
+  /** Same as {@link BpfObject.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#state === 'closed') throw new BpfStateError(`cannot ${what}: the BPF object '${this.name}' is closed`);
+  }
+
+  #checkLoadable(): void {
+    switch (this.#state) {
+      case 'opened':
+        return;
+      case 'loading':
+        throw new BpfStateError(`cannot load '${this.name}': a load() is already running`);
+      case 'loaded':
+        throw new BpfStateError(`cannot load '${this.name}': it is already loaded`);
+      case 'failed':
+        throw new BpfStateError(`cannot load '${this.name}': an earlier load() failed; open the object again`);
+      case 'closed':
+        throw new BpfStateError(`cannot load '${this.name}': the BPF object is closed`);
+    }
+  }
+}

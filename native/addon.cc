@@ -1,0 +1,49 @@
+// Entry point of the addon: registers the classes and the JS hooks, and closes what JS left
+// open when the environment (main thread or worker) goes away.
+#include "addon.h"
+
+#include "args.h"
+#include "log.h"
+#include "map.h"
+#include "object.h"
+#include "program.h"
+
+namespace {
+
+void DestroyAddon(Napi::Env, Addon* addon) {
+  for (BpfObjectWrap* obj : addon->liveObjects) {
+    obj->CloseNow();
+    obj->Detach();
+  }
+  delete addon;
+}
+
+// JS: setErrorFactory((op, errno, details) => Error)
+Napi::Value JS_setErrorFactory(const Napi::CallbackInfo& info) {
+  Napi::Value fn = args::At(info, 0);
+  if (!fn.IsFunction()) throw Napi::TypeError::New(info.Env(), "error factory must be a function");
+  Addon::Get(info.Env())->errorFactory = Napi::Persistent(fn.As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+// JS: libbpfVersion() -> "1.5"
+Napi::Value JS_libbpfVersion(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), libbpf_version_string());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* addon = new Addon();
+  env.SetInstanceData<Addon, DestroyAddon>(addon);
+  InstallLibbpfLogHook();
+  BpfObjectWrap::Init(env, exports, addon);
+  ProgramWrap::Init(env, exports, addon);
+  MapWrap::Init(env, exports, addon);
+  exports.Set("setErrorFactory", Napi::Function::New<JS_setErrorFactory>(env, "setErrorFactory"));
+  exports.Set("setLogger", Napi::Function::New<JS_setLogger>(env, "setLogger"));
+  exports.Set("libbpfVersion", Napi::Function::New<JS_libbpfVersion>(env, "libbpfVersion"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(bpf_node, Init)

@@ -1,0 +1,24 @@
+// Per-instance state of the addon. Node can load the addon once per worker thread, so nothing
+// here is global: every wrapper reaches its Addon through env.GetInstanceData<Addon>().
+#pragma once
+
+#include <napi.h>
+#include <unordered_set>
+
+class BpfObjectWrap;
+
+struct Addon {
+  // Constructors of the wrapped classes, for creating instances from C++.
+  Napi::FunctionReference objectCtor;
+  Napi::FunctionReference programCtor;
+  Napi::FunctionReference mapCtor;
+
+  // JS hooks registered by lib/native.ts: the error factory (see errors.h) and the libbpf logger.
+  Napi::FunctionReference errorFactory;
+  Napi::FunctionReference logger;
+
+  // Live BPF objects, closed by the environment cleanup hook if JS never closed them.
+  std::unordered_set<BpfObjectWrap*> liveObjects;
+
+  static Addon* Get(Napi::Env env) { return env.GetInstanceData<Addon>(); }
+};

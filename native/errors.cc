@@ -1,0 +1,36 @@
+#include "errors.h"
+
+#include <cstdlib>
+
+#include "addon.h"
+
+Napi::Value MakeBpfError(Napi::Env env, const std::string& op, int err,
+                         const BpfErrorDetails& details) {
+  int errnum = std::abs(err);
+  Addon* addon = Addon::Get(env);
+  Napi::Object extra = Napi::Object::New(env);
+  if (!details.program.empty()) extra.Set("program", details.program);
+  if (!details.verifierLog.empty()) extra.Set("log", details.verifierLog);
+  if (!details.detail.empty()) extra.Set("detail", details.detail);
+  if (addon == nullptr || addon->errorFactory.IsEmpty()) {
+    // Only reachable if the binding is used without lib/native.ts; still a useful error.
+    Napi::Error e = Napi::Error::New(env, op + " failed: errno " + std::to_string(errnum));
+    e.Set("errno", Napi::Number::New(env, errnum));
+    e.Set("op", op);
+    return e.Value();
+  }
+  return addon->errorFactory.Call({Napi::String::New(env, op), Napi::Number::New(env, errnum), extra});
+}
+
+void ThrowBpfError(Napi::Env env, const std::string& op, int err, const BpfErrorDetails& details) {
+  throw Napi::Error(env, MakeBpfError(env, op, err, details));
+}
+
+void ThrowStateError(Napi::Env env, const std::string& message) {
+  Addon* addon = Addon::Get(env);
+  if (addon == nullptr || addon->errorFactory.IsEmpty()) throw Napi::Error::New(env, message);
+  // errno 0 tells the factory this is a state error (BpfStateError), not a failed call.
+  Napi::Object extra = Napi::Object::New(env);
+  extra.Set("detail", message);
+  throw Napi::Error(env, addon->errorFactory.Call({Napi::String::New(env, ""), Napi::Number::New(env, 0), extra}));
+}

@@ -1,0 +1,45 @@
+// Shared test helpers: privilege checks with stated skip reasons, fixture paths, fd counting.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'vitest';
+
+const CAP_NET_ADMIN = 12;
+const CAP_SYS_ADMIN = 21;
+const CAP_BPF = 39;
+
+function effectiveCaps(): bigint {
+  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapEff:'));
+  return line ? BigInt(`0x${line.split(/\s+/)[1]}`) : 0n;
+}
+
+function hasCap(cap: number): boolean {
+  return (effectiveCaps() & (1n << BigInt(cap))) !== 0n;
+}
+
+/** Loading BPF programs needs CAP_BPF (or CAP_SYS_ADMIN on kernels before 5.8). */
+export const canLoadBpf = hasCap(CAP_BPF) || hasCap(CAP_SYS_ADMIN);
+/** Attaching to interfaces and creating namespaces needs CAP_NET_ADMIN and CAP_SYS_ADMIN. */
+export const canAdminNet = hasCap(CAP_NET_ADMIN) && hasCap(CAP_SYS_ADMIN);
+
+const bpfReason = 'needs CAP_BPF or CAP_SYS_ADMIN to load BPF programs (run as root)';
+const netReason = 'needs CAP_NET_ADMIN and CAP_SYS_ADMIN for namespaces and XDP (run as root)';
+
+/** `describe` for tests that load programs; skipped, with the reason, without the capability. */
+export const describeBpf = (name: string, fn: () => void) =>
+  describe.skipIf(!canLoadBpf)(canLoadBpf ? name : `${name} [skipped: ${bpfReason}]`, fn);
+
+/** `describe` for tests that build namespaces and attach to interfaces. */
+export const describeNet = (name: string, fn: () => void) =>
+  describe.skipIf(!canAdminNet)(canAdminNet ? name : `${name} [skipped: ${netReason}]`, fn);
+
+export const itBpf = it.skipIf(!canLoadBpf);
+
+/** A test fixture built from test/bpf/<name>.bpf.c. */
+export function fixturePath(name: string): string {
+  return join(__dirname, '..', 'dist', 'test-bpf', `${name}.bpf.o`);
+}
+
+/** The number of open file descriptors of this process. */
+export function openFdCount(): number {
+  return readdirSync('/proc/self/fd').length;
+}

@@ -1,0 +1,44 @@
+// libbpf's log goes to the JS logger, and nowhere when none is set.
+import { afterEach, describe, expect, it } from 'vitest';
+import { BpfObject, libbpfVersion, setLogger, shippedObjectPath, type LogLevel } from '../lib/index';
+import { describeBpf, fixturePath } from './helpers';
+
+afterEach(() => setLogger(null));
+
+describe('logger', () => {
+  it('reports the pinned libbpf version', () => {
+    expect(libbpfVersion()).toBe('v1.5');
+  });
+
+  it('delivers libbpf messages for a failed open to the logger', () => {
+    const seen: [LogLevel, string][] = [];
+    setLogger((level, msg) => seen.push([level, msg]));
+    expect(() => BpfObject.open(Buffer.alloc(64, 1))).toThrow();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.some(([level]) => level === 'warn')).toBe(true);
+    expect(seen.every(([, msg]) => !msg.endsWith('\n'))).toBe(true);
+  });
+
+  it('survives a logger that throws', () => {
+    setLogger(() => {
+      throw new Error('boom');
+    });
+    using obj = BpfObject.open(shippedObjectPath('xdp_pass'));
+    expect(obj.name).toBe('xdp_pass');
+  });
+
+  it('rejects a logger that is not a function', () => {
+    // @ts-expect-error wrong type on purpose
+    expect(() => setLogger('console')).toThrow(TypeError);
+  });
+});
+
+describeBpf('logger during async load', () => {
+  it('receives the messages of a load that ran on a worker thread, before it settles', async () => {
+    const seen: string[] = [];
+    setLogger((level, msg) => seen.push(`${level}: ${msg}`));
+    using obj = BpfObject.open(fixturePath('verifier_reject'));
+    await expect(obj.load()).rejects.toThrow();
+    expect(seen.some((m) => m.includes('BEGIN PROG LOAD LOG') || m.includes('failed to load'))).toBe(true);
+  });
+});
