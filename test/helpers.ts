@@ -1,7 +1,7 @@
 // Shared test helpers: privilege checks with stated skip reasons, fixture paths, fd counting.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'vitest';
+import { describe } from 'vitest';
 
 const CAP_NET_ADMIN = 12;
 const CAP_SYS_ADMIN = 21;
@@ -32,7 +32,6 @@ export const describeBpf = (name: string, fn: () => void) =>
 export const describeNet = (name: string, fn: () => void) =>
   describe.skipIf(!canAdminNet)(canAdminNet ? name : `${name} [skipped: ${netReason}]`, fn);
 
-export const itBpf = it.skipIf(!canLoadBpf);
 
 /** A test fixture built from test/bpf/<name>.bpf.c. */
 export function fixturePath(name: string): string {
