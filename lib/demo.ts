@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     }
     const globals = obj.globals.names();
     if (globals.length > 0) {
-      console.log('  globals: ' + globals.map((g) => `${g.type} ${g.name} = ${String(obj.globals.get(g.name))} (${g.section})`).join(', '));
+      console.log('  globals: ' + globals.map((g) => `${g.declaration} = ${String(obj.globals.get(g.name))} (${g.section})`).join(', '));
     }
     console.log('');
   }

@@ -17,7 +17,8 @@ interface GlobalVar {
   readonly map: BpfMap;
   readonly offset: number;
   readonly codec: Codec<unknown>;
-  readonly typeId: number;
+  /** The BTF id of the VAR (its declaration), not of its type. */
+  readonly varId: number;
 }
 
 /**
@@ -65,7 +66,7 @@ export class Globals {
             section: map.section,
             map,
             offset: v.offset,
-            typeId,
+            varId: v.typeId,
             codec: codecFromBtf(btf, typeId),
           });
         }
@@ -88,13 +89,13 @@ export class Globals {
     return v;
   }
 
-  /** The names of the global variables, with their section. */
-  names(): { name: string; section: string; type: string }[] {
+  /** The global variables: name, section and C declaration (`'const volatile __u32 verdict'`). */
+  names(): { name: string; section: string; declaration: string }[] {
     const btf = this.#object.btf;
     return [...this.#index().values()].map((v) => ({
       name: v.name,
       section: v.section,
-      type: btf ? describeBtfType(btf, v.typeId) : '?',
+      declaration: btf ? describeBtfType(btf, v.varId) : v.name,
     }));
   }
 

@@ -20,6 +20,9 @@ describe('globals before load', () => {
       bss_hits: '.bss',
       bss_point: '.bss',
     });
+    const decl = Object.fromEntries(obj.globals.names().map((v) => [v.name, v.declaration]));
+    expect(decl.ro_u32).toBe('const volatile __u32 ro_u32');
+    expect(decl.data_arr).toBe('__u32 data_arr[4]');
   });
 
   it('reads initial values of every shape', () => {
