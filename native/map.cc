@@ -158,7 +158,8 @@ Napi::Value MapWrap::JS_writeValue(const Napi::CallbackInfo& info) {
   args::Bytes bytes = args::ByteView(info, 1, "bytes");
   CheckUsable(env, "write a global variable");
   size_t size = 0;
-  uint8_t* mem = static_cast<uint8_t*>(bpf_map__initial_value(map_, &size));
+  // libbpf < 1.3 declares the result const; the memory is writable before load and for .data/.bss.
+  uint8_t* mem = static_cast<uint8_t*>(const_cast<void*>(static_cast<const void*>(bpf_map__initial_value(map_, &size))));
   uint32_t valueSize = bpf_map__value_size(map_);
   if (static_cast<uint64_t>(offset) + bytes.length > (mem ? size : valueSize))
     throw Napi::RangeError::New(env, "write past the end of the map value");
