@@ -29,7 +29,10 @@ interface GlobalVar {
  * - `.rodata` (`const volatile` globals): written before `load()` only. The verifier then sees
  *   them as constants; after load they are frozen and read-only.
  * - `.data` and `.bss`: read and written before and after load. After load they live in the
- *   kernel's memory, mapped into this process: a write is seen by the program at once.
+ *   kernel's memory, mapped into this process: a write changes only that variable's bytes and is
+ *   seen by the program at once. (Linked against a system libbpf older than 1.5, a write after
+ *   load is a lookup and update of the whole section instead, which can undo a concurrent update
+ *   the program makes to another variable of the same section.)
  *
  * @example
  * ```ts

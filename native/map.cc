@@ -12,6 +12,24 @@
 #include "errors.h"
 #include "kinds.h"
 
+namespace {
+
+// Whether libbpf maps .data/.bss onto the kernel's memory at bpf_object__load() (1.5 does, in
+// bpf_object__create_maps; older releases only did it for skeletons).
+bool LoadMapsKernelMemory() {
+  return libbpf_major_version() > 1 || libbpf_minor_version() >= 5;
+}
+
+// The kernel's memory of a loaded internal map, mapped into this process, or nullptr.
+uint8_t* KernelMemory(struct bpf_map* map) {
+  size_t size = 0;
+  const void* mem = bpf_map__initial_value(map, &size);
+  if (mem == nullptr || !LoadMapsKernelMemory() || !(bpf_map__map_flags(map) & BPF_F_MMAPABLE)) return nullptr;
+  return static_cast<uint8_t*>(const_cast<void*>(mem));
+}
+
+}  // namespace
+
 void MapWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
   Napi::Function ctor = DefineClass(env, "NativeMap", {
       InstanceMethod<&MapWrap::JS_info>("info"),
@@ -138,13 +156,18 @@ Napi::Value MapWrap::JS_readValue(const Napi::CallbackInfo& info) {
   uint32_t offset = args::Uint32(info, 0, "offset");
   uint32_t length = args::Uint32(info, 1, "length");
   CheckUsable(env, "read a global variable");
-  size_t size = 0;
-  const uint8_t* mem = static_cast<const uint8_t*>(bpf_map__initial_value(map_, &size));
   uint32_t valueSize = bpf_map__value_size(map_);
-  if (static_cast<uint64_t>(offset) + length > (mem ? size : valueSize))
-    throw Napi::RangeError::New(env, "read past the end of the map value");
-  if (mem != nullptr) return Napi::Buffer<uint8_t>::Copy(env, mem + offset, length);
-  // Loaded, not mmap-able: one lookup of key 0.
+  if (static_cast<uint64_t>(offset) + length > valueSize) throw Napi::RangeError::New(env, "read past the end of the map value");
+  if (!owner()->IsLoaded()) {
+    size_t size = 0;
+    const void* image = bpf_map__initial_value(map_, &size);
+    if (image == nullptr || static_cast<uint64_t>(offset) + length > size)
+      ThrowStateError(env, std::string("map '") + bpf_map__name(map_) + "' has no initial value to read");
+    return Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(image) + offset, length);
+  }
+  // After load: the kernel's memory, mapped into this process; else (libbpf < 1.5, whose
+  // image is a stale copy) one lookup.
+  if (uint8_t* mem = KernelMemory(map_)) return Napi::Buffer<uint8_t>::Copy(env, mem + offset, length);
   int fd = Fd(env, "read a global variable");
   std::vector<uint8_t> value(valueSize);
   __u32 key = 0;
@@ -157,21 +180,29 @@ Napi::Value MapWrap::JS_writeValue(const Napi::CallbackInfo& info) {
   uint32_t offset = args::Uint32(info, 0, "offset");
   args::Bytes bytes = args::ByteView(info, 1, "bytes");
   CheckUsable(env, "write a global variable");
-  size_t size = 0;
-  // libbpf < 1.3 declares the result const; the memory is writable before load and for .data/.bss.
-  uint8_t* mem = static_cast<uint8_t*>(const_cast<void*>(static_cast<const void*>(bpf_map__initial_value(map_, &size))));
   uint32_t valueSize = bpf_map__value_size(map_);
-  if (static_cast<uint64_t>(offset) + bytes.length > (mem ? size : valueSize))
-    throw Napi::RangeError::New(env, "write past the end of the map value");
-  if (owner()->IsLoaded() && (bpf_map__map_flags(map_) & BPF_F_RDONLY_PROG)) {
-    // .rodata and .kconfig are frozen at load; their memory is mapped read-only.
-    ThrowStateError(env, std::string("cannot write map '") + bpf_map__name(map_) +
-                                    "': it is read-only after load (set .rodata before load())");
+  if (static_cast<uint64_t>(offset) + bytes.length > valueSize) throw Napi::RangeError::New(env, "write past the end of the map value");
+  if (!owner()->IsLoaded()) {
+    size_t size = 0;
+    // libbpf < 1.3 declares the result const; before load it is libbpf's writable image.
+    void* image = const_cast<void*>(static_cast<const void*>(bpf_map__initial_value(map_, &size)));
+    if (image == nullptr || static_cast<uint64_t>(offset) + bytes.length > size)
+      ThrowStateError(env, std::string("map '") + bpf_map__name(map_) + "' has no initial value to write");
+    memcpy(static_cast<uint8_t*>(image) + offset, bytes.data, bytes.length);
+    return env.Undefined();
   }
-  if (mem != nullptr) {
+  if (bpf_map__map_flags(map_) & BPF_F_RDONLY_PROG) {
+    // .rodata and .kconfig are frozen at load.
+    ThrowStateError(env, std::string("cannot write map '") + bpf_map__name(map_) +
+                             "': it is read-only after load (set .rodata before load())");
+  }
+  // Only this variable's bytes, straight into the kernel's memory: no other variable is touched.
+  if (uint8_t* mem = KernelMemory(map_)) {
     memcpy(mem + offset, bytes.data, bytes.length);
     return env.Undefined();
   }
+  // libbpf < 1.5: read-modify-write of the whole section, which can undo an update the program
+  // makes to a neighbouring variable in between (documented in lib/globals.ts).
   int fd = Fd(env, "write a global variable");
   std::vector<uint8_t> value(valueSize);
   __u32 key = 0;
