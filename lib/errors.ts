@@ -80,6 +80,8 @@ function hintFor(code: string, op: string): string | undefined {
   switch (code) {
     case 'EPERM':
     case 'EACCES':
+      // From a program load, EACCES is the verifier's refusal (BpfVerifierError), not privileges.
+      if (code === 'EACCES' && (op.startsWith('bpf_object__load') || op.startsWith('bpf_prog_load'))) return undefined;
       if (op.startsWith('bpf_object__load') || op.startsWith('bpf_map') || op.startsWith('bpf_prog')) {
         return 'loading BPF needs CAP_BPF (plus CAP_PERFMON for tracing, CAP_NET_ADMIN for networking programs), or root';
       }
@@ -128,12 +130,12 @@ export class BpfError extends Error {
   /** What to try next, when the error has a common cause. */
   readonly hint: string | undefined;
 
-  constructor(op: string, errno: number, detail?: string) {
+  constructor(op: string, errno: number, detail?: string, hint?: string) {
     const code = libbpfErrors[errno]?.[0] ?? errnoName(errno);
-    const hint = hintFor(code, op);
+    hint ??= hintFor(code, op);
     let message = `${op} failed: ${describeErrno(errno)} (${code})`;
     if (detail) message += `: ${detail}`;
-    if (hint) message += `. Hint: ${hint}`;
+    if (hint) message += `${message.endsWith('\n') ? '' : '. '}Hint: ${hint}`;
     super(message);
     this.name = 'BpfError';
     this.code = code;
@@ -154,7 +156,12 @@ export class BpfVerifierError extends BpfError {
   readonly log: string;
 
   constructor(op: string, errno: number, program: string, log: string) {
-    super(op, errno, `the verifier refused program '${program}':\n${verifierSummary(log)}`);
+    super(
+      op,
+      errno,
+      `the verifier refused program '${program}':\n${verifierSummary(log)}\n`,
+      'the full verifier log is in the error\'s `log` property',
+    );
     this.name = 'BpfVerifierError';
     this.program = program;
     this.log = log;

@@ -17,4 +17,6 @@ export { BpfError, BpfVerifierError, BpfStateError, errnoName, verifierSummary, 
 export { setLogger, libbpfVersion, type Logger, type LogLevel } from './log';
 export { shippedObjectPath, shippedObjects, shippedObjectDir, type ShippedObject } from './shipped';
 export { Btf, BtfParseError } from './btf';
+export type * from './btf';
+export { codecFromBtf, describeBtfType, type Codec } from './codec';
 export type { NativeProgramKernelInfo as ProgramKernelInfo, NativeMapKernelInfo as MapKernelInfo } from './native';
