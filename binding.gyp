@@ -14,6 +14,7 @@
         'native/object.cc',
         'native/program.cc',
         'native/map.cc',
+        'native/lock.cc',
       ],
       'include_dirs': [ "<!(node -p \"require('node-addon-api').include_dir\")" ],
       'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED' ],

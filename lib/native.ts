@@ -127,6 +127,8 @@ export interface NativeBinding {
   setErrorFactory(factory: typeof makeBpfError): void;
   setLogger(logger: ((level: string, message: string) => void) | null): void;
   libbpfVersion(): string;
+  tryLock(path: string): number;
+  unlock(fd: number): void;
 }
 
 // node-gyp-build picks prebuilds/<platform>-<arch>/*.node when present, else build/Release.

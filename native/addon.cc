@@ -3,6 +3,7 @@
 #include "addon.h"
 
 #include "args.h"
+#include "lock.h"
 #include "log.h"
 #include "map.h"
 #include "object.h"
@@ -38,6 +39,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   BpfObjectWrap::Init(env, exports, addon);
   ProgramWrap::Init(env, exports, addon);
   MapWrap::Init(env, exports, addon);
+  lock::Init(env, exports, addon);
   exports.Set("setErrorFactory", Napi::Function::New<JS_setErrorFactory>(env, "setErrorFactory"));
   exports.Set("setLogger", Napi::Function::New<JS_setLogger>(env, "setLogger"));
   exports.Set("libbpfVersion", Napi::Function::New<JS_libbpfVersion>(env, "libbpfVersion"));

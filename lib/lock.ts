@@ -1,0 +1,41 @@
+/**
+ * Cross-process advisory locks (flock) on a path, taken without blocking the event loop.
+ *
+ * @internal
+ * @module
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BpfStateError } from './errors';
+import { binding } from './native';
+
+/** A held lock; release it with `release()` or `using`. */
+export interface HeldLock extends Disposable {
+  release(): void;
+}
+
+/**
+ * Takes an exclusive flock on `path` (a file or folder), retrying with a growing pause while
+ * another process holds it. The kernel releases the lock if this process dies.
+ *
+ * @throws {@link BpfStateError} when the lock is still held by someone else after `timeoutMs`
+ */
+export async function lockPath(path: string, timeoutMs = 10_000): Promise<HeldLock> {
+  const deadline = Date.now() + timeoutMs;
+  let pause = 1;
+  for (;;) {
+    const fd = binding.tryLock(path);
+    if (fd >= 0) {
+      let held = true;
+      const release = (): void => {
+        if (held) binding.unlock(fd);
+        held = false;
+      };
+      return { release, [Symbol.dispose]: release };
+    }
+    if (Date.now() >= deadline) {
+      throw new BpfStateError(`${path} is locked by another process (waited ${timeoutMs} ms)`);
+    }
+    await sleep(pause);
+    pause = Math.min(pause * 2, 50);
+  }
+}

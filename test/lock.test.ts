@@ -1,0 +1,45 @@
+// Cross-process locks on a bpffs folder: one holder at a time, released on close and on death.
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { lockPath } from '../lib/lock';
+import { describeBpf } from './helpers';
+
+const dir = `/sys/fs/bpf/lbn-locktest-${process.pid}`;
+
+describeBpf('lockPath', () => {
+  beforeAll(() => mkdirSync(dir, { recursive: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives the lock to one holder at a time', async () => {
+    const first = await lockPath(dir);
+    await expect(lockPath(dir, 50)).rejects.toThrow(/locked by another process/);
+    first.release();
+    first.release(); // idempotent
+    using second = await lockPath(dir, 50);
+    expect(second).toBeDefined();
+  });
+
+  it('waits for a holder that releases, without blocking the event loop', async () => {
+    const first = await lockPath(dir);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    setTimeout(() => first.release(), 30);
+    const second = await lockPath(dir, 5000);
+    clearInterval(timer);
+    second.release();
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('is released by the kernel when the holder is killed', async () => {
+    // A child takes the lock with flock(1) (-o: it alone holds the fd, not the sleep it runs).
+    const child = spawn('flock', ['-o', '-x', dir, 'sleep', '30'], { stdio: 'ignore', detached: true });
+    await new Promise((r) => setTimeout(r, 200));
+    await expect(lockPath(dir, 50)).rejects.toThrow(/locked/);
+    const exited = new Promise((r) => child.on('exit', r));
+    process.kill(-child.pid!, 'SIGKILL'); // flock and its sleep
+    await exited;
+    using held = await lockPath(dir, 2000);
+    expect(held).toBeDefined();
+  });
+});
