@@ -29,7 +29,7 @@ export function mappedBytes(addr: string): Buffer {
 }
 
 /** An Ethernet frame; `vlans` are VLAN IDs, outermost first (802.1ad outer tag for two). */
-export function eth(etherType: number, payload: Buffer, vlans: number[] = []): Buffer {
+export function eth(etherType: number, payload: Uint8Array, vlans: number[] = []): Buffer {
   const macs = Buffer.from('020000000002' + '020000000001', 'hex'); // destination, source
   // Each tag is a TPID then a TCI; two tags make a QinQ frame with an 802.1ad outer TPID.
   const tags = vlans.map((vid, i) => {
@@ -55,7 +55,7 @@ export interface Ipv4Options {
   fragOffset?: number;
 }
 
-export function ipv4(o: Ipv4Options, payload: Buffer): Buffer {
+export function ipv4(o: Ipv4Options, payload: Uint8Array): Buffer {
   const ihl = o.ihl ?? 5;
   const h = Buffer.alloc(Math.max(ihl, 5) * 4);
   h[0] = 0x40 | ihl;
@@ -78,7 +78,7 @@ export interface Ipv6Options {
   hopByHop?: boolean;
 }
 
-export function ipv6(o: Ipv6Options, payload: Buffer): Buffer {
+export function ipv6(o: Ipv6Options, payload: Uint8Array): Buffer {
   const exts: Buffer[] = [];
   const nexts: number[] = [];
   if (o.hopByHop) {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BpfObject } from '../lib/index';
 import { describeBpf } from './helpers';
 
-export function programPath(name: string): string {
+function programPath(name: string): string {
   return join(__dirname, '..', 'dist', 'bpf', `${name}.bpf.o`);
 }
 
