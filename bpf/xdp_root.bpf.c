@@ -3,20 +3,39 @@
  * xdp_root: the root of an XDP root array. Attached to the interface, it counts each packet and
  * tail-calls slot 0, 1, 2 … in order; the first filled slot takes over. With every slot empty
  * the packet passes. See include/xdp_root.h for the slots' side.
+ *
+ * With xdp_root_pass_meta (the default) it also parses each packet once and hands the summary to
+ * the slots in the XDP metadata area (include/xdp_meta.h), so that slot programs using
+ * pkt_info_get() need not parse it again.
  */
+#include <stdbool.h>
 #include "xdp_root.h"
+#include "xdp_meta.h"
+
+/* Inputs the loader sets before load. */
+const volatile bool xdp_root_pass_meta = true;   /* parse here, pass struct pkt_info to the slots */
+
+/* Nothing else would put struct xdp_meta (and struct pkt_info) in the object's BTF, where
+ * userspace finds their layout. From a section libbpf skips (no map, no global). Never used. */
+struct xdp_meta xdp_root_meta_type SEC(".types.unused");
 
 SEC("xdp")
 int xdp_root(struct xdp_md *ctx)
 {
 	struct xdp_root_stats *st = xdp_root_stats_of(XDP_ROOT_STATS_ROOT);
+	int stored = 0;
 
 	if (st) {
 		st->bytes += ctx->data_end - ctx->data;
 		st->passed_on++;
 	}
+	/* A read-only global: with it false, the verifier removes this branch and the parser. */
+	if (xdp_root_pass_meta)
+		stored = xdp_meta_store(ctx);
 	xdp_root_tail_call_from(ctx, 0);
-	/* Every slot was empty. */
+	/* Every slot was empty: the packet passes without our metadata. */
+	if (stored)
+		xdp_meta_invalidate(ctx);
 	if (st) {
 		st->passed_on--;
 		st->actions[XDP_PASS]++;
