@@ -4,16 +4,19 @@
  * tail-calls slot 0, 1, 2 … in order; the first filled slot takes over. With every slot empty
  * the packet passes. See include/xdp_root.h for the slots' side.
  *
- * With xdp_root_pass_meta (the default) it also parses each packet once and hands the summary to
- * the slots in the XDP metadata area (include/xdp_meta.h), so that slot programs using
- * pkt_info_get() need not parse it again.
+ * With xdp_root_pass_meta set before load, it also parses each packet once and hands the summary
+ * to the slots in the XDP metadata area (include/xdp_meta.h), so that slot programs using
+ * pkt_info_get() need not parse it again. Off by default: measured on this project's benchmark
+ * (bench/, BPF_PROG_TEST_RUN), the root's parse and bpf_xdp_adjust_meta cost 30-40 ns per packet
+ * while a slot reading the metadata saves at most ~13 ns over parsing, so it pays only for chains
+ * of several parsing slots.
  */
 #include <stdbool.h>
 #include "xdp_root.h"
 #include "xdp_meta.h"
 
 /* Inputs the loader sets before load. */
-const volatile bool xdp_root_pass_meta = true;   /* parse here, pass struct pkt_info to the slots */
+const volatile bool xdp_root_pass_meta = false;  /* parse here, pass struct pkt_info to the slots */
 
 /* Nothing else would put struct xdp_meta (and struct pkt_info) in the object's BTF, where
  * userspace finds their layout. From a section libbpf skips (no map, no global). Never used. */

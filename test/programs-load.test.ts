@@ -125,11 +125,11 @@ describe('shipped programs, opened', () => {
     expect(e?.values.map((v) => v.name)).toContain('XDP_COUNTER_IPV6_ICMP');
   });
 
-  it('xdp_root passes metadata by default, switchable before load', () => {
+  it('xdp_root does not pass metadata by default; switchable before load', () => {
     using obj = BpfObject.open(programPath('xdp_root'));
-    expect(obj.globals.get('xdp_root_pass_meta')).toBe(true);
-    obj.globals.set('xdp_root_pass_meta', false);
     expect(obj.globals.get('xdp_root_pass_meta')).toBe(false);
+    obj.globals.set('xdp_root_pass_meta', true);
+    expect(obj.globals.get('xdp_root_pass_meta')).toBe(true);
   });
 });
 
@@ -158,9 +158,9 @@ describeBpf('shipped programs, loaded', () => {
     }
   }
 
-  it('xdp_root passes the verifier with metadata off', async () => {
+  it('xdp_root passes the verifier with metadata on', async () => {
     using obj = BpfObject.open(programPath('xdp_root'), { pinRoot });
-    obj.globals.set('xdp_root_pass_meta', false);
+    obj.globals.set('xdp_root_pass_meta', true);
     await obj.load();
     expect(obj.program('xdp_root').id).toBeGreaterThan(0);
   });
