@@ -115,6 +115,13 @@ Baton Prepare(const Napi::CallbackInfo& info) {
       throw Napi::RangeError::New(env, "options.ctx is too short for an xdp_md with ingress_ifindex");
     __u32 idx = static_cast<__u32>(ifindex);
     memcpy(b.ctx.data() + offsetof(struct xdp_md, ingress_ifindex), &idx, sizeof(idx));
+    // The kernel wants the context to describe the frame: data 0, data_end its length.
+    __u32 end = static_cast<__u32>(b.data.size());
+    if (b.ctx.size() >= offsetof(struct xdp_md, data_end) + sizeof(__u32)) {
+      __u32 given;
+      memcpy(&given, b.ctx.data() + offsetof(struct xdp_md, data_end), sizeof(given));
+      if (given == 0) memcpy(b.ctx.data() + offsetof(struct xdp_md, data_end), &end, sizeof(end));
+    }
   }
   if (b.live) {
     // Live frames: no output buffers (the frames leave through the interface).
