@@ -88,7 +88,7 @@ export interface NativeProgram {
   setExpectedAttachType(type: string): void;
   kernelInfo(): NativeProgramKernelInfo;
   pin(path: string): void;
-  unpin(path?: string): void;
+  unpin(path: string): void;
   attach(): NativeLink;
   close(): void;
 }

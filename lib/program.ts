@@ -181,8 +181,7 @@ export class BpfProgram implements Disposable {
   unpin(): void {
     this.#checkOpen('unpin');
     if (this.#pinPath === undefined) return;
-    if (this.#object !== undefined) this.#native.unpin(this.#pinPath);
-    else this.#native.unpin();
+    this.#native.unpin(this.#pinPath);
     this.#pinPath = undefined;
   }
 

@@ -91,6 +91,14 @@ Napi::Value BpfLinkWrap::JS_openPinned(const Napi::CallbackInfo& info) {
     d.detail = "cannot open the link pinned at '" + path + "'" + (err == -EINVAL ? " (is it a link? programs reopen with BpfProgram.openPinned)" : "");
     ThrowBpfError(env, "bpf_link__open", err, d);
   }
+  // bpf_link__open accepts any pinned BPF object: make sure this one is a link.
+  std::string kind = bpffs::FdKind(bpf_link__fd(link));
+  if (kind != "link") {
+    bpf_link__destroy(link);
+    BpfErrorDetails d;
+    d.detail = "'" + path + "' holds a BPF " + kind + ", not a link" + (kind == "prog" ? " (programs reopen with BpfProgram.openPinned)" : "");
+    ThrowBpfError(env, "bpf_link__open", -EINVAL, d);
+  }
   return New(env, link);
 }
 

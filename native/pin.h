@@ -1,8 +1,10 @@
-// Checks for paths where programs and links get pinned: absolute, without `..`, in a bpffs folder.
+// Checks for paths where programs and links get pinned (absolute, without `..`, in a bpffs
+// folder), and telling what a pinned fd is.
 #pragma once
 
 #include <napi.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <string>
@@ -32,3 +34,20 @@ inline void CheckPath(Napi::Env env, const std::string& path) {
 }
 
 }  // namespace pin
+
+namespace bpffs {
+
+// What a BPF fd is: "prog", "map", "link" (from its anon inode, "anon_inode:bpf-prog"), or
+// "object" when it cannot tell.
+inline std::string FdKind(int fd) {
+  char link[64];
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = readlink(proc.c_str(), link, sizeof(link) - 1);
+  if (n <= 0) return "object";
+  std::string target(link, n);
+  const std::string prefix = "anon_inode:bpf-";
+  if (target.compare(0, prefix.size(), prefix) != 0) return "object";
+  return target.substr(prefix.size());
+}
+
+}  // namespace bpffs

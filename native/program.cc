@@ -203,16 +203,13 @@ Napi::Value ProgramWrap::JS_pin(const Napi::CallbackInfo& info) {
   int err;
   if (!standalone_) {
     err = bpf_program__pin(prog_, path.c_str());
-  } else if (!pinPath_.empty()) {
-    err = -EBUSY;
   } else {
     err = bpf_obj_pin(fd, path.c_str()) != 0 ? -errno : 0;
-    if (err == 0) pinPath_ = path;
   }
   capture.Deliver(env);
   if (err != 0) {
     BpfErrorDetails d;
-    d.detail = err == -EEXIST ? "'" + path + "' already exists" : err == -EBUSY ? "the program is already pinned; unpin() it first" : "cannot pin at '" + path + "'";
+    d.detail = err == -EEXIST ? "'" + path + "' already exists" : "cannot pin at '" + path + "'";
     ThrowBpfError(env, "bpf_obj_pin", err, d);
   }
   return env.Undefined();
@@ -220,22 +217,13 @@ Napi::Value ProgramWrap::JS_pin(const Napi::CallbackInfo& info) {
 
 Napi::Value ProgramWrap::JS_unpin(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int err = 0;
-  if (!standalone_) {
-    Fd(env, "unpin the program");
-    // libbpf remembers where bpf_program__pin put the program (it has no getter): unpin with the
-    // path JS passes, which lib/ keeps.
-    std::string path = args::String(info, 0, "path");
-    pin::CheckPath(env, path);
-    err = bpf_program__unpin(prog_, path.c_str());
-  } else if (!pinPath_.empty()) {
-    err = unlink(pinPath_.c_str()) != 0 ? -errno : 0;
-    if (err == 0 || err == -ENOENT) {
-      pinPath_.clear();
-      err = 0;
-    }
-  }
-  if (err != 0) ThrowBpfError(env, "unlink", err);
+  // libbpf does not remember where bpf_program__pin put a program (and a reopened program has no
+  // libbpf struct at all): lib/ keeps the path and passes it.
+  std::string path = args::String(info, 0, "path");
+  Fd(env, "unpin the program");
+  pin::CheckPath(env, path);
+  int err = standalone_ ? (unlink(path.c_str()) != 0 ? -errno : 0) : bpf_program__unpin(prog_, path.c_str());
+  if (err != 0 && err != -ENOENT) ThrowBpfError(env, "unlink", err);
   return env.Undefined();
 }
 
@@ -250,16 +238,13 @@ Napi::Value ProgramWrap::JS_openPinned(const Napi::CallbackInfo& info) {
     d.detail = "cannot open the program pinned at '" + path + "'";
     ThrowBpfError(env, "bpf_obj_get", err, d);
   }
-  // A pin can hold a map or a link too: make sure this is a program.
-  struct bpf_prog_info pi;
-  memset(&pi, 0, sizeof(pi));
-  __u32 len = sizeof(pi);
-  if (bpf_prog_get_info_by_fd(fd, &pi, &len) != 0) {
-    int err = -errno;
+  // A pin can hold a map or a link too (and get-info answers for any of them): check the kind.
+  std::string kind = bpffs::FdKind(fd);
+  if (kind != "prog") {
     close(fd);
     BpfErrorDetails d;
-    d.detail = "'" + path + "' does not hold a BPF program";
-    ThrowBpfError(env, "bpf_prog_get_info_by_fd", err, d);
+    d.detail = "'" + path + "' holds a BPF " + kind + ", not a program";
+    ThrowBpfError(env, "bpf_obj_get", -EINVAL, d);
   }
   return NewStandalone(env, fd);
 }

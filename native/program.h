@@ -50,8 +50,7 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap>, public ObjectOwned {
 
   // An object's program.
   struct bpf_program* prog_ = nullptr;
-  // A standalone program: its fd (-1 once closed) and where pin() put it.
+  // A standalone program: its fd (-1 once closed).
   bool standalone_ = false;
   int ownFd_ = -1;
-  std::string pinPath_;
 };

@@ -63,7 +63,7 @@ describeNet('attachTc on a veth pair', () => {
     expect(() => attachTc(obj.program('tc_pass'), net.a.ifname, { direction: 'egress', netns: net.a.netnsPath, handle: 7, priority: 3 })).toThrow(/EEXIST.*replace/s);
     const second = attachTc(obj.program('tc_pass'), net.a.ifname, { direction: 'egress', netns: net.a.netnsPath, handle: 7, priority: 3, replace: true });
     expect(second.progId).toBe(obj.program('tc_pass').id);
-    expect(first.attached).toBe(false);
+    expect((first as TcFilter).attached).toBe(false);
   });
 
   it('egress with tcx: traffic sent by a is dropped on its way out', async () => {
