@@ -1,8 +1,18 @@
 // Raw Ethernet frames for the kit: building them (UDP over IPv4, with knobs to break them) and
 // putting them on, or taking them off, a veth end through the addon's AF_PACKET socket.
 
-import { binding, type NativePacketSocket } from '../native.js';
+import type { NativeBinding, NativePacketSocket } from '../native.js';
 import { TestNetError } from './errors.js';
+
+/**
+ * The addon, loaded on first use: the rest of the kit (namespaces, agents, UDP/TCP/ICMP) works
+ * without it, e.g. before the native build or from a copy of the kit.
+ */
+let addon: Promise<NativeBinding> | undefined;
+function loadAddon(): Promise<NativeBinding> {
+  addon ??= import('../native.js').then((m: { binding?: NativeBinding; default?: { binding: NativeBinding } }) => (m.binding ?? m.default!.binding));
+  return addon;
+}
 
 /** Options of {@link udpFrame}. */
 export interface UdpFrameOptions {
@@ -78,7 +88,8 @@ export function udpFrame(options: UdpFrameOptions): Buffer {
 }
 
 /** An AF_PACKET socket on one interface of one namespace. @internal */
-export function openPacketSocket(op: string, ifname: string, netnsPath: string): NativePacketSocket {
+export async function openPacketSocket(op: string, ifname: string, netnsPath: string): Promise<NativePacketSocket> {
+  const binding = await loadAddon();
   try {
     return new binding.NativePacketSocket({ name: ifname, netns: netnsPath });
   } catch (err) {

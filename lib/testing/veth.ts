@@ -713,7 +713,7 @@ export class VethPair implements AsyncDisposable {
     this.#assertOpen(op);
     await this.#listenersReady();
     const end = this.end(from);
-    const socket = openPacketSocket(op, end.ifname, end.netnsPath);
+    const socket = await openPacketSocket(op, end.ifname, end.netnsPath);
     try {
       return await socket.send(frames as Uint8Array[], count, timeoutMs);
     } finally {
@@ -723,7 +723,8 @@ export class VethPair implements AsyncDisposable {
 
   /**
    * Captures the raw Ethernet frames arriving at one side's interface, with an AF_PACKET socket
-   * opened when this is called (so frames sent after the call are seen), for `timeoutMs` or until
+   * opened right away; `send`, `sendFrames` and `ping` calls made after this one wait until it is
+   * open, so what they send is seen. It captures for `timeoutMs` or until
    * `count` frames arrived. The wait runs off the main thread. Frames the side itself sends are
    * not included. A capture sees what got past XDP (a frame XDP drops never shows up here) but
    * sees frames before tc ingress.
@@ -744,14 +745,30 @@ export class VethPair implements AsyncDisposable {
     const count = checkCount('options.count', options.count, 100_000, 100_000)!;
     this.#assertOpen(op);
     const end = this.end(on);
-    const socket = openPacketSocket(op, end.ifname, end.netnsPath);
-    this.#captures.add(socket);
-    return socket.receive(timeoutMs, count).then(
-      ({ frames }) => ({ count: frames.length, frames }),
-    ).finally(() => {
-      this.#captures.delete(socket);
-      socket.close();
+    // Like receive(): sends and pings issued after this call wait until the socket is open.
+    const ready = openPacketSocket(op, end.ifname, end.netnsPath).then((socket) => {
+      if (this.#closing) {
+        socket.close();
+        this.#assertOpen(op);
+      }
+      this.#captures.add(socket);
+      return socket;
     });
+    const settled = ready.then(
+      () => {},
+      () => {},
+    );
+    this.#listening.add(settled);
+    void settled.then(() => this.#listening.delete(settled));
+    return ready.then((socket) =>
+      socket
+        .receive(timeoutMs, count)
+        .then(({ frames }) => ({ count: frames.length, frames }))
+        .finally(() => {
+          this.#captures.delete(socket);
+          socket.close();
+        }),
+    );
   }
 
   /**
