@@ -11,6 +11,11 @@
  */
 export { BpfObject, type BpfObjectState, type OpenOptions } from './object';
 export { BpfProgram } from './program';
+export { BpfLink, type LinkInfo } from './link';
+export { attachXdp, queryXdp, detachXdp, XdpLink, XdpAttachment, type XdpMode, type XdpAttachOptions, type XdpDetachOptions, type XdpQueryResult, type XdpProgramRef } from './xdp';
+export { attachTc, queryTc, TcxLink, TcFilter, type TcAttachment, type TcAttachOptions, type TcDirection, type TcQueryResult } from './tc';
+export { actionName, type TestRunOptions, type TestRunResult } from './test-run';
+export type { InterfaceRef, InterfaceOptions } from './iface';
 export { BpfMap } from './map';
 export { Globals } from './globals';
 export { BpfError, BpfVerifierError, BpfStateError, errnoName, verifierSummary, type BpfErrorDetails } from './errors';

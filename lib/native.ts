@@ -32,6 +32,8 @@ export interface NativeProgramInfo {
   autoload: boolean;
   fd: number;
   insnCount: number;
+  /** True for a program reopened from a pin (no object, no section, no expected attach type). */
+  standalone?: boolean;
 }
 
 /** What `NativeProgram.kernelInfo()` returns. @internal */
@@ -85,6 +87,90 @@ export interface NativeProgram {
   setType(type: string): void;
   setExpectedAttachType(type: string): void;
   kernelInfo(): NativeProgramKernelInfo;
+  pin(path: string): void;
+  unpin(path: string): void;
+  attach(): NativeLink;
+  close(): void;
+}
+
+/** What `NativeLink.info()` returns. @internal */
+export interface NativeLinkInfo {
+  id: number;
+  progId: number;
+  type: string;
+  ifindex?: number;
+  attachType?: string;
+}
+
+/** @internal */
+export interface NativeLink {
+  fd(): number;
+  info(): NativeLinkInfo;
+  pinPath(): string | null;
+  pin(path: string): void;
+  unpin(): void;
+  update(program: NativeProgram, expected?: NativeProgram): void;
+  detach(): void;
+  close(): void;
+}
+
+/** An interface as the native side takes it. @internal */
+export interface NativeInterface {
+  name?: string;
+  index?: number;
+  netns?: string;
+}
+
+/** @internal */
+export interface NativeXdpProgramRef {
+  id: number;
+  name: string;
+}
+
+/** What `xdpQuery()` returns. @internal */
+export interface NativeXdpQuery {
+  ifindex: number;
+  ifname: string;
+  attachMode: 'none' | 'native' | 'skb' | 'hw' | 'multi' | 'unknown';
+  native?: NativeXdpProgramRef;
+  skb?: NativeXdpProgramRef;
+  hw?: NativeXdpProgramRef;
+}
+
+/** What `tcxQuery()` returns. @internal */
+export interface NativeTcxQuery {
+  ifindex: number;
+  revision: bigint;
+  programs: Array<{ id: number; name: string; linkId?: number }>;
+}
+
+/** Options of `testRun()`. @internal */
+export interface NativeTestRunOptions {
+  data?: Uint8Array;
+  ctx?: Uint8Array;
+  repeat?: number;
+  dataOutSize?: number;
+  ctxOutSize?: number;
+  live?: boolean;
+  batchSize?: number;
+  ingress?: NativeInterface;
+}
+
+/** What `testRun()` returns. @internal */
+export interface NativeTestRunResult {
+  retval: number;
+  durationNs: number;
+  elapsedNs: number;
+  data: Buffer;
+  ctx?: Buffer;
+}
+
+/** @internal */
+export interface NativePacketSocket {
+  send(frames: Uint8Array[], count: number, timeoutMs: number): Promise<{ sent: number }>;
+  receive(timeoutMs: number, count: number): Promise<{ frames: Buffer[] }>;
+  ifindex(): number;
+  close(): void;
 }
 
 /** @internal */
@@ -124,6 +210,29 @@ export interface NativeObject {
 /** @internal */
 export interface NativeBinding {
   NativeObject: new (source: string | Uint8Array, options: NativeOpenOptions) => NativeObject;
+  NativeProgram: { openPinned(path: string): NativeProgram };
+  NativeLink: { openPinned(path: string): NativeLink };
+  NativePacketSocket: new (iface: NativeInterface) => NativePacketSocket;
+  xdpAttachLink(program: NativeProgram, iface: NativeInterface, mode: string): NativeLink;
+  xdpAttachNetlink(
+    program: NativeProgram,
+    iface: NativeInterface,
+    options: { mode: string; force: boolean; replace?: NativeProgram },
+  ): { ifindex: number; mode?: string };
+  xdpDetachNetlink(iface: NativeInterface, options: { mode: string; progId: number }): boolean;
+  xdpQuery(iface: NativeInterface): NativeXdpQuery;
+  tcxAttach(program: NativeProgram, iface: NativeInterface, direction: string): NativeLink;
+  tcxQuery(iface: NativeInterface, direction: string): NativeTcxQuery;
+  tcFilterAttach(
+    program: NativeProgram,
+    iface: NativeInterface,
+    direction: string,
+    options: { handle: number; priority: number; replace: boolean },
+  ): { ifindex: number; handle: number; priority: number; progId: number; hookCreated: boolean };
+  tcFilterDetach(iface: NativeInterface, direction: string, handle: number, priority: number): boolean;
+  tcFilterQuery(iface: NativeInterface, direction: string, handle: number, priority: number): number | null;
+  testRun(program: NativeProgram, options: NativeTestRunOptions): NativeTestRunResult;
+  testRunAsync(program: NativeProgram, options: NativeTestRunOptions): Promise<NativeTestRunResult>;
   setErrorFactory(factory: typeof makeBpfError): void;
   setLogger(logger: ((level: string, message: string) => void) | null): void;
   libbpfVersion(): string;

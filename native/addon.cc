@@ -3,11 +3,16 @@
 #include "addon.h"
 
 #include "args.h"
+#include "link.h"
 #include "lock.h"
 #include "log.h"
 #include "map.h"
 #include "object.h"
+#include "packet_socket.h"
 #include "program.h"
+#include "tc.h"
+#include "test_run.h"
+#include "xdp.h"
 
 namespace {
 
@@ -39,7 +44,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   BpfObjectWrap::Init(env, exports, addon);
   ProgramWrap::Init(env, exports, addon);
   MapWrap::Init(env, exports, addon);
-  lock::Init(env, exports, addon);
+  BpfLinkWrap::Init(env, exports, addon);
+  PacketSocketWrap::Init(env, exports, addon);
+  xdp::Init(env, exports);
+  tc::Init(env, exports);
+  test_run::Init(env, exports);
+  lock::Init(env, exports);
   exports.Set("setErrorFactory", Napi::Function::New<JS_setErrorFactory>(env, "setErrorFactory"));
   exports.Set("setLogger", Napi::Function::New<JS_setLogger>(env, "setLogger"));
   exports.Set("libbpfVersion", Napi::Function::New<JS_libbpfVersion>(env, "libbpfVersion"));

@@ -12,6 +12,8 @@ struct Addon {
   Napi::FunctionReference objectCtor;
   Napi::FunctionReference programCtor;
   Napi::FunctionReference mapCtor;
+  Napi::FunctionReference linkCtor;
+  Napi::FunctionReference packetSocketCtor;
 
   // JS hooks registered by lib/native.ts: the error factory (see errors.h) and the libbpf logger.
   Napi::FunctionReference errorFactory;

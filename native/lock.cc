@@ -32,7 +32,7 @@ Napi::Value JS_unlock(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-void Init(Napi::Env env, Napi::Object exports, Addon*) {
+void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tryLock", Napi::Function::New<JS_tryLock>(env, "tryLock"));
   exports.Set("unlock", Napi::Function::New<JS_unlock>(env, "unlock"));
 }

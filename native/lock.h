@@ -5,12 +5,10 @@
 
 #include <napi.h>
 
-struct Addon;
-
 namespace lock {
 // JS: tryLock(path) -> fd (the lock is held) | -1 (someone else holds it). Never blocks.
 Napi::Value JS_tryLock(const Napi::CallbackInfo& info);
 // JS: unlock(fd): releases the lock and closes the fd.
 Napi::Value JS_unlock(const Napi::CallbackInfo& info);
-void Init(Napi::Env env, Napi::Object exports, Addon* addon);
+void Init(Napi::Env env, Napi::Object exports);
 }  // namespace lock

@@ -3,6 +3,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +13,22 @@
 #include "args.h"
 #include "errors.h"
 #include "kinds.h"
+#include "link.h"
+#include "log.h"
+#include "pin.h"
+#include "tags.h"
+
+namespace {
+
+struct bpf_prog_info KernelInfo(Napi::Env env, int fd) {
+  struct bpf_prog_info pi;
+  memset(&pi, 0, sizeof(pi));
+  __u32 len = sizeof(pi);
+  if (bpf_prog_get_info_by_fd(fd, &pi, &len) != 0) ThrowBpfError(env, "bpf_prog_get_info_by_fd", -errno);
+  return pi;
+}
+
+}  // namespace
 
 void ProgramWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
   Napi::Function ctor = DefineClass(env, "NativeProgram", {
@@ -19,6 +37,11 @@ void ProgramWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
       InstanceMethod<&ProgramWrap::JS_setType>("setType"),
       InstanceMethod<&ProgramWrap::JS_setExpectedAttachType>("setExpectedAttachType"),
       InstanceMethod<&ProgramWrap::JS_kernelInfo>("kernelInfo"),
+      InstanceMethod<&ProgramWrap::JS_pin>("pin"),
+      InstanceMethod<&ProgramWrap::JS_unpin>("unpin"),
+      InstanceMethod<&ProgramWrap::JS_attach>("attach"),
+      InstanceMethod<&ProgramWrap::JS_close>("close"),
+      StaticMethod<&ProgramWrap::JS_openPinned>("openPinned"),
   });
   addon->programCtor = Napi::Persistent(ctor);
   exports.Set("NativeProgram", ctor);
@@ -29,12 +52,59 @@ Napi::Object ProgramWrap::New(Napi::Env env, BpfObjectWrap* owner, struct bpf_pr
   ProgramWrap* wrap = Unwrap(obj);
   wrap->Bind(owner);
   wrap->prog_ = prog;
+  tags::Set(obj, tags::kProgram);
   return obj;
+}
+
+Napi::Object ProgramWrap::NewStandalone(Napi::Env env, int fd) {
+  Napi::Object obj;
+  try {
+    obj = Addon::Get(env)->programCtor.New({});
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+  ProgramWrap* wrap = Unwrap(obj);
+  wrap->standalone_ = true;
+  wrap->ownFd_ = fd;
+  tags::Set(obj, tags::kProgram);
+  return obj;
+}
+
+ProgramWrap* ProgramWrap::FromValue(Napi::Env env, Napi::Value value, const char* name) {
+  if (!tags::Has(value, tags::kProgram)) throw Napi::TypeError::New(env, std::string(name) + " must be a BPF program handle");
+  return Unwrap(value.As<Napi::Object>());
 }
 
 ProgramWrap::ProgramWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProgramWrap>(info) {}
 
+// The finalizer releases the fd of a standalone program, nothing else: a pin or an attachment
+// made through netlink keeps the program in the kernel.
+ProgramWrap::~ProgramWrap() {
+  if (ownFd_ >= 0) close(ownFd_);
+}
+
+std::string ProgramWrap::Name() const {
+  if (prog_ != nullptr && owner_ != nullptr && owner_->IsOpen()) return bpf_program__name(prog_);
+  if (ownFd_ >= 0) {
+    struct bpf_prog_info pi;
+    memset(&pi, 0, sizeof(pi));
+    __u32 len = sizeof(pi);
+    if (bpf_prog_get_info_by_fd(ownFd_, &pi, &len) == 0) return pi.name;
+  }
+  return "";
+}
+
+void ProgramWrap::CheckObjectProgram(Napi::Env env, const char* what) const {
+  if (standalone_) ThrowStateError(env, std::string("cannot ") + what + ": this program was reopened from a pin and belongs to no BPF object");
+  CheckUsable(env, what);
+}
+
 int ProgramWrap::Fd(Napi::Env env, const char* what) const {
+  if (standalone_) {
+    if (ownFd_ < 0) ThrowStateError(env, std::string("cannot ") + what + ": the program handle is closed");
+    return ownFd_;
+  }
   CheckLoaded(env, what);
   int fd = bpf_program__fd(prog_);
   if (fd < 0) {
@@ -46,6 +116,20 @@ int ProgramWrap::Fd(Napi::Env env, const char* what) const {
 
 Napi::Value ProgramWrap::JS_info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (standalone_) {
+    int fd = Fd(env, "describe a program");
+    struct bpf_prog_info pi = KernelInfo(env, fd);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("name", pi.name);
+    out.Set("section", "");
+    out.Set("type", kinds::ProgType(static_cast<enum bpf_prog_type>(pi.type)));
+    out.Set("expectedAttachType", "");
+    out.Set("autoload", true);
+    out.Set("fd", fd);
+    out.Set("insnCount", static_cast<double>(pi.xlated_prog_len / 8));
+    out.Set("standalone", true);
+    return out;
+  }
   CheckUsable(env, "describe a program");
   Napi::Object out = Napi::Object::New(env);
   out.Set("name", bpf_program__name(prog_));
@@ -61,6 +145,7 @@ Napi::Value ProgramWrap::JS_info(const Napi::CallbackInfo& info) {
 Napi::Value ProgramWrap::JS_setAutoload(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool on = args::Bool(info, 0, "autoload");
+  if (standalone_) CheckObjectProgram(env, "set autoload");
   CheckConfigurable(env, "set autoload");
   int err = bpf_program__set_autoload(prog_, on);
   if (err) ThrowBpfError(env, "bpf_program__set_autoload", err);
@@ -70,6 +155,7 @@ Napi::Value ProgramWrap::JS_setAutoload(const Napi::CallbackInfo& info) {
 Napi::Value ProgramWrap::JS_setType(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name = args::String(info, 0, "type");
+  if (standalone_) CheckObjectProgram(env, "set the program type");
   CheckConfigurable(env, "set the program type");
   int type = kinds::FindProgType(name);
   if (type < 0) throw Napi::RangeError::New(env, "unknown program type '" + name + "'");
@@ -81,6 +167,7 @@ Napi::Value ProgramWrap::JS_setType(const Napi::CallbackInfo& info) {
 Napi::Value ProgramWrap::JS_setExpectedAttachType(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name = args::String(info, 0, "expectedAttachType");
+  if (standalone_) CheckObjectProgram(env, "set the expected attach type");
   CheckConfigurable(env, "set the expected attach type");
   int type = kinds::FindAttachType(name);
   if (type < 0) throw Napi::RangeError::New(env, "unknown attach type '" + name + "'");
@@ -92,10 +179,7 @@ Napi::Value ProgramWrap::JS_setExpectedAttachType(const Napi::CallbackInfo& info
 Napi::Value ProgramWrap::JS_kernelInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = Fd(env, "read program info");
-  struct bpf_prog_info pi;
-  memset(&pi, 0, sizeof(pi));
-  __u32 len = sizeof(pi);
-  if (bpf_obj_get_info_by_fd(fd, &pi, &len) != 0) ThrowBpfError(env, "bpf_obj_get_info_by_fd", -errno);
+  struct bpf_prog_info pi = KernelInfo(env, fd);
   char tag[2 * BPF_TAG_SIZE + 1];
   for (int i = 0; i < BPF_TAG_SIZE; i++) snprintf(tag + 2 * i, 3, "%02x", pi.tag[i]);
   Napi::Object out = Napi::Object::New(env);
@@ -108,4 +192,86 @@ Napi::Value ProgramWrap::JS_kernelInfo(const Napi::CallbackInfo& info) {
   out.Set("btfId", pi.btf_id);
   out.Set("loadTimeNs", Napi::BigInt::New(env, static_cast<uint64_t>(pi.load_time)));
   return out;
+}
+
+Napi::Value ProgramWrap::JS_pin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = args::String(info, 0, "path");
+  int fd = Fd(env, "pin the program");
+  pin::CheckPath(env, path);
+  LogCapture capture;
+  int err;
+  if (!standalone_) {
+    err = bpf_program__pin(prog_, path.c_str());
+  } else {
+    err = bpf_obj_pin(fd, path.c_str()) != 0 ? -errno : 0;
+  }
+  capture.Deliver(env);
+  if (err != 0) {
+    BpfErrorDetails d;
+    d.detail = err == -EEXIST ? "'" + path + "' already exists" : "cannot pin at '" + path + "'";
+    ThrowBpfError(env, "bpf_obj_pin", err, d);
+  }
+  return env.Undefined();
+}
+
+Napi::Value ProgramWrap::JS_unpin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  // libbpf does not remember where bpf_program__pin put a program (and a reopened program has no
+  // libbpf struct at all): lib/ keeps the path and passes it.
+  std::string path = args::String(info, 0, "path");
+  Fd(env, "unpin the program");
+  pin::CheckPath(env, path);
+  int err = standalone_ ? (unlink(path.c_str()) != 0 ? -errno : 0) : bpf_program__unpin(prog_, path.c_str());
+  if (err != 0 && err != -ENOENT) ThrowBpfError(env, "unlink", err);
+  return env.Undefined();
+}
+
+Napi::Value ProgramWrap::JS_openPinned(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = args::String(info, 0, "path");
+  pin::CheckPath(env, path);
+  int fd = bpf_obj_get(path.c_str());
+  if (fd < 0) {
+    int err = -errno;
+    BpfErrorDetails d;
+    d.detail = "cannot open the program pinned at '" + path + "'";
+    ThrowBpfError(env, "bpf_obj_get", err, d);
+  }
+  // A pin can hold a map or a link too (and get-info answers for any of them): check the kind.
+  std::string kind = bpffs::FdKind(fd);
+  if (kind != "prog") {
+    close(fd);
+    BpfErrorDetails d;
+    d.detail = "'" + path + "' holds a BPF " + kind + ", not a program";
+    ThrowBpfError(env, "bpf_obj_get", -EINVAL, d);
+  }
+  return NewStandalone(env, fd);
+}
+
+Napi::Value ProgramWrap::JS_attach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckObjectProgram(env, "attach");
+  Fd(env, "attach");
+  LogCapture capture;
+  struct bpf_link* link = bpf_program__attach(prog_);
+  int err = link == nullptr ? -errno : 0;
+  capture.Deliver(env);
+  if (link == nullptr) {
+    BpfErrorDetails d;
+    d.program = bpf_program__name(prog_);
+    d.detail = "program '" + d.program + "' (section '" + bpf_program__section_name(prog_) + "')";
+    if (err == -EOPNOTSUPP || err == -ESRCH)
+      d.detail += ": libbpf cannot auto-attach this section; networking programs attach with attachXdp()/attachTc()";
+    ThrowBpfError(env, "bpf_program__attach", err, d);
+  }
+  return BpfLinkWrap::New(env, link);
+}
+
+Napi::Value ProgramWrap::JS_close(const Napi::CallbackInfo& info) {
+  if (standalone_ && ownFd_ >= 0) {
+    close(ownFd_);
+    ownFd_ = -1;
+  }
+  return info.Env().Undefined();
 }

@@ -1,8 +1,13 @@
-// ProgramWrap: one `struct bpf_program` of a BpfObjectWrap.
+// ProgramWrap: one BPF program. Either a `struct bpf_program` of a BpfObjectWrap (the object
+// owns it and its fd), or a standalone program reopened from a bpffs pin, which owns its fd:
+// close() (or the finalizer) closes it, and the kernel frees the program once nothing else
+// holds it (a pin, an attachment, a link).
 #pragma once
 
 #include <bpf/libbpf.h>
 #include <napi.h>
+
+#include <string>
 
 #include "owned.h"
 
@@ -10,11 +15,19 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap>, public ObjectOwned {
  public:
   static void Init(Napi::Env env, Napi::Object exports, Addon* addon);
   static Napi::Object New(Napi::Env env, BpfObjectWrap* owner, struct bpf_program* prog);
+  // Takes ownership of `fd`, a loaded program.
+  static Napi::Object NewStandalone(Napi::Env env, int fd);
+  // The ProgramWrap behind a JS value; TypeError naming `name` for anything else.
+  static ProgramWrap* FromValue(Napi::Env env, Napi::Value value, const char* name);
 
   explicit ProgramWrap(const Napi::CallbackInfo& info);
+  ~ProgramWrap() override;
 
-  // The program's fd; throws unless the object is loaded and the program was loaded with it.
+  // The program's fd; throws unless the object is loaded and the program was loaded with it
+  // (or, standalone, unless it was closed).
   int Fd(Napi::Env env, const char* what) const;
+  // The name, for error messages ("" when unknown).
+  std::string Name() const;
 
  private:
   // Open phase: description and configuration.
@@ -24,6 +37,20 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap>, public ObjectOwned {
   Napi::Value JS_setExpectedAttachType(const Napi::CallbackInfo& info);
   // Loaded phase: what the kernel says about the program.
   Napi::Value JS_kernelInfo(const Napi::CallbackInfo& info);
+  // Pinning in bpffs, and reopening a pinned program (static).
+  Napi::Value JS_pin(const Napi::CallbackInfo& info);
+  Napi::Value JS_unpin(const Napi::CallbackInfo& info);
+  static Napi::Value JS_openPinned(const Napi::CallbackInfo& info);
+  // libbpf's auto-attach from the section name (object programs only).
+  Napi::Value JS_attach(const Napi::CallbackInfo& info);
+  // Standalone programs: close the owned fd (idempotent; a no-op for object programs).
+  Napi::Value JS_close(const Napi::CallbackInfo& info);
 
+  void CheckObjectProgram(Napi::Env env, const char* what) const;
+
+  // An object's program.
   struct bpf_program* prog_ = nullptr;
+  // A standalone program: its fd (-1 once closed).
+  bool standalone_ = false;
+  int ownFd_ = -1;
 };

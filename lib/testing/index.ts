@@ -31,7 +31,12 @@ export type {
   PingOptions,
   PingResult,
   RunOptions,
+  SendFramesOptions,
+  CaptureFramesOptions,
+  CaptureFramesResult,
 } from './veth.js';
+export { udpFrame } from './frames.js';
+export type { UdpFrameOptions } from './frames.js';
 export { Listener } from './listener.js';
 export type { CollectOptions, ReceivedPacket, ReceiveResult } from './listener.js';
 export type { ExecOptions, ExecResult } from './command.js';

@@ -4,6 +4,8 @@ import { isIP } from 'node:net';
 import { AGENT_GRACE_MS, Agent } from './agent.js';
 import { DEFAULT_TIMEOUT_MS, checkTimeout, type ExecOptions, type ExecResult } from './command.js';
 import { TestNetError, assertNetnsPrivileges } from './errors.js';
+import { openPacketSocket } from './frames.js';
+import type { NativePacketSocket } from '../native.js';
 import { Listener, checkCount, type CollectOptions, type ReceiveResult } from './listener.js';
 import { NAME_PREFIX, Netns, netnsName } from './netns.js';
 
@@ -168,6 +170,36 @@ export interface PingResult {
   sent: number;
   /** Echo replies received. */
   received: number;
+}
+
+/** Options for {@link VethPair.sendFrames}. */
+export interface SendFramesOptions {
+  /** The side whose interface transmits the frames (they arrive at the other side). */
+  from: Side;
+  /** The raw Ethernet frames (destination MAC first), each 14 to 65 536 bytes. */
+  frames: Uint8Array | readonly Uint8Array[];
+  /** How many frames to send in all, cycling through `frames`, at most 1 000 000. Default: each frame once. */
+  count?: number;
+  /** Stop after this many ms even if `count` is not reached (at most 60 000). Default 10 000. */
+  timeoutMs?: number;
+}
+
+/** Options for {@link VethPair.captureFrames}. */
+export interface CaptureFramesOptions {
+  /** The side whose interface receives the frames. */
+  on: Side;
+  /** How long to capture, in ms (at most 60 000). Default 1 000. */
+  timeoutMs?: number;
+  /** Stop as soon as this many frames arrived (at most 100 000). Default: capture until the timeout. */
+  count?: number;
+}
+
+/** Result of {@link VethPair.captureFrames}. */
+export interface CaptureFramesResult {
+  /** Frames captured. */
+  count: number;
+  /** The frames, as received (Ethernet header first). */
+  frames: Buffer[];
 }
 
 /** Options for {@link VethEnd.run}. */
@@ -459,6 +491,8 @@ export class VethPair implements AsyncDisposable {
   readonly #agents: Partial<Record<Side, Promise<Agent>>> = {};
   /** Listeners being set up; send and ping wait for them. */
   readonly #listening = new Set<Promise<void>>();
+  /** Packet sockets of running captures, closed with the pair. */
+  readonly #captures = new Set<NativePacketSocket>();
   #closing: Promise<void> | undefined;
 
   private constructor(plan: Record<Side, EndPlan>, netns: Record<Side, Netns>) {
@@ -649,6 +683,95 @@ export class VethPair implements AsyncDisposable {
   }
 
   /**
+   * Sends raw Ethernet frames from one side's interface with an AF_PACKET socket (opened inside
+   * that side's namespace by the addon): crafted or malformed frames that no socket API would
+   * produce (bad IP header lengths, runts). They are handed to the interface as they are and
+   * arrive at the other side, where XDP sees them first. Bounded by `count` and `timeoutMs`.
+   *
+   * @throws {@link TestNetError} if the socket cannot be opened or the pair is closed; the
+   *   addon's `BpfError` if sending fails (e.g. `EMSGSIZE` above the MTU).
+   * @example
+   * ```ts
+   * const frame = udpFrame({ srcMac: net.b.mac, dstMac: net.a.mac, srcIp: net.b.ipv4, dstIp: net.a.ipv4, srcPort: 1, dstPort: 9000, ihl: 3 });
+   * await net.sendFrames({ from: 'b', frames: [frame], count: 10 });   // { sent: 10 }
+   * ```
+   */
+  async sendFrames(options: SendFramesOptions): Promise<{ sent: number }> {
+    const op = 'VethPair.sendFrames';
+    checkObject('options', options);
+    const from = checkSide('options.from', options.from);
+    const given: unknown = options.frames;
+    const frames = given instanceof Uint8Array ? [given] : given;
+    if (!Array.isArray(frames) || frames.length === 0 || !frames.every((f) => f instanceof Uint8Array)) {
+      throw new TypeError('options.frames must be a Uint8Array or a non-empty array of them');
+    }
+    for (const f of frames as Uint8Array[]) {
+      if (f.length < 14 || f.length > 65536) throw new RangeError(`every frame must hold 14 to 65536 bytes (an Ethernet header at least), got ${f.length}`);
+    }
+    const count = checkCount('options.count', options.count, frames.length, 1_000_000)!;
+    const timeoutMs = checkTimeout('options.timeoutMs', options.timeoutMs, DEFAULT_SEND_TIMEOUT_MS);
+    this.#assertOpen(op);
+    await this.#listenersReady();
+    const end = this.end(from);
+    const socket = await openPacketSocket(op, end.ifname, end.netnsPath);
+    try {
+      return await socket.send(frames as Uint8Array[], count, timeoutMs);
+    } finally {
+      socket.close();
+    }
+  }
+
+  /**
+   * Captures the raw Ethernet frames arriving at one side's interface, with an AF_PACKET socket
+   * opened right away; `send`, `sendFrames` and `ping` calls made after this one wait until it is
+   * open, so what they send is seen. It captures for `timeoutMs` or until
+   * `count` frames arrived. The wait runs off the main thread. Frames the side itself sends are
+   * not included. A capture sees what got past XDP (a frame XDP drops never shows up here) but
+   * sees frames before tc ingress.
+   *
+   * @throws {@link TestNetError} if the socket cannot be opened or the pair is closed.
+   * @example
+   * ```ts
+   * const got = net.captureFrames({ on: 'a', timeoutMs: 500, count: 10 });
+   * await net.sendFrames({ from: 'b', frames: [frame], count: 10 });
+   * (await got).count;   // 10
+   * ```
+   */
+  captureFrames(options: CaptureFramesOptions): Promise<CaptureFramesResult> {
+    const op = 'VethPair.captureFrames';
+    checkObject('options', options);
+    const on = checkSide('options.on', options.on);
+    const timeoutMs = checkTimeout('options.timeoutMs', options.timeoutMs, 1_000);
+    const count = checkCount('options.count', options.count, 100_000, 100_000)!;
+    this.#assertOpen(op);
+    const end = this.end(on);
+    // Like receive(): sends and pings issued after this call wait until the socket is open.
+    const ready = openPacketSocket(op, end.ifname, end.netnsPath).then((socket) => {
+      if (this.#closing) {
+        socket.close();
+        this.#assertOpen(op);
+      }
+      this.#captures.add(socket);
+      return socket;
+    });
+    const settled = ready.then(
+      () => {},
+      () => {},
+    );
+    this.#listening.add(settled);
+    void settled.then(() => this.#listening.delete(settled));
+    return ready.then((socket) =>
+      socket
+        .receive(timeoutMs, count)
+        .then(({ frames }) => ({ count: frames.length, frames }))
+        .finally(() => {
+          this.#captures.delete(socket);
+          socket.close();
+        }),
+    );
+  }
+
+  /**
    * Kills the agents and deletes the veth and both namespaces. Idempotent: later calls return the
    * same promise. Pending sends, receives and listeners on this pair fail with code `ECLOSED`.
    *
@@ -671,6 +794,7 @@ export class VethPair implements AsyncDisposable {
 
   async #teardown(): Promise<void> {
     const op = 'VethPair.close';
+    for (const socket of this.#captures) socket.close();
     const agents = await Promise.allSettled(Object.values(this.#agents));
     await Promise.all(agents.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
     // Deleting the link explicitly makes its removal (and the detach of anything attached to it)

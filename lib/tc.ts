@@ -1,0 +1,213 @@
+/**
+ * tc: attach a `sched_cls` program to an interface's ingress or egress ({@link attachTc}), see
+ * what is attached ({@link queryTc}).
+ *
+ * @module
+ */
+import { BpfError } from './errors';
+import { checkOptions, toNativeInterface, type InterfaceOptions, type InterfaceRef } from './iface';
+import { BpfLink } from './link';
+import { binding, type NativeInterface, type NativeLink } from './native';
+import type { BpfProgram } from './program';
+import { checkBoolean, checkUint32 } from './validate';
+
+/** Which way the traffic goes through the hook. */
+export type TcDirection = 'ingress' | 'egress';
+
+/** Options of {@link attachTc}. */
+export interface TcAttachOptions extends InterfaceOptions {
+  /** The hook: received (`'ingress'`) or sent (`'egress'`) traffic. */
+  direction: TcDirection;
+  /**
+   * How to attach:
+   * - `'tcx'`: a tcx BPF link (kernel 6.6+), returned as a {@link TcxLink};
+   * - `'cls_bpf'`: a clsact qdisc (made if missing) and a cls_bpf filter in direct-action mode,
+   *   through netlink, returned as a {@link TcFilter};
+   * - default: tcx where the kernel has it, cls_bpf otherwise.
+   */
+  mechanism?: 'tcx' | 'cls_bpf';
+  /** cls_bpf only: the filter's handle (default: the kernel picks 1). */
+  handle?: number;
+  /** cls_bpf only: the filter's priority (default: the kernel picks 1). */
+  priority?: number;
+  /** cls_bpf only: replace a filter with the same handle and priority. */
+  replace?: boolean;
+}
+
+const attachKeys = ['netns', 'direction', 'mechanism', 'handle', 'priority', 'replace'] as const;
+
+/** A program attached by {@link attachTc} with tcx: a {@link BpfLink} that knows where. */
+export class TcxLink extends BpfLink {
+  readonly kind = 'tcx' as const;
+  readonly direction: TcDirection;
+  readonly ifindex: number;
+  readonly netns: string | undefined;
+
+  /** @internal */
+  constructor(native: NativeLink, direction: TcDirection, netns: string | undefined) {
+    super(native);
+    this.direction = direction;
+    this.ifindex = native.info().ifindex ?? 0;
+    this.netns = netns;
+  }
+}
+
+/**
+ * A program attached by {@link attachTc} as a cls_bpf filter (netlink, the pre-tcx way).
+ *
+ * Lifetime: the filter stays until {@link TcFilter.detach}, after the process exits too. The
+ * clsact qdisc is left in place after detach (other filters may share it); it goes with the
+ * interface. `using` detaches at the end of the scope; a garbage-collected handle never does.
+ */
+export class TcFilter implements Disposable {
+  readonly kind = 'cls_bpf' as const;
+  readonly direction: TcDirection;
+  readonly ifindex: number;
+  readonly netns: string | undefined;
+  /** The filter's handle and priority, which identify it on the hook. */
+  readonly handle: number;
+  readonly priority: number;
+  /** The kernel id of the attached program. */
+  readonly progId: number;
+  #detached = false;
+
+  /** @internal */
+  constructor(r: { ifindex: number; handle: number; priority: number; progId: number }, direction: TcDirection, netns: string | undefined) {
+    this.ifindex = r.ifindex;
+    this.handle = r.handle;
+    this.priority = r.priority;
+    this.progId = r.progId;
+    this.direction = direction;
+    this.netns = netns;
+  }
+
+  /** Whether the filter is still there, running this program. */
+  get attached(): boolean {
+    if (this.#detached) return false;
+    return binding.tcFilterQuery(this.#iface(), this.direction, this.handle, this.priority) === this.progId;
+  }
+
+  /** Removes the filter. Returns whether it was still there. Idempotent. */
+  detach(): boolean {
+    if (this.#detached) return false;
+    this.#detached = true;
+    try {
+      return binding.tcFilterDetach(this.#iface(), this.direction, this.handle, this.priority);
+    } catch (e) {
+      if (e instanceof BpfError && e.code === 'ENODEV') return false;
+      throw e;
+    }
+  }
+
+  /** Same as {@link TcFilter.detach}, for `using`. */
+  [Symbol.dispose](): void {
+    this.detach();
+  }
+
+  #iface(): NativeInterface {
+    return this.netns === undefined ? { index: this.ifindex } : { index: this.ifindex, netns: this.netns };
+  }
+}
+
+/** What {@link attachTc} returns: a tcx link or a cls_bpf filter. Both have `detach()` and `using`. */
+export type TcAttachment = TcxLink | TcFilter;
+
+function checkTcProgram(program: BpfProgram): void {
+  if (!program || typeof program !== 'object' || !('native' in program)) throw new TypeError('program must be a BpfProgram');
+  if (program.type !== 'sched_cls') {
+    throw new TypeError(`program '${program.name}' is a ${program.type} program; attachTc needs a sched_cls program (SEC("tc"), SEC("tcx/ingress")…)`);
+  }
+}
+
+function checkDirection(direction: unknown): TcDirection {
+  if (direction !== 'ingress' && direction !== 'egress') throw new TypeError(`options.direction must be 'ingress' or 'egress', got ${String(direction)}`);
+  return direction;
+}
+
+/**
+ * Attaches a `sched_cls` program to an interface's ingress or egress. The program's return value
+ * is the verdict (TC_ACT_OK, TC_ACT_SHOT…; cls_bpf filters are made in direct-action mode).
+ *
+ * @throws TypeError for a program that is not `sched_cls`, and for bad options
+ * @throws {@link BpfError} `ENODEV` for a missing interface, `EEXIST` for a cls_bpf filter whose
+ *   handle and priority are taken (pass `replace`), `EPERM` without CAP_NET_ADMIN
+ * @example
+ * ```ts
+ * using att = attachTc(obj.program('tc_drop'), 'veth0', { direction: 'ingress', netns });
+ * attachTc(prog, 'eth1', { direction: 'egress', mechanism: 'cls_bpf' });  // stays after exit
+ * ```
+ */
+export function attachTc(program: BpfProgram, iface: InterfaceRef, options: TcAttachOptions & { mechanism: 'tcx' }): TcxLink;
+export function attachTc(program: BpfProgram, iface: InterfaceRef, options: TcAttachOptions & { mechanism: 'cls_bpf' }): TcFilter;
+export function attachTc(program: BpfProgram, iface: InterfaceRef, options: TcAttachOptions): TcAttachment;
+export function attachTc(program: BpfProgram, iface: InterfaceRef, options: TcAttachOptions): TcAttachment {
+  checkOptions(options, 'attachTc options', attachKeys);
+  checkTcProgram(program);
+  const direction = checkDirection(options.direction);
+  const target = toNativeInterface(iface, options.netns);
+  const mechanism = options.mechanism;
+  if (mechanism !== undefined && mechanism !== 'tcx' && mechanism !== 'cls_bpf') {
+    throw new RangeError(`options.mechanism must be 'tcx' or 'cls_bpf', got '${String(mechanism)}'`);
+  }
+  if (options.handle !== undefined) checkUint32(options.handle, 'options.handle');
+  if (options.priority !== undefined) checkUint32(options.priority, 'options.priority');
+  if (options.replace !== undefined) checkBoolean(options.replace, 'options.replace');
+  const filterOnly = options.handle !== undefined || options.priority !== undefined || options.replace !== undefined;
+  if (mechanism === 'tcx' && filterOnly) throw new TypeError('options.handle, priority and replace are for cls_bpf filters; a tcx link is replaced with link.update()');
+
+  if (mechanism !== 'cls_bpf' && !filterOnly) {
+    try {
+      return new TcxLink(binding.tcxAttach(program.native, target, direction), direction, options.netns);
+    } catch (e) {
+      // Kernels before 6.6 do not know the tcx attach types: fall back, unless tcx was asked for.
+      if (mechanism === 'tcx' || !(e instanceof BpfError && e.code === 'EINVAL' && !tcxSupported())) throw e;
+    }
+  }
+  const r = binding.tcFilterAttach(program.native, target, direction, {
+    handle: options.handle ?? 0,
+    priority: options.priority ?? 0,
+    replace: options.replace ?? false,
+  });
+  return new TcFilter(r, direction, options.netns);
+}
+
+let tcx: boolean | undefined;
+/** Whether the kernel knows tcx (a query of the loopback ingress tells). */
+function tcxSupported(): boolean {
+  if (tcx === undefined) {
+    try {
+      binding.tcxQuery({ name: 'lo' }, 'ingress');
+      tcx = true;
+    } catch {
+      tcx = false;
+    }
+  }
+  return tcx;
+}
+
+/** What {@link queryTc} reports. */
+export interface TcQueryResult {
+  ifindex: number;
+  /** The programs attached through tcx, in the order they run. */
+  programs: Array<{ id: number; name: string; linkId?: number }>;
+  /** tcx's revision counter of the hook: it changes with every attach and detach. */
+  revision: bigint;
+}
+
+/**
+ * The programs attached with tcx to an interface's ingress or egress, whoever attached them.
+ * (cls_bpf filters are not listed: `tc filter show dev <if> ingress` shows them;
+ * {@link TcFilter.attached} checks one.) Minimum kernel: 6.6.
+ *
+ * @throws {@link BpfError} `ENODEV` for a missing interface, `EINVAL` on kernels without tcx
+ * @example
+ * ```ts
+ * queryTc('veth0', { direction: 'ingress', netns }).programs;   // [{ id: 51, name: 'tc_drop', linkId: 9 }]
+ * ```
+ */
+export function queryTc(iface: InterfaceRef, options: InterfaceOptions & { direction: TcDirection }): TcQueryResult {
+  checkOptions(options, 'queryTc options', ['netns', 'direction']);
+  const direction = checkDirection(options.direction);
+  const q = binding.tcxQuery(toNativeInterface(iface, options.netns), direction);
+  return { ifindex: q.ifindex, programs: q.programs, revision: q.revision };
+}

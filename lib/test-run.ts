@@ -1,0 +1,131 @@
+/**
+ * Running a loaded program on hand-made input with BPF_PROG_TEST_RUN: see
+ * {@link BpfProgram.testRun} and {@link BpfProgram.testRunAsync}.
+ *
+ * @module
+ */
+import { checkOptions, toNativeInterface, type InterfaceRef } from './iface';
+import type { NativeTestRunOptions, NativeTestRunResult } from './native';
+import { checkUint32 } from './validate';
+
+/** Options of {@link BpfProgram.testRun}. */
+export interface TestRunOptions {
+  /** The input: an Ethernet frame for XDP, tc and socket filters. */
+  data?: Uint8Array;
+  /**
+   * The input context: an `xdp_md` (24 bytes) for XDP, a `__sk_buff` for tc. Lets the run set
+   * fields such as `ingress_ifindex` or the mark. Default: none (the kernel fills one in).
+   */
+  ctx?: Uint8Array;
+  /** How many times to run; the duration is averaged over the runs. Default 1. */
+  repeat?: number;
+  /** Room for the output frame in bytes. Default: the input length + 4096. */
+  dataOutSize?: number;
+  /** Room for the output context in bytes. Default: 4096 when `ctx` is given, else no context out. */
+  ctxOutSize?: number;
+  /**
+   * XDP only: BPF_F_TEST_XDP_LIVE_FRAMES (kernel 5.18+). The frames run through the real XDP
+   * path of the `ingress` interface: XDP_TX and XDP_REDIRECT transmit them, XDP_PASS hands them
+   * to the stack, XDP_DROP drops them. Each of the `repeat` runs is a frame: a packet generator.
+   * No output frame or context.
+   */
+  live?: { ingress: InterfaceRef; netns?: string; batchSize?: number };
+}
+
+/** What a test run reports. */
+export interface TestRunResult {
+  /** The program's return value. */
+  retval: number;
+  /**
+   * The return value by name for XDP (`'XDP_PASS'`…) and tc (`'TC_ACT_SHOT'`…) programs; for
+   * other types (socket filters return the bytes to keep) the number as a string.
+   */
+  action: string;
+  /** The output frame (as the program left it). Empty for live frames. */
+  data: Buffer;
+  /** The output context, when `ctx` was given. */
+  ctx?: Buffer;
+  /** The kernel's average duration of one run, in nanoseconds. */
+  durationNs: number;
+  /** Live frames: frames per second achieved (runs / wall time of the syscall). */
+  framesPerSecond?: number;
+}
+
+const XDP_ACTIONS = ['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT'];
+const TC_ACTIONS: Record<number, string> = {
+  [-1]: 'TC_ACT_UNSPEC',
+  0: 'TC_ACT_OK',
+  1: 'TC_ACT_RECLASSIFY',
+  2: 'TC_ACT_SHOT',
+  3: 'TC_ACT_PIPE',
+  4: 'TC_ACT_STOLEN',
+  5: 'TC_ACT_QUEUED',
+  6: 'TC_ACT_REPEAT',
+  7: 'TC_ACT_REDIRECT',
+  8: 'TC_ACT_TRAP',
+};
+
+/** The name of a program's return value, for its program type. */
+export function actionName(programType: string, retval: number): string {
+  if (programType === 'xdp') return XDP_ACTIONS[retval] ?? `XDP_UNKNOWN(${retval})`;
+  if (programType === 'sched_cls' || programType === 'sched_act') {
+    const signed = retval | 0;
+    return TC_ACTIONS[signed] ?? `TC_ACT_UNKNOWN(${signed})`;
+  }
+  return String(retval);
+}
+
+const runKeys = ['data', 'ctx', 'repeat', 'dataOutSize', 'ctxOutSize', 'live'] as const;
+
+/** Largest repeat for the synchronous testRun: longer runs belong on the thread pool. */
+export const MAX_SYNC_REPEAT = 1_000_000;
+
+/** @internal Validates options into the native form. */
+export function toNativeRunOptions(programType: string, options: TestRunOptions): NativeTestRunOptions {
+  checkOptions(options, 'testRun options', runKeys);
+  const out: NativeTestRunOptions = {};
+  if (options.data !== undefined) {
+    if (!(options.data instanceof Uint8Array)) throw new TypeError('options.data must be a Buffer or Uint8Array');
+    out.data = options.data;
+  }
+  if (options.ctx !== undefined) {
+    if (!(options.ctx instanceof Uint8Array)) throw new TypeError('options.ctx must be a Buffer or Uint8Array');
+    out.ctx = options.ctx;
+  }
+  if (options.repeat !== undefined) checkUint32(options.repeat, 'options.repeat', 1);
+  out.repeat = options.repeat ?? 1;
+  if (options.dataOutSize !== undefined) {
+    checkUint32(options.dataOutSize, 'options.dataOutSize');
+    out.dataOutSize = options.dataOutSize;
+  }
+  if (options.ctxOutSize !== undefined) {
+    checkUint32(options.ctxOutSize, 'options.ctxOutSize');
+    out.ctxOutSize = options.ctxOutSize;
+  }
+  if (options.live !== undefined) {
+    const live = checkOptions(options.live, 'options.live', ['ingress', 'netns', 'batchSize']);
+    if (programType !== 'xdp') throw new TypeError(`options.live is for XDP programs; this is a ${programType} program`);
+    if (out.data === undefined || out.data.length < 14) throw new RangeError('options.live needs options.data: an Ethernet frame of at least 14 bytes');
+    out.live = true;
+    out.ingress = toNativeInterface(live.ingress, live.netns, 'options.live.ingress');
+    if (live.batchSize !== undefined) {
+      checkUint32(live.batchSize, 'options.live.batchSize', 1);
+      out.batchSize = live.batchSize as number;
+    }
+  }
+  return out;
+}
+
+/** @internal Adds the action's name and the achieved rate. */
+export function toRunResult(programType: string, r: NativeTestRunResult, live: boolean, repeat: number): TestRunResult {
+  const result: TestRunResult = {
+    retval: r.retval,
+    action: actionName(programType, r.retval),
+    data: r.data,
+    durationNs: r.durationNs,
+  };
+  if (r.ctx !== undefined) result.ctx = r.ctx;
+  if (live) result.framesPerSecond = r.elapsedNs > 0 ? (repeat * 1e9) / r.elapsedNs : 0;
+  return result;
+}
+

@@ -1,0 +1,224 @@
+#include "link.h"
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "addon.h"
+#include "args.h"
+#include "errors.h"
+#include "kinds.h"
+#include "log.h"
+#include "pin.h"
+#include "program.h"
+#include "tags.h"
+
+void BpfLinkWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
+  Napi::Function ctor = DefineClass(env, "NativeLink", {
+      StaticMethod<&BpfLinkWrap::JS_openPinned>("openPinned"),
+      InstanceMethod<&BpfLinkWrap::JS_fd>("fd"),
+      InstanceMethod<&BpfLinkWrap::JS_info>("info"),
+      InstanceMethod<&BpfLinkWrap::JS_pinPath>("pinPath"),
+      InstanceMethod<&BpfLinkWrap::JS_pin>("pin"),
+      InstanceMethod<&BpfLinkWrap::JS_unpin>("unpin"),
+      InstanceMethod<&BpfLinkWrap::JS_update>("update"),
+      InstanceMethod<&BpfLinkWrap::JS_detach>("detach"),
+      InstanceMethod<&BpfLinkWrap::JS_close>("close"),
+  });
+  addon->linkCtor = Napi::Persistent(ctor);
+  exports.Set("NativeLink", ctor);
+}
+
+Napi::Object BpfLinkWrap::New(Napi::Env env, struct bpf_link* link) {
+  Napi::Object obj = Addon::Get(env)->linkCtor.New({});
+  BpfLinkWrap* wrap = Unwrap(obj);
+  wrap->link_ = link;
+  tags::Set(obj, tags::kLink);
+  return obj;
+}
+
+Napi::Object BpfLinkWrap::NewFromFd(Napi::Env env, int fd) {
+  Napi::Object obj;
+  try {
+    obj = Addon::Get(env)->linkCtor.New({});
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+  BpfLinkWrap* wrap = Unwrap(obj);
+  wrap->fd_ = fd;
+  tags::Set(obj, tags::kLink);
+  return obj;
+}
+
+BpfLinkWrap::BpfLinkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfLinkWrap>(info) {}
+
+// The finalizer only releases our fd (which detaches an unpinned link: the documented rule).
+BpfLinkWrap::~BpfLinkWrap() { CloseNow(); }
+
+void BpfLinkWrap::CloseNow() {
+  if (link_ != nullptr) {
+    // bpf_link__destroy on a pinned link keeps it in the kernel: it closes the fd only.
+    bpf_link__destroy(link_);
+    link_ = nullptr;
+  }
+  if (fd_ >= 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+int BpfLinkWrap::Fd(Napi::Env env, const char* what) const {
+  if (link_ != nullptr) return bpf_link__fd(link_);
+  if (fd_ >= 0) return fd_;
+  if (!tags::Has(Value(), tags::kLink)) throw Napi::TypeError::New(env, "this link handle was not created by libbpf-node");
+  ThrowStateError(env, std::string("cannot ") + what + ": the link is closed");
+}
+
+Napi::Value BpfLinkWrap::JS_openPinned(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = args::String(info, 0, "path");
+  pin::CheckPath(env, path);
+  LogCapture capture;
+  struct bpf_link* link = bpf_link__open(path.c_str());
+  int err = link == nullptr ? -errno : 0;
+  capture.Deliver(env);
+  if (link == nullptr) {
+    BpfErrorDetails d;
+    d.detail = "cannot open the link pinned at '" + path + "'" + (err == -EINVAL ? " (is it a link? programs reopen with BpfProgram.openPinned)" : "");
+    ThrowBpfError(env, "bpf_link__open", err, d);
+  }
+  // bpf_link__open accepts any pinned BPF object: make sure this one is a link.
+  std::string kind = bpffs::FdKind(bpf_link__fd(link));
+  if (kind != "link") {
+    bpf_link__destroy(link);
+    BpfErrorDetails d;
+    d.detail = "'" + path + "' holds a BPF " + kind + ", not a link" + (kind == "prog" ? " (programs reopen with BpfProgram.openPinned)" : "");
+    ThrowBpfError(env, "bpf_link__open", -EINVAL, d);
+  }
+  return New(env, link);
+}
+
+Napi::Value BpfLinkWrap::JS_fd(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), Fd(info.Env(), "read the link fd"));
+}
+
+Napi::Value BpfLinkWrap::JS_info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = Fd(env, "read link info");
+  struct bpf_link_info li;
+  memset(&li, 0, sizeof(li));
+  __u32 len = sizeof(li);
+  if (bpf_link_get_info_by_fd(fd, &li, &len) != 0) ThrowBpfError(env, "bpf_link_get_info_by_fd", -errno);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("id", li.id);
+  out.Set("progId", li.prog_id);
+  const char* type = libbpf_bpf_link_type_str(static_cast<enum bpf_link_type>(li.type));
+  out.Set("type", type != nullptr ? type : "unknown");
+  switch (li.type) {
+    case BPF_LINK_TYPE_XDP:
+      out.Set("ifindex", li.xdp.ifindex);
+      break;
+    case BPF_LINK_TYPE_TCX:
+      out.Set("ifindex", li.tcx.ifindex);
+      out.Set("attachType", kinds::AttachType(static_cast<enum bpf_attach_type>(li.tcx.attach_type)));
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+Napi::Value BpfLinkWrap::JS_pinPath(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* p = link_ != nullptr ? bpf_link__pin_path(link_) : (pinPath_.empty() ? nullptr : pinPath_.c_str());
+  return p != nullptr ? Napi::Value(Napi::String::New(env, p)) : env.Null();
+}
+
+Napi::Value BpfLinkWrap::JS_pin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = args::String(info, 0, "path");
+  int fd = Fd(env, "pin the link");
+  pin::CheckPath(env, path);
+  LogCapture capture;
+  int err;
+  if (link_ != nullptr) {
+    err = bpf_link__pin(link_, path.c_str());
+  } else {
+    if (!pinPath_.empty()) {
+      err = -EBUSY;
+    } else {
+      err = bpf_obj_pin(fd, path.c_str()) != 0 ? -errno : 0;
+      if (err == 0) pinPath_ = path;
+    }
+  }
+  capture.Deliver(env);
+  if (err != 0) {
+    BpfErrorDetails d;
+    d.detail = err == -EBUSY ? "the link is already pinned; unpin() it first" : err == -EEXIST ? "'" + path + "' already exists" : "cannot pin at '" + path + "'";
+    ThrowBpfError(env, "bpf_obj_pin", err, d);
+  }
+  return env.Undefined();
+}
+
+Napi::Value BpfLinkWrap::JS_unpin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Fd(env, "unpin the link");
+  int err = 0;
+  if (link_ != nullptr) {
+    if (bpf_link__pin_path(link_) != nullptr) err = bpf_link__unpin(link_);
+  } else if (!pinPath_.empty()) {
+    err = unlink(pinPath_.c_str()) != 0 ? -errno : 0;
+    if (err == 0 || err == -ENOENT) {
+      pinPath_.clear();
+      err = 0;
+    }
+  }
+  if (err != 0) ThrowBpfError(env, "unlink", err);
+  return env.Undefined();
+}
+
+Napi::Value BpfLinkWrap::JS_update(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = Fd(env, "update the link");
+  int newFd = ProgramWrap::FromValue(env, args::At(info, 0), "program")->Fd(env, "attach a program");
+  LIBBPF_OPTS(bpf_link_update_opts, opts);
+  Napi::Value expected = args::At(info, 1);
+  if (!expected.IsUndefined() && !expected.IsNull()) {
+    opts.old_prog_fd = ProgramWrap::FromValue(env, expected, "expected")->Fd(env, "replace a program");
+    opts.flags = BPF_F_REPLACE;
+  }
+  if (bpf_link_update(fd, newFd, &opts) != 0) {
+    int err = -errno;
+    BpfErrorDetails d;
+    if (err == -EPERM && opts.flags != 0) d.detail = "the link no longer runs the expected program";
+    if (err == -EINVAL) d.detail = "the new program must have the same type and attach type as the old one";
+    ThrowBpfError(env, "bpf_link_update", err, d);
+  }
+  return env.Undefined();
+}
+
+Napi::Value BpfLinkWrap::JS_detach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (link_ == nullptr && fd_ < 0) return env.Undefined();  // idempotent
+  int fd = Fd(env, "detach the link");
+  // BPF_LINK_DETACH ends the attachment even while a pin or another fd holds the link. Links that
+  // are not kernel links (perf-event based kprobes on old kernels) refuse it: closing detaches them.
+  int err = bpf_link_detach(fd) != 0 ? -errno : 0;
+  if (err != 0 && err != -EOPNOTSUPP && err != -EINVAL && err != -ENOLINK) ThrowBpfError(env, "bpf_link_detach", err);
+  if (link_ != nullptr && bpf_link__pin_path(link_) != nullptr) bpf_link__unpin(link_);
+  if (!pinPath_.empty()) {
+    unlink(pinPath_.c_str());
+    pinPath_.clear();
+  }
+  CloseNow();
+  return env.Undefined();
+}
+
+Napi::Value BpfLinkWrap::JS_close(const Napi::CallbackInfo& info) {
+  CloseNow();
+  return info.Env().Undefined();
+}
