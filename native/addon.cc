@@ -6,11 +6,15 @@
 #include "log.h"
 #include "map.h"
 #include "object.h"
+#include "perfbuf.h"
 #include "program.h"
+#include "ringbuf.h"
+#include "test_support.h"
 
 namespace {
 
 void DestroyAddon(Napi::Env, Addon* addon) {
+  for (MapWrap* map : addon->liveMaps) map->CloseWithoutJs();
   for (BpfObjectWrap* obj : addon->liveObjects) {
     obj->CloseNow();
     obj->Detach();
@@ -38,6 +42,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   BpfObjectWrap::Init(env, exports, addon);
   ProgramWrap::Init(env, exports, addon);
   MapWrap::Init(env, exports, addon);
+  RingBufWrap::Init(env, exports, addon);
+  PerfBufWrap::Init(env, exports, addon);
+  exports.Set("_testRun", Napi::Function::New<JS_testRunForTests>(env, "_testRun"));
   exports.Set("setErrorFactory", Napi::Function::New<JS_setErrorFactory>(env, "setErrorFactory"));
   exports.Set("setLogger", Napi::Function::New<JS_setLogger>(env, "setLogger"));
   exports.Set("libbpfVersion", Napi::Function::New<JS_libbpfVersion>(env, "libbpfVersion"));
