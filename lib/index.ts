@@ -11,10 +11,16 @@
  */
 export { BpfObject, type BpfObjectState, type OpenOptions } from './object';
 export { BpfProgram } from './program';
-export { BpfMap } from './map';
+export { BpfMap, MappedArray, type MapKernelInfo, type UpdateFlag, type SetOptions, type MapCodecs } from './map';
+export { sumPerCpu, type RawInput, type RawOutput, type HasFd } from './map-codecs';
+export { cidrKey } from './cidr';
+export { RingBuffer } from './ringbuf';
+export { PerfBuffer, type PerfBufferOptions } from './perfbuf';
+export type { EventReaderOptions } from './event-queue';
 export { Globals } from './globals';
 export { BpfError, BpfVerifierError, BpfStateError, errnoName, verifierSummary, type BpfErrorDetails } from './errors';
 export { setLogger, libbpfVersion, type Logger, type LogLevel } from './log';
 export { shippedObjectPath, shippedObjects, shippedObjectDir, type ShippedObject } from './shipped';
 export { Btf, BtfParseError } from './btf';
-export type { NativeProgramKernelInfo as ProgramKernelInfo, NativeMapKernelInfo as MapKernelInfo } from './native';
+export { codecFromBtf, describeBtfType, u8, u16, u32, u64, i8, i16, i32, i64, bool, f32, f64, bytes, ipv4, ipv6, type Codec, type BtfCodecOptions } from './codec';
+export type { NativeProgramKernelInfo as ProgramKernelInfo } from './native';
