@@ -5,6 +5,8 @@
 // Records handed to JS per loop iteration at most; the rest wait for the next readiness event,
 // so that one burst cannot monopolise the event loop.
 static constexpr size_t kRecordsPerTick = 16384;
+// How often the safety-net timer drains the reader (see the header).
+static constexpr uint64_t kDrainIntervalMs = 50;
 
 // Subclasses call StopWatching() in their destructor: FreeReader() is theirs.
 EpollReader::~EpollReader() = default;
@@ -19,16 +21,27 @@ void EpollReader::StartWatching(Napi::Env env, int epollFd, Napi::Function onRec
   uv_poll_init(loop, poll_, epollFd);
   poll_->data = this;
   uv_poll_start(poll_, UV_READABLE, OnPoll);
+  timer_ = new uv_timer_t;
+  uv_timer_init(loop, timer_);
+  timer_->data = this;
+  uv_timer_start(timer_, OnTimer, kDrainIntervalMs, kDrainIntervalMs);
+  uv_unref(reinterpret_cast<uv_handle_t*>(timer_));  // the poll handle alone keeps the loop alive
   napi_add_env_cleanup_hook(env, CleanupHook, this);
 }
 
 void EpollReader::Pause() {
-  if (poll_ != nullptr && !paused_) uv_poll_stop(poll_);
+  if (poll_ != nullptr && !paused_) {
+    uv_poll_stop(poll_);
+    uv_timer_stop(timer_);
+  }
   paused_ = true;
 }
 
 void EpollReader::Resume() {
-  if (poll_ != nullptr && paused_) uv_poll_start(poll_, UV_READABLE, OnPoll);
+  if (poll_ != nullptr && paused_) {
+    uv_poll_start(poll_, UV_READABLE, OnPoll);
+    uv_timer_start(timer_, OnTimer, kDrainIntervalMs, kDrainIntervalMs);
+  }
   paused_ = false;
 }
 
@@ -38,6 +51,10 @@ void EpollReader::StopWatching() {
   poll_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
   poll_ = nullptr;
+  uv_timer_stop(timer_);
+  timer_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  timer_ = nullptr;
   napi_remove_env_cleanup_hook(env_, CleanupHook, this);
   FreeReader();
   delete context_;
@@ -70,11 +87,19 @@ int EpollReader::ConsumeAndDeliver(size_t max) {
 
 void EpollReader::OnPoll(uv_poll_t* handle, int status, int events) {
   auto* self = static_cast<EpollReader*>(handle->data);
-  if (self == nullptr) return;
-  Napi::Env env = self->env_;
+  if (self != nullptr) self->Drain();
+}
+
+void EpollReader::OnTimer(uv_timer_t* handle) {
+  auto* self = static_cast<EpollReader*>(handle->data);
+  if (self != nullptr) self->Drain();
+}
+
+void EpollReader::Drain() {
+  Napi::Env env = env_;
   Napi::HandleScope scope(env);
   try {
-    self->ConsumeAndDeliver(kRecordsPerTick);
+    ConsumeAndDeliver(kRecordsPerTick);
   } catch (const Napi::Error& e) {
     // The JS callback threw: report it as an uncaught exception, as an event emitter would.
     napi_fatal_exception(env, e.Value());

@@ -3,6 +3,11 @@
 // the event loop never blocks, and on readiness the subclass consumes records into one batch
 // that is handed to JS in a single call: onRecords(data: Buffer, ends: Uint32Array, lost: number),
 // record i being data[ends[i-1] .. ends[i]).
+//
+// A timer also drains the reader every kDrainIntervalMs while it is not paused: the kernel
+// signals new records through irq_work, which on a tickless idle CPU can stay pending until
+// something else runs there (seen with perf buffers fed by BPF_PROG_TEST_RUN). Readiness stays
+// the normal path; the timer only bounds how long a missed wakeup can delay records.
 #pragma once
 
 #include <napi.h>
@@ -39,10 +44,13 @@ class EpollReader {
 
  private:
   static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnTimer(uv_timer_t* handle);
+  void Drain();
   static void CleanupHook(void* arg);
 
   Napi::Env env_ = Napi::Env(nullptr);
   uv_poll_t* poll_ = nullptr;
+  uv_timer_t* timer_ = nullptr;
   bool paused_ = false;
   Napi::FunctionReference onRecords_;
   Napi::AsyncContext* context_ = nullptr;
