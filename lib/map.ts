@@ -132,6 +132,10 @@ class MapCore {
     this.#sizes = undefined;
   }
 
+  get bound(): boolean {
+    return this.#sizes !== undefined;
+  }
+
   btf(): Btf | undefined {
     if (this.#btf === undefined) {
       if (this.object) {
@@ -187,6 +191,8 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   readonly #codecs: MapCodecs<K, V>;
   #key: Codec<K, unknown> | undefined;
   #value: Codec<V, unknown> | undefined;
+  /** The scratch buffer once keyed access was checked for this map type (hot-path shortcut). */
+  #keyedScratch: Buffer | undefined;
   /** The map's name: its C variable name, or `<object>.<section>` for a global-variable map. */
   readonly name: string;
   /** For the maps libbpf makes from global variables: their section (`'.rodata'`, `'.data'`, `'.bss'`…). */
@@ -463,6 +469,14 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     return core.scratch;
   }
 
+  /** The scratch buffer for keyed access, checked once per binding. */
+  #keyed(what = 'look up an element'): Buffer {
+    const s = this.#keyedScratch;
+    const core = this.#core;
+    if (s !== undefined && s === core.scratch && !core.closed && core.bound) return s;
+    return (this.#keyedScratch = this.#ready(what, 'keyed'));
+  }
+
   /**
    * The value stored under `key`, or `undefined` when there is none.
    *
@@ -471,7 +485,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * @example `const hits = counters.get(0) ?? 0n;`
    */
   get(key: K | Uint8Array): V | undefined {
-    const s = this.#ready('look up an element', 'keyed');
+    const s = this.#keyed();
     this.#key!.encode(key as K, s, 0);
     if (!this.#core.native.lookup()) return undefined;
     return this.#value!.decode(s, this.#core.valueOffset);
@@ -494,7 +508,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * @example `counters.set(0, 5n, { flags: 'noexist' });`
    */
   set(key: K | Uint8Array, value: V | Uint8Array | unknown, options?: SetOptions): void {
-    const s = this.#ready('update an element', 'keyed');
+    const s = this.#keyed('update an element');
     const flags = options === undefined ? 0 : flagsOf(options);
     this.#key!.encode(key as K, s, 0);
     this.#value!.encode(value as V, s, this.#core.valueOffset);
