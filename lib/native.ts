@@ -185,6 +185,54 @@ export interface NativeMap {
   kernelInfo(): NativeMapKernelInfo;
   readValue(offset: number, length: number): Buffer;
   writeValue(offset: number, bytes: Uint8Array): void;
+  reuseFd(fd: number): void;
+  btf(): Buffer | null;
+  fd(): number;
+  bindScratch(key: Uint8Array, value: Uint8Array, next: Uint8Array): NativeMapSizes;
+  lookup(flags?: number): boolean;
+  update(flags?: number): void;
+  remove(): boolean;
+  lookupAndDelete(flags?: number): boolean;
+  nextKey(fromKey: boolean): boolean;
+  lookupBatch(
+    andDelete: boolean,
+    inToken: Uint8Array | null,
+    outToken: Uint8Array,
+    keys: Uint8Array,
+    values: Uint8Array,
+    count: number,
+    elemFlags: number,
+  ): { count: number; done: boolean };
+  updateBatch(keys: Uint8Array, values: Uint8Array, count: number, elemFlags: number): number;
+  deleteBatch(keys: Uint8Array, count: number): number;
+  freeze(): void;
+  pin(path: string): void;
+  unpin(path: string): void;
+  mmap(): ArrayBuffer;
+  close(): void;
+}
+
+/** What `NativeMap.bindScratch()` returns: the sizes element access works with. @internal */
+export interface NativeMapSizes {
+  type: string;
+  keySize: number;
+  valueSize: number;
+  /** Bytes of one value as the kernel exchanges it: for per-CPU maps, 8-byte-rounded value size × CPUs. */
+  valueBytes: number;
+  maxEntries: number;
+  flags: number;
+  ncpus: number;
+}
+
+/** Receives a batch of records: record i is `data[ends[i-1] .. ends[i])`. @internal */
+export type NativeRecordsCallback = (data: Buffer, ends: Uint32Array, lost: number) => void;
+
+/** @internal */
+export interface NativeEventReader {
+  pause(): void;
+  resume(): void;
+  consume(max?: number): number;
+  close(): void;
 }
 
 /** Options of `new NativeObject()`. @internal */
@@ -233,6 +281,12 @@ export interface NativeBinding {
   tcFilterQuery(iface: NativeInterface, direction: string, handle: number, priority: number): number | null;
   testRun(program: NativeProgram, options: NativeTestRunOptions): NativeTestRunResult;
   testRunAsync(program: NativeProgram, options: NativeTestRunOptions): Promise<NativeTestRunResult>;
+  NativeRingBuffer: new (mapFd: number, onRecords: NativeRecordsCallback) => NativeEventReader;
+  NativePerfBuffer: new (mapFd: number, pagesPerCpu: number, onRecords: NativeRecordsCallback) => NativeEventReader;
+  openPinnedMap(path: string): NativeMap;
+  openMapById(id: number): NativeMap;
+  mapInfoByFd(fd: number): NativeMapKernelInfo;
+  numPossibleCpus(): number;
   setErrorFactory(factory: typeof makeBpfError): void;
   setLogger(logger: ((level: string, message: string) => void) | null): void;
   libbpfVersion(): string;

@@ -10,7 +10,9 @@ import { BpfError, BpfStateError } from './errors';
 import { Globals } from './globals';
 import { BpfMap } from './map';
 import { binding, type NativeObject, type NativeOpenOptions } from './native';
+import { PerfBuffer, type PerfBufferOptions } from './perfbuf';
 import { BpfProgram } from './program';
+import { RingBuffer, type EventReaderOptions } from './ringbuf';
 import { checkKnownKeys, checkNonEmptyString, checkObject, describe } from './validate';
 
 /** Options of {@link BpfObject.open}. */
@@ -162,6 +164,25 @@ export class BpfObject implements Disposable {
       throw new RangeError(`no map '${name}' in object '${this.name}' (it has: ${[...this.#maps.keys()].join(', ') || 'none'})`);
     }
     return m;
+  }
+
+  /**
+   * Starts reading the ring buffer map `name`: `for await (const record of obj.ringbuf('events'))`.
+   * See {@link RingBuffer}. Minimum kernel: 5.8.
+   * @throws RangeError for an unknown map; TypeError when it is not a ring buffer;
+   *   {@link BpfStateError} before load.
+   */
+  ringbuf<T = Buffer>(name: string, options?: EventReaderOptions<T>): RingBuffer<T> {
+    return new RingBuffer<T>(this.map(name), options);
+  }
+
+  /**
+   * Starts reading the perf event array map `name`. See {@link PerfBuffer}.
+   * @throws RangeError for an unknown map; TypeError when it is not a perf event array;
+   *   {@link BpfStateError} before load.
+   */
+  perfbuf<T = Buffer>(name: string, options?: PerfBufferOptions<T>): PerfBuffer<T> {
+    return new PerfBuffer<T>(this.map(name), options);
   }
 
   /** The object's BTF (types of its maps and globals), or `undefined` when it was built without `-g`. */

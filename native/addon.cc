@@ -9,7 +9,9 @@
 #include "map.h"
 #include "object.h"
 #include "packet_socket.h"
+#include "perfbuf.h"
 #include "program.h"
+#include "ringbuf.h"
 #include "tc.h"
 #include "test_run.h"
 #include "xdp.h"
@@ -17,6 +19,7 @@
 namespace {
 
 void DestroyAddon(Napi::Env, Addon* addon) {
+  for (MapWrap* map : addon->liveMaps) map->CloseWithoutJs();
   for (BpfObjectWrap* obj : addon->liveObjects) {
     obj->CloseNow();
     obj->Detach();
@@ -50,6 +53,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tc::Init(env, exports);
   test_run::Init(env, exports);
   lock::Init(env, exports);
+  RingBufWrap::Init(env, exports, addon);
+  PerfBufWrap::Init(env, exports, addon);
   exports.Set("setErrorFactory", Napi::Function::New<JS_setErrorFactory>(env, "setErrorFactory"));
   exports.Set("setLogger", Napi::Function::New<JS_setLogger>(env, "setLogger"));
   exports.Set("libbpfVersion", Napi::Function::New<JS_libbpfVersion>(env, "libbpfVersion"));

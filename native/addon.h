@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 class BpfObjectWrap;
+class MapWrap;
 
 struct Addon {
   // Constructors of the wrapped classes, for creating instances from C++.
@@ -21,6 +22,8 @@ struct Addon {
 
   // Live BPF objects, closed by the environment cleanup hook if JS never closed them.
   std::unordered_set<BpfObjectWrap*> liveObjects;
+  // Live standalone maps (opened from a pin or an id), whose fds are closed the same way.
+  std::unordered_set<MapWrap*> liveMaps;
 
   static Addon* Get(Napi::Env env) { return env.GetInstanceData<Addon>(); }
 };

@@ -89,6 +89,7 @@ BpfObjectWrap::~BpfObjectWrap() {
   // Safety net only: JS is expected to call close(). A running load keeps the object alive
   // through its reference, so busy_ cannot be set here.
   CloseNow();
+  for (CloseListener* l : closeListeners_) l->OwnerGone();
   if (addon_ != nullptr) addon_->liveObjects.erase(this);
 }
 
@@ -212,6 +213,9 @@ Napi::Value BpfObjectWrap::JS_close(const Napi::CallbackInfo& info) {
   if (busy_) {
     closeRequested_ = true;
   } else {
+    // Copy: a listener may remove itself while being told.
+    std::vector<CloseListener*> listeners(closeListeners_.begin(), closeListeners_.end());
+    for (CloseListener* l : listeners) l->OwnerClosing(info.Env());
     CloseNow();
   }
   return info.Env().Undefined();

@@ -10,9 +10,20 @@
 #include <napi.h>
 
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 struct Addon;
+
+// Told when its object is closed from JS, before libbpf frees the object (MapWrap uses it to
+// detach the ArrayBuffers over a map's memory).
+class CloseListener {
+ public:
+  virtual ~CloseListener() = default;
+  virtual void OwnerClosing(Napi::Env env) = 0;
+  // The object's wrapper is being destroyed (environment teardown): forget it.
+  virtual void OwnerGone() = 0;
+};
 
 class BpfObjectWrap : public Napi::ObjectWrap<BpfObjectWrap> {
  public:
@@ -35,6 +46,10 @@ class BpfObjectWrap : public Napi::ObjectWrap<BpfObjectWrap> {
   // Closes the libbpf object now (environment teardown, finalizer, JS close()).
   void CloseNow();
   void Detach() { addon_ = nullptr; }
+
+  // Listeners told by close() from JS; a listener removes itself when it goes away.
+  void AddCloseListener(CloseListener* l) { closeListeners_.insert(l); }
+  void RemoveCloseListener(CloseListener* l) { closeListeners_.erase(l); }
 
  private:
   class LoadWorker;
@@ -65,4 +80,5 @@ class BpfObjectWrap : public Napi::ObjectWrap<BpfObjectWrap> {
   bool loaded_ = false;
   bool busy_ = false;         // an async load is running
   bool closeRequested_ = false;
+  std::unordered_set<CloseListener*> closeListeners_;
 };

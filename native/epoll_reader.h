@@ -1,0 +1,61 @@
+// EpollReader: the part that ring buffers and perf buffers share. libbpf gives each an epoll fd
+// that becomes readable when records are waiting; we watch it from the libuv loop (uv_poll), so
+// the event loop never blocks, and on readiness the subclass consumes records into one batch
+// that is handed to JS in a single call: onRecords(data: Buffer, ends: Uint32Array, lost: number),
+// record i being data[ends[i-1] .. ends[i]).
+//
+// A timer also drains the reader every kDrainIntervalMs while it is not paused: the kernel
+// signals new records through irq_work, which on a tickless idle CPU can stay pending until
+// something else runs there (seen with perf buffers fed by BPF_PROG_TEST_RUN). Readiness stays
+// the normal path; the timer only bounds how long a missed wakeup can delay records.
+#pragma once
+
+#include <napi.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <vector>
+
+class EpollReader {
+ public:
+  virtual ~EpollReader();
+
+ protected:
+  // Starts watching `epollFd`; `onRecords` receives the batches (see above).
+  void StartWatching(Napi::Env env, int epollFd, Napi::Function onRecords, const char* resourceName);
+  // Stops and resumes watching (backpressure: JS pauses while its queue is full).
+  void Pause();
+  void Resume();
+  // Stops watching for good; safe to call twice and from the environment cleanup hook.
+  void StopWatching();
+  bool Watching() const { return poll_ != nullptr; }
+
+  // Consumes up to about `max` records into the batch (AppendRecord/AddLost); returns the count.
+  virtual int ConsumeSome(size_t max) = 0;
+  // Frees the libbpf reader (called once, from StopWatching or the cleanup hook).
+  virtual void FreeReader() = 0;
+
+  // For the libbpf callbacks.
+  void AppendRecord(const void* data, size_t size);
+  void AddLost(uint64_t n) { lost_ += n; }
+
+  // Consumes what is waiting (up to `max` records) and delivers it to JS now; returns the count.
+  int ConsumeAndDeliver(size_t max);
+
+ private:
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnTimer(uv_timer_t* handle);
+  void Drain();
+  static void CleanupHook(void* arg);
+
+  Napi::Env env_ = Napi::Env(nullptr);
+  uv_poll_t* poll_ = nullptr;
+  uv_timer_t* timer_ = nullptr;
+  bool paused_ = false;
+  Napi::FunctionReference onRecords_;
+  Napi::AsyncContext* context_ = nullptr;
+  // The batch being filled.
+  std::vector<uint8_t> data_;
+  std::vector<uint32_t> ends_;
+  uint64_t lost_ = 0;
+};

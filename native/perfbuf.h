@@ -1,0 +1,35 @@
+// PerfBufWrap: a consumer of one BPF perf event array (libbpf `struct perf_buffer`: one perf
+// ring per CPU), driven from the libuv loop by EpollReader. Lost-sample counts reported by the
+// kernel come with each batch.
+#pragma once
+
+#include <bpf/libbpf.h>
+#include <napi.h>
+
+#include "epoll_reader.h"
+
+struct Addon;
+
+class PerfBufWrap : public Napi::ObjectWrap<PerfBufWrap>, public EpollReader {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports, Addon* addon);
+
+  // JS: new NativePerfBuffer(mapFd, pagesPerCpu, onRecords)
+  explicit PerfBufWrap(const Napi::CallbackInfo& info);
+  ~PerfBufWrap() override;
+
+ private:
+  // JS methods: flow control, a synchronous drain, and close.
+  Napi::Value JS_pause(const Napi::CallbackInfo& info);
+  Napi::Value JS_resume(const Napi::CallbackInfo& info);
+  Napi::Value JS_consume(const Napi::CallbackInfo& info);
+  Napi::Value JS_close(const Napi::CallbackInfo& info);
+
+  // EpollReader.
+  int ConsumeSome(size_t max) override;
+  void FreeReader() override;
+  static void OnSample(void* ctx, int cpu, void* data, __u32 size);
+  static void OnLost(void* ctx, int cpu, __u64 count);
+
+  struct perf_buffer* pb_ = nullptr;
+};

@@ -1,0 +1,111 @@
+// Element access on hash, array and LRU maps: get/set/delete/flags, untyped codecs, bad inputs.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { BpfError, BpfMap, BpfObject, BpfStateError } from '../lib/index';
+import { binding } from '../lib/native';
+import { describeBpf, fixturePath } from './helpers';
+
+describeBpf('map element access', () => {
+  let obj: BpfObject;
+  beforeAll(async () => {
+    obj = BpfObject.open(fixturePath('maps'));
+    await obj.load();
+  });
+  afterAll(() => obj.close());
+
+  it('gets, sets and deletes in a hash map; a missing key is undefined', () => {
+    const hash = obj.map('hash');
+    expect(hash.get(1)).toBeUndefined();
+    hash.set(1, 10n);
+    hash.set(2, 20); // a safe-integer number is fine for a 64-bit value
+    expect(hash.get(1)).toBe(10n);
+    expect(hash.get(2)).toBe(20n);
+    expect(hash.has(2)).toBe(true);
+    expect(hash.delete(1)).toBe(true);
+    expect(hash.delete(1)).toBe(false);
+    expect(hash.get(1)).toBeUndefined();
+    expect(hash.take(2)).toBe(20n);
+    expect(hash.has(2)).toBe(false);
+  });
+
+  it('honours update flags', () => {
+    const hash = obj.map('hash');
+    hash.set(5, 1n, { flags: 'noexist' });
+    expect(() => hash.set(5, 2n, { flags: 'noexist' })).toThrow(expect.objectContaining({ code: 'EEXIST', op: 'bpf_map_update_elem' }));
+    hash.set(5, 3n, { flags: 'exist' });
+    expect(hash.get(5)).toBe(3n);
+    expect(() => hash.set(6, 1n, { flags: 'exist' })).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    expect(() => hash.set(6, 1n, { flags: 'maybe' as never })).toThrow(RangeError);
+    hash.delete(5);
+  });
+
+  it('reads and writes array elements; arrays cannot delete', () => {
+    const counters = obj.map('counters');
+    expect(counters.get(0)).toBe(0n);
+    counters.set(0, 5n);
+    expect(counters.get(0)).toBe(5n);
+    expect(() => counters.delete(0)).toThrow(/cannot be deleted/);
+    expect(() => counters.set(16, 1n)).toThrow(BpfError); // past maxEntries: EINVAL from the kernel
+    expect(counters.get(16)).toBeUndefined();
+  });
+
+  it('takes Buffers for keys and values and returns them for odd sizes', () => {
+    const counters = obj.map('counters');
+    counters.set(Buffer.from([1, 0, 0, 0]), Buffer.from([7, 0, 0, 0, 0, 0, 0, 0]));
+    expect(counters.get(new Uint8Array([1, 0, 0, 0]))).toBe(7n);
+  });
+
+  it('evicts from an LRU hash instead of failing when full', () => {
+    const lru = obj.map('lru');
+    for (let i = 0; i < 1000; i++) lru.set(i, i);
+    const n = [...lru.keys()].length;
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThanOrEqual(lru.maxEntries * 2); // LRU keeps per-CPU free lists
+    expect(lru.get(999)).toBe(999);
+  });
+
+  it('refuses keys and values of the wrong size or type before any syscall', () => {
+    const hash = obj.map('hash');
+    expect(() => hash.get(Buffer.alloc(3))).toThrow(RangeError);
+    expect(() => hash.get(-1)).toThrow(RangeError);
+    expect(() => hash.get(2 ** 32)).toThrow(RangeError);
+    expect(() => hash.get('1' as never)).toThrow(TypeError);
+    expect(() => hash.set(1, Buffer.alloc(4))).toThrow(/value: expected .*8 bytes/);
+    expect(() => hash.set(1, 1.5)).toThrow(RangeError);
+    expect(() => hash.set(1, -1n)).toThrow(RangeError);
+    expect(hash.has(1)).toBe(false);
+  });
+
+  it('refuses operations the map type does not have', () => {
+    expect(() => obj.map('hash').push(1n)).toThrow(/push\/pop\/peek work on queue and stack/);
+    expect(() => obj.map('queue').get(0)).toThrow(/use push\(\), pop\(\) and peek\(\)/);
+  });
+
+  it('describes the map from the kernel', () => {
+    const info = obj.map('hash').kernelInfo();
+    expect(info).toMatchObject({ name: 'hash', type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4096 });
+    expect(info.id).toBeGreaterThan(0);
+    expect(info.btfId).toBeGreaterThan(0);
+    expect(BpfMap.infoByFd(obj.map('hash').fd)).toEqual(info);
+    expect(() => BpfMap.infoByFd(0)).toThrow(BpfError); // stdin is not a map
+  });
+});
+
+describeBpf('map state', () => {
+  it('refuses access before load and after close', async () => {
+    const obj = BpfObject.open(fixturePath('maps'));
+    const hash: BpfMap = obj.map('hash');
+    expect(() => hash.get(1)).toThrow(/not loaded/);
+    await obj.load();
+    hash.set(1, 1n);
+    obj.close();
+    expect(() => hash.get(1)).toThrow(BpfStateError);
+    expect(() => hash.set(1, 1n)).toThrow(BpfStateError);
+    expect(() => [...hash]).toThrow(BpfStateError);
+  });
+
+  it('refuses a foreign this', () => {
+    const { NativeMap } = binding as unknown as { NativeMap: new () => { lookup(): boolean; kernelInfo(): unknown } };
+    const stray = new NativeMap();
+    expect(() => stray.lookup()).toThrow(/not created by a BPF object/);
+  });
+});
