@@ -30,3 +30,14 @@ export { Btf, BtfParseError } from './btf';
 export type * from './btf';
 export { codecFromBtf, describeBtfType, u8, u16, u32, u64, i8, i16, i32, i64, bool, f32, f64, bytes, ipv4, ipv6, type Codec, type BtfCodecOptions } from './codec';
 export type { NativeProgramKernelInfo as ProgramKernelInfo } from './native';
+export {
+  RootArray,
+  rootArrayDir,
+  DEFAULT_PIN_BASE,
+  DEFAULT_SLOTS,
+  MAX_SLOTS,
+  type RootArrayLocation,
+  type RootArrayAttachOptions,
+  type SlotLoadOptions,
+} from './root-array';
+export { formatStatus, formatNoRoot, statusToJson, type RootStatus, type SlotStatus, type SlotStats, type RootStats } from './root-array-status';

@@ -46,6 +46,7 @@ export interface NativeProgramKernelInfo {
   xlatedSize: number;
   btfId: number;
   loadTimeNs: bigint;
+  mapIds: number[];
 }
 
 /** What `NativeMap.info()` returns. @internal */
@@ -258,7 +259,7 @@ export interface NativeObject {
 /** @internal */
 export interface NativeBinding {
   NativeObject: new (source: string | Uint8Array, options: NativeOpenOptions) => NativeObject;
-  NativeProgram: { openPinned(path: string): NativeProgram };
+  NativeProgram: { openPinned(path: string): NativeProgram; openById(id: number): NativeProgram };
   NativeLink: { openPinned(path: string): NativeLink };
   NativePacketSocket: new (iface: NativeInterface) => NativePacketSocket;
   xdpAttachLink(program: NativeProgram, iface: NativeInterface, mode: string): NativeLink;

@@ -9,7 +9,7 @@ import { BpfStateError } from './errors';
 import { BpfLink } from './link';
 import { checkPinPath } from './pin';
 import { MAX_SYNC_REPEAT, toNativeRunOptions, toRunResult, type TestRunOptions, type TestRunResult } from './test-run';
-import { checkBoolean, checkString } from './validate';
+import { checkBoolean, checkString, checkUint32 } from './validate';
 
 /**
  * One BPF program: either a program of a {@link BpfObject} (from {@link BpfObject.program} or
@@ -63,6 +63,22 @@ export class BpfProgram implements Disposable {
     const p = new BpfProgram(binding.NativeProgram.openPinned(path), undefined);
     p.#pinPath = path;
     return p;
+  }
+
+  /**
+   * Opens the loaded program with kernel id `id` (as `bpftool prog show` lists it), whoever
+   * loaded it. Like a pinned program, it belongs to no object. Needs CAP_SYS_ADMIN.
+   *
+   * @throws {@link BpfError} `ENOENT` when no program has that id
+   * @example
+   * ```ts
+   * using prog = BpfProgram.openById(queryXdp('eth0')!.progId);
+   * prog.kernelInfo().mapIds;
+   * ```
+   */
+  static openById(id: number): BpfProgram {
+    checkUint32(id, 'id', 1);
+    return new BpfProgram(binding.NativeProgram.openById(id), undefined);
   }
 
   /** The object that owns this program; `undefined` for a program reopened from a pin. */

@@ -8,10 +8,27 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from './native';
 
 /** The kernel programs shipped with libbpf-node. */
-export type ShippedObject = 'xdp_pass' | 'xdp_drop' | 'xdp_count';
+export type ShippedObject =
+  | 'xdp_pass'
+  | 'xdp_drop'
+  | 'xdp_count'
+  | 'xdp_root'
+  | 'xdp_filter'
+  | 'xdp_sampler'
+  | 'xdp_counter'
+  | 'tc_counter';
 
 /** The names of all shipped objects. */
-export const shippedObjects: readonly ShippedObject[] = ['xdp_pass', 'xdp_drop', 'xdp_count'];
+export const shippedObjects: readonly ShippedObject[] = [
+  'xdp_pass',
+  'xdp_drop',
+  'xdp_count',
+  'xdp_root',
+  'xdp_filter',
+  'xdp_sampler',
+  'xdp_counter',
+  'tc_counter',
+];
 
 /** The folder holding the shipped `.bpf.o` files. */
 export const shippedObjectDir = join(PACKAGE_ROOT, 'dist', 'bpf');

@@ -112,7 +112,7 @@ Napi::Value BpfLinkWrap::JS_info(const Napi::CallbackInfo& info) {
   struct bpf_link_info li;
   memset(&li, 0, sizeof(li));
   __u32 len = sizeof(li);
-  if (bpf_link_get_info_by_fd(fd, &li, &len) != 0) ThrowBpfError(env, "bpf_link_get_info_by_fd", -errno);
+  if (bpf_obj_get_info_by_fd(fd, &li, &len) != 0) ThrowBpfError(env, "bpf_obj_get_info_by_fd", -errno);
   Napi::Object out = Napi::Object::New(env);
   out.Set("id", li.id);
   out.Set("progId", li.prog_id);

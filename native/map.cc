@@ -60,7 +60,7 @@ Napi::Object KernelInfoObject(Napi::Env env, const struct bpf_map_info& mi) {
 int GetInfo(int fd, struct bpf_map_info* mi) {
   memset(mi, 0, sizeof(*mi));
   __u32 len = sizeof(*mi);
-  return bpf_map_get_info_by_fd(fd, mi, &len);
+  return bpf_obj_get_info_by_fd(fd, mi, &len);
 }
 
 // A byte view of at least `min` bytes.
@@ -222,7 +222,7 @@ Napi::Object MapWrap::NewStandalone(Napi::Env env, int fd) {
     close(fd);
     BpfErrorDetails d;
     if (err == EINVAL) d.detail = "the object is not a BPF map";
-    ThrowBpfError(env, "bpf_map_get_info_by_fd", -err, d);
+    ThrowBpfError(env, "bpf_obj_get_info_by_fd", -err, d);
   }
   Addon* addon = Addon::Get(env);
   Napi::Object obj = addon->mapCtor.New({});
@@ -261,7 +261,7 @@ Napi::Value MapWrap::JS_infoByFd(const Napi::CallbackInfo& info) {
     int err = errno;
     BpfErrorDetails d;
     if (err == EINVAL) d.detail = "fd " + std::to_string(fd) + " is not a BPF map";
-    ThrowBpfError(env, "bpf_map_get_info_by_fd", -err, d);
+    ThrowBpfError(env, "bpf_obj_get_info_by_fd", -err, d);
   }
   return KernelInfoObject(env, mi);
 }
@@ -372,7 +372,7 @@ Napi::Value MapWrap::JS_kernelInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = Fd(env, "read map info");
   struct bpf_map_info mi;
-  if (GetInfo(fd, &mi) != 0) ThrowBpfError(env, "bpf_map_get_info_by_fd", -errno);
+  if (GetInfo(fd, &mi) != 0) ThrowBpfError(env, "bpf_obj_get_info_by_fd", -errno);
   return KernelInfoObject(env, mi);
 }
 
@@ -381,7 +381,7 @@ Napi::Value MapWrap::JS_btf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = Fd(env, "read the map's BTF");
   struct bpf_map_info mi;
-  if (GetInfo(fd, &mi) != 0) ThrowBpfError(env, "bpf_map_get_info_by_fd", -errno);
+  if (GetInfo(fd, &mi) != 0) ThrowBpfError(env, "bpf_obj_get_info_by_fd", -errno);
   if (mi.btf_id == 0) return env.Null();
   struct btf* btf = btf__load_from_kernel_by_id(mi.btf_id);
   if (btf == nullptr) ThrowBpfError(env, "btf__load_from_kernel_by_id", -errno);

@@ -7,7 +7,9 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "addon.h"
 #include "args.h"
@@ -24,7 +26,7 @@ struct bpf_prog_info KernelInfo(Napi::Env env, int fd) {
   struct bpf_prog_info pi;
   memset(&pi, 0, sizeof(pi));
   __u32 len = sizeof(pi);
-  if (bpf_prog_get_info_by_fd(fd, &pi, &len) != 0) ThrowBpfError(env, "bpf_prog_get_info_by_fd", -errno);
+  if (bpf_obj_get_info_by_fd(fd, &pi, &len) != 0) ThrowBpfError(env, "bpf_obj_get_info_by_fd", -errno);
   return pi;
 }
 
@@ -42,6 +44,7 @@ void ProgramWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
       InstanceMethod<&ProgramWrap::JS_attach>("attach"),
       InstanceMethod<&ProgramWrap::JS_close>("close"),
       StaticMethod<&ProgramWrap::JS_openPinned>("openPinned"),
+      StaticMethod<&ProgramWrap::JS_openById>("openById"),
   });
   addon->programCtor = Napi::Persistent(ctor);
   exports.Set("NativeProgram", ctor);
@@ -90,7 +93,7 @@ std::string ProgramWrap::Name() const {
     struct bpf_prog_info pi;
     memset(&pi, 0, sizeof(pi));
     __u32 len = sizeof(pi);
-    if (bpf_prog_get_info_by_fd(ownFd_, &pi, &len) == 0) return pi.name;
+    if (bpf_obj_get_info_by_fd(ownFd_, &pi, &len) == 0) return pi.name;
   }
   return "";
 }
@@ -191,6 +194,20 @@ Napi::Value ProgramWrap::JS_kernelInfo(const Napi::CallbackInfo& info) {
   out.Set("xlatedSize", pi.xlated_prog_len);
   out.Set("btfId", pi.btf_id);
   out.Set("loadTimeNs", Napi::BigInt::New(env, static_cast<uint64_t>(pi.load_time)));
+  // The maps the program uses: a second call, now with room for their ids.
+  std::vector<__u32> mapIds(pi.nr_map_ids);
+  if (!mapIds.empty()) {
+    struct bpf_prog_info again;
+    memset(&again, 0, sizeof(again));
+    again.nr_map_ids = mapIds.size();
+    again.map_ids = reinterpret_cast<__u64>(mapIds.data());
+    __u32 len = sizeof(again);
+    if (bpf_obj_get_info_by_fd(fd, &again, &len) != 0) ThrowBpfError(env, "bpf_obj_get_info_by_fd", -errno);
+    mapIds.resize(std::min<size_t>(mapIds.size(), again.nr_map_ids));
+  }
+  Napi::Array ids = Napi::Array::New(env, mapIds.size());
+  for (size_t i = 0; i < mapIds.size(); i++) ids.Set(static_cast<uint32_t>(i), mapIds[i]);
+  out.Set("mapIds", ids);
   return out;
 }
 
@@ -245,6 +262,19 @@ Napi::Value ProgramWrap::JS_openPinned(const Napi::CallbackInfo& info) {
     BpfErrorDetails d;
     d.detail = "'" + path + "' holds a BPF " + kind + ", not a program";
     ThrowBpfError(env, "bpf_obj_get", -EINVAL, d);
+  }
+  return NewStandalone(env, fd);
+}
+
+Napi::Value ProgramWrap::JS_openById(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t id = args::Uint32(info, 0, "id");
+  int fd = bpf_prog_get_fd_by_id(id);
+  if (fd < 0) {
+    int err = -errno;
+    BpfErrorDetails d;
+    d.detail = "no program with id " + std::to_string(id);
+    ThrowBpfError(env, "bpf_prog_get_fd_by_id", err, d);
   }
   return NewStandalone(env, fd);
 }

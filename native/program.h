@@ -41,6 +41,7 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap>, public ObjectOwned {
   Napi::Value JS_pin(const Napi::CallbackInfo& info);
   Napi::Value JS_unpin(const Napi::CallbackInfo& info);
   static Napi::Value JS_openPinned(const Napi::CallbackInfo& info);
+  static Napi::Value JS_openById(const Napi::CallbackInfo& info);
   // libbpf's auto-attach from the section name (object programs only).
   Napi::Value JS_attach(const Napi::CallbackInfo& info);
   // Standalone programs: close the owned fd (idempotent; a no-op for object programs).

@@ -32,7 +32,7 @@ std::string ProgramName(__u32 id) {
   struct bpf_prog_info pi;
   memset(&pi, 0, sizeof(pi));
   __u32 len = sizeof(pi);
-  std::string name = bpf_prog_get_info_by_fd(fd, &pi, &len) == 0 ? pi.name : "";
+  std::string name = bpf_obj_get_info_by_fd(fd, &pi, &len) == 0 ? pi.name : "";
   close(fd);
   return name;
 }

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+/**
+ * `xdp-root`: attach, load, inspect and detach XDP root arrays from the command line.
+ *
+ * ```
+ * xdp-root attach <iface> [--mode skb|native] [--slots N] [--force]
+ * xdp-root load <iface> <slot> <object.o> [--program NAME]
+ * xdp-root unload <iface> <slot>
+ * xdp-root status [iface…] [--json]
+ * xdp-root clear <iface> [--slot N]
+ * xdp-root detach <iface>
+ * ```
+ * Every command takes `--netns PATH` (the interface's network namespace) and `--debug` (stack
+ * traces). Errors are one line on stderr and a non-zero exit.
+ *
+ * @internal
+ * @module
+ */
+import { readdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_PIN_BASE, RootArray } from '../root-array';
+import { formatNoRoot, formatStatus, statusToJson } from '../root-array-status';
+
+const usage = `usage:
+  xdp-root attach <iface> [--mode skb|native] [--slots N] [--force]
+  xdp-root load <iface> <slot> <object.o> [--program NAME]
+  xdp-root unload <iface> <slot>
+  xdp-root status [iface...] [--json]
+  xdp-root clear <iface> [--slot N]
+  xdp-root detach <iface>
+options for every command: --netns PATH (the interface's network namespace), --debug`;
+
+/** A mistake in the command line: printed with the usage, exit code 2. */
+class UsageError extends Error {}
+
+function integer(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`${what} must be a non-negative integer, got '${value}'`);
+  return Number(value);
+}
+
+function positionals(args: string[], count: number, names: string): string[] {
+  if (args.length !== count) throw new UsageError(`expected ${names}`);
+  return args;
+}
+
+/** The interfaces that have a root array pinned (in the caller's namespace). */
+function attachedInterfaces(): string[] {
+  try {
+    return readdirSync(DEFAULT_PIN_BASE).filter((n) => !n.includes('@') && RootArray.exists(n));
+  } catch {
+    return [];
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals: rest } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      mode: { type: 'string' },
+      slots: { type: 'string' },
+      slot: { type: 'string' },
+      force: { type: 'boolean' },
+      program: { type: 'string' },
+      json: { type: 'boolean' },
+      netns: { type: 'string' },
+      debug: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...args] = rest;
+  if (values.help || command === undefined) {
+    console.log(usage);
+    return values.help ? 0 : 2;
+  }
+  const netns = values.netns;
+  const where = { netns };
+  switch (command) {
+    case 'attach': {
+      const [ifname] = positionals(args, 1, '<iface>');
+      const mode = values.mode;
+      if (mode !== undefined && mode !== 'skb' && mode !== 'native' && mode !== 'hw') {
+        throw new UsageError(`--mode must be skb, native or hw, got '${mode}'`);
+      }
+      using root = await RootArray.attach(ifname, { ...where, mode, slots: integer(values.slots, '--slots'), force: values.force });
+      const s = root.status();
+      console.log(`root array attached to ${ifname}: ${s.slotCount} slots, mode ${s.mode ?? 'unknown'}, root program ${s.rootProgId}`);
+      return 0;
+    }
+    case 'load': {
+      const [ifname, slotText, object] = positionals(args, 3, '<iface> <slot> <object.o>');
+      const slot = integer(slotText, '<slot>')!;
+      using root = RootArray.open(ifname, where);
+      const s = await root.load(slot, object, { program: values.program });
+      console.log(`slot ${slot} on ${ifname}: ${s.name} (id ${s.progId})${s.counted ? '' : ', a plain program: verdicts not counted'}`);
+      return 0;
+    }
+    case 'unload': {
+      const [ifname, slotText] = positionals(args, 2, '<iface> <slot>');
+      const slot = integer(slotText, '<slot>')!;
+      using root = RootArray.open(ifname, where);
+      const removed = await root.remove(slot);
+      console.log(removed ? `slot ${slot} on ${ifname} emptied` : `slot ${slot} on ${ifname} was already empty`);
+      return 0;
+    }
+    case 'status': {
+      const ifnames = args.length > 0 ? args : attachedInterfaces();
+      const out: unknown[] = [];
+      for (const ifname of ifnames) {
+        if (!RootArray.exists(ifname, where)) {
+          if (values.json) out.push({ ifname, attached: false });
+          else console.log(`${formatNoRoot(ifname)}\n`);
+          continue;
+        }
+        using root = RootArray.open(ifname, where);
+        const status = root.status();
+        if (values.json) out.push({ attached: true, ...(statusToJson(status) as object) });
+        else console.log(`${formatStatus(status)}\n`);
+      }
+      if (values.json) console.log(JSON.stringify(out, null, 2));
+      else if (ifnames.length === 0) console.log('no root arrays attached');
+      return 0;
+    }
+    case 'clear': {
+      const [ifname] = positionals(args, 1, '<iface>');
+      using root = RootArray.open(ifname, where);
+      root.clear(integer(values.slot, '--slot'));
+      console.log(`counters on ${ifname} reset`);
+      return 0;
+    }
+    case 'detach': {
+      const [ifname] = positionals(args, 1, '<iface>');
+      const root = RootArray.open(ifname, where);
+      await root.detach();
+      console.log(`root array detached from ${ifname}`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+/** Runs the CLI with `argv` (without node and the script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (e) {
+    const debug = argv.includes('--debug');
+    if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      console.error(`xdp-root: ${e.message}\n${usage}`);
+      return 2;
+    }
+    const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    console.error(debug && e instanceof Error ? e.stack : `xdp-root: ${message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
