@@ -187,10 +187,21 @@ export class RootArray implements Disposable {
     const slots = options.slots ?? DEFAULT_SLOTS;
     checkUint32(slots, 'options.slots', 1);
     if (slots > MAX_SLOTS) throw new RangeError(`options.slots must be at most ${MAX_SLOTS}, got ${slots}`);
+    const dir = rootArrayDir(ifname, options);
+    const created = !existsSync(dir);
+    mkdirSync(dir, { recursive: true });
+    try {
+      return await RootArray.#attachLocked(ifname, dir, slots, options);
+    } catch (e) {
+      // A failed first attach leaves nothing behind (a later, successful one pins into it).
+      if (created && !existsSync(join(dir, ROOT_PIN))) rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  static async #attachLocked(ifname: string, dir: string, slots: number, options: RootArrayAttachOptions): Promise<RootArray> {
     const netns = options.netns;
     const iface = { netns };
-    const dir = rootArrayDir(ifname, options);
-    mkdirSync(dir, { recursive: true });
     using lock = await lockPath(dir);
     void lock;
 

@@ -206,6 +206,7 @@ describeNet('RootArray', () => {
     await tc.load();
     await expect(ra.load(1, tc.programs[0])).rejects.toThrow(/a slot takes an XDP program/);
     await expect(RootArray.attach('lbn-nonexist0', { ...where })).rejects.toThrow(/ENODEV/);
+    expect(existsSync(join(DEFAULT_PIN_BASE, `lbn-nonexist0@${net.a.netns}`))).toBe(false);
     await expect(RootArray.attach(net.a.ifname, { ...where, slots: 33 })).rejects.toThrow(RangeError);
     expect(() => RootArray.open('../etc')).toThrow(RangeError);
     const after = ra.status();
