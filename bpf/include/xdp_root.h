@@ -82,9 +82,12 @@ static __always_inline struct xdp_root_stats *xdp_root_stats_of(__u32 index)
  */
 static __always_inline void xdp_root_tail_call_from(struct xdp_md *ctx, __u32 first)
 {
+	/* Read once: as a volatile global it would be re-read from .rodata before every slot. */
+	__u32 nslots = xdp_root_nslots;
+
 #pragma unroll
 	for (__u32 i = 0; i < XDP_ROOT_MAX_SLOTS; i++) {
-		if (i >= first && i < xdp_root_nslots)
+		if (i >= first && i < nslots)
 			bpf_tail_call(ctx, &xdp_root_slots, i);
 	}
 }

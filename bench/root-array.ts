@@ -1,0 +1,168 @@
+/**
+ * `npm run bench` (second part): what the XDP root array costs per packet, measured with
+ * BPF_PROG_TEST_RUN in one run: a program alone, the same program behind the root in slot 0, in
+ * slot 7 behind seven empty slots, and four slot programs chained; then the root's metadata
+ * handoff on and off in front of the shipped filter and counter. Each number is the kernel's
+ * average over REPEAT runs, the median of ROUNDS. Prints a table and writes
+ * bench/out/root-array.json. Not a test: nothing here fails on a slow machine.
+ *
+ * @module
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BpfObject, type BpfProgram } from '../lib/index';
+import { udpFrame } from '../lib/testing/frames';
+
+const root = join(__dirname, '..', '..');
+const out = join(root, 'bench', 'out');
+const REPEAT = Number(process.env.REPEAT ?? 1_000_000);
+const ROUNDS = Number(process.env.ROUNDS ?? 21);
+const shipped = (name: string): string => join(root, 'dist', 'bpf', `${name}.bpf.o`);
+const fixture = (name: string): string => join(root, 'dist', 'test-bpf', `${name}.bpf.o`);
+
+const frame = udpFrame({
+  srcMac: '02:00:00:00:00:02',
+  dstMac: '02:00:00:00:00:01',
+  srcIp: '198.18.0.2',
+  dstIp: '198.18.0.1',
+  srcPort: 40000,
+  dstPort: 9000,
+  payload: Buffer.alloc(18),
+});
+
+/** One chain: a pin root holding the shared slot and stats maps, and the objects in it. */
+class Chain {
+  readonly dir = mkdtempSync('/sys/fs/bpf/lbn-bench-');
+  readonly objects: BpfObject[] = [];
+  root: BpfProgram | undefined;
+
+  async add(path: string, globals: Record<string, unknown>): Promise<BpfObject> {
+    const obj = BpfObject.open(path, { pinRoot: this.dir });
+    for (const [k, v] of Object.entries(globals)) if (obj.globals.has(k)) obj.globals.set(k, v);
+    await obj.load();
+    this.objects.push(obj);
+    return obj;
+  }
+
+  async withRoot(nslots: number, passMeta = false): Promise<this> {
+    const obj = await this.add(shipped('xdp_root'), { xdp_root_nslots: nslots, xdp_root_pass_meta: passMeta });
+    this.root = obj.program('xdp_root');
+    return this;
+  }
+
+  async slot(slot: number, path: string, nslots: number): Promise<BpfProgram> {
+    const obj = await this.add(path, { xdp_root_slot: slot, xdp_root_nslots: nslots });
+    const prog = obj.programs.find((p) => p.type === 'xdp')!;
+    if (this.root) this.objects[0].map('xdp_root_slots').set(slot, prog);
+    return prog;
+  }
+
+  close(): void {
+    for (const o of this.objects) o.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The kernel's average run time, trimmed mean over rounds (the kernel reports whole ns). */
+function trimmedMean(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const cut = Math.floor(v.length / 4);
+  const mid = v.slice(cut, v.length - cut);
+  return mid.reduce((a, b) => a + b, 0) / mid.length;
+}
+
+interface Case {
+  name: string;
+  prog: BpfProgram;
+  runs: number[];
+}
+
+async function main(): Promise<void> {
+  const chains: Chain[] = [];
+  const cases = new Map<string, Case>();
+  const add = async (name: string, setup: (c: Chain) => Promise<BpfProgram>): Promise<void> => {
+    const chain = new Chain();
+    chains.push(chain);
+    cases.set(name, { name, prog: await setup(chain), runs: [] });
+  };
+  try {
+    // A minimal program: what BPF_PROG_TEST_RUN itself costs per run.
+    await add('xdp_pass', (c) => c.slot(0, shipped('xdp_pass'), 1));
+    // The program under test: slot_count (counts in its own map, ends with xdp_root_return).
+    // Alone with nslots 1, so it attempts no tail call after itself.
+    await add('alone', (c) => c.slot(0, fixture('slot_count'), 1));
+    await add('slot0', async (c) => {
+      await c.withRoot(1);
+      await c.slot(0, fixture('slot_count'), 1);
+      return c.root!;
+    });
+    await add('slot7', async (c) => {
+      await c.withRoot(8);
+      await c.slot(7, fixture('slot_count'), 8);
+      return c.root!;
+    });
+    await add('chain4', async (c) => {
+      await c.withRoot(4);
+      for (let s = 0; s < 4; s++) await c.slot(s, fixture('slot_count'), 4);
+      return c.root!;
+    });
+    // The metadata handoff: root + xdp_filter + xdp_counter, parsing in each slot or once in the root.
+    for (const passMeta of [false, true]) {
+      await add(passMeta ? 'metaOn' : 'metaOff', async (c) => {
+        await c.withRoot(2, passMeta);
+        await c.slot(0, shipped('xdp_filter'), 2);
+        await c.slot(1, shipped('xdp_counter'), 2);
+        return c.root!;
+      });
+    }
+    // Rounds interleave the cases, so a slow spell of the machine hits all of them alike.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const c of cases.values()) {
+        const r = await c.prog.testRunAsync({ data: frame, repeat: REPEAT });
+        if (r.action !== 'XDP_PASS') throw new Error(`${c.name} returned ${r.action}`);
+        c.runs.push(r.durationNs);
+      }
+    }
+  } finally {
+    for (const chain of chains) chain.close();
+  }
+  const t = (name: string): number => trimmedMean(cases.get(name)!.runs);
+  const work = t('alone') - t('xdp_pass'); // what slot_count itself does, without the harness
+  const perFilled = t('slot0') - t('alone'); // root + one tail call, for one filled slot
+  const perEmpty = (t('slot7') - t('slot0')) / 7; // a failed tail call per empty slot
+  const perChained = (t('chain4') - t('slot0')) / 3 - work; // each further filled slot, minus its own work
+  const meta = t('metaOn') - t('metaOff');
+  const rows: [string, number, string][] = [
+    ['xdp_pass alone (test-run harness)', t('xdp_pass'), ''],
+    ['slot_count alone', t('alone'), `its own work: ${work.toFixed(1)} ns`],
+    ['root + slot_count in slot 0', t('slot0'), `filled slot: +${perFilled.toFixed(1)} ns (target <= 3 ns)`],
+    ['root + slot_count in slot 7 (0-6 empty)', t('slot7'), `empty slot: +${perEmpty.toFixed(2)} ns each (target <= 1 ns)`],
+    ['root + 4 x slot_count chained', t('chain4'), `each further filled slot: +${perChained.toFixed(1)} ns over its own work (target <= 3 ns)`],
+    ['root + xdp_filter + xdp_counter, meta off', t('metaOff'), ''],
+    ['root + xdp_filter + xdp_counter, meta on', t('metaOn'), `metadata handoff: ${meta >= 0 ? '+' : ''}${meta.toFixed(1)} ns`],
+  ];
+  console.log(`XDP root array: BPF_PROG_TEST_RUN, ${REPEAT} runs per round, ${ROUNDS} interleaved rounds, trimmed mean; 60-byte UDP frame`);
+  const w = Math.max(...rows.map((r) => r[0].length));
+  for (const [name, v, note] of rows) console.log(`  ${name.padEnd(w)}  ${v.toFixed(1).padStart(7)} ns  ${note}`);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(
+    join(out, 'root-array.json'),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        repeat: REPEAT,
+        rounds: ROUNDS,
+        ns: Object.fromEntries([...cases.keys()].map((k) => [k, t(k)])),
+        overhead: { perFilledSlot: perFilled, perEmptySlot: perEmpty, perChainedSlot: perChained, metaHandoff: meta },
+        targets: { perFilledSlot: 3, perEmptySlot: 1, perChainedSlot: 3 },
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
