@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Btf, BtfParseError, type BtfKind, type BtfType, type BtfTypeOf } from '../lib/btf';
+import { BtfBlob, K } from './btf-blob';
 
 const FIXTURES = join(__dirname, '..', 'dist', 'test-bpf');
 const FIXTURE = join(FIXTURES, 'btf_types.bpf.o');
@@ -19,56 +20,6 @@ function btfSection(obj: string): Uint8Array {
     return new Uint8Array(readFileSync(join(dir, 'btf')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Kind numbers, for hand-built blobs. */
-const K = {
-  INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9, CONST: 10,
-  RESTRICT: 11, FUNC: 12, FUNC_PROTO: 13, VAR: 14, DATASEC: 15, FLOAT: 16, DECL_TAG: 17, TYPE_TAG: 18, ENUM64: 19,
-} as const;
-
-/** Builds raw BTF by hand: types as u32 words, a deduplicated string section, a valid header. */
-class BtfBlob {
-  readonly #strings: number[] = [0];
-  readonly #offsets = new Map<string, number>([['', 0]]);
-  readonly #words: number[] = [];
-  #next = 1;
-
-  str(s: string): number {
-    let off = this.#offsets.get(s);
-    if (off === undefined) {
-      off = this.#strings.length;
-      this.#strings.push(...Buffer.from(s), 0);
-      this.#offsets.set(s, off);
-    }
-    return off;
-  }
-
-  /** Appends a type; `extra` are the u32 words after btf_type. Returns its id. */
-  add(kind: number, name: string, sizeOrType: number, extra: number[] = [], vlen = 0, kflag = false): number {
-    const info = ((kflag ? 1 : 0) << 31) | (kind << 24) | vlen;
-    this.#words.push(this.str(name), info >>> 0, sizeOrType >>> 0, ...extra.map((w) => w >>> 0));
-    return this.#next++;
-  }
-
-  int(name: string, size: number, signed = false): number {
-    return this.add(K.INT, name, size, [((signed ? 1 : 0) << 24) | (size * 8)]);
-  }
-
-  build(header: Partial<Record<'magic' | 'version' | 'hdrLen' | 'typeOff' | 'typeLen' | 'strOff' | 'strLen', number>> = {}): Uint8Array {
-    const types = Buffer.alloc(this.#words.length * 4);
-    this.#words.forEach((w, i) => types.writeUInt32LE(w, i * 4));
-    const strings = Buffer.from(this.#strings);
-    const h = Buffer.alloc(24);
-    h.writeUInt16LE(header.magic ?? 0xeb9f, 0);
-    h.writeUInt8(header.version ?? 1, 2);
-    h.writeUInt32LE(header.hdrLen ?? 24, 4);
-    h.writeUInt32LE(header.typeOff ?? 0, 8);
-    h.writeUInt32LE(header.typeLen ?? types.length, 12);
-    h.writeUInt32LE(header.strOff ?? types.length, 16);
-    h.writeUInt32LE(header.strLen ?? strings.length, 20);
-    return new Uint8Array(Buffer.concat([h, types, strings]));
   }
 }
 
@@ -355,7 +306,7 @@ describe('Btf.parse on hand-built blobs', () => {
     // ENUM64 entries: name_off, val_lo32, val_hi32.
     const u = b.add(K.ENUM64, 'big', 8, [b.str('HUGE'), 0x0000_0001, 0x8000_0000, b.str('ONE'), 1, 0], 2);
     const s = b.add(K.ENUM64, 'sbig', 8, [b.str('MINUS'), 0xffff_fffe, 0xffff_ffff], 1, true);
-    const p = Btf.parse(b.build());
+    const p = Btf.parse(b.raw());
     expect(p.type(u)).toMatchObject({ kind: 'ENUM64', size: 8, signed: false, values: [{ name: 'HUGE', value: 0x8000_0000_0000_0001n }, { name: 'ONE', value: 1n }] });
     expect(p.type(s)).toMatchObject({ kind: 'ENUM64', signed: true, values: [{ name: 'MINUS', value: -2n }] });
     expect(p.sizeof(u)).toBe(8);
@@ -365,21 +316,21 @@ describe('Btf.parse on hand-built blobs', () => {
     const b = new BtfBlob();
     const signed = b.add(K.ENUM, 'e1', 4, [b.str('A'), 0xffff_ffff], 1, true);
     const unsigned = b.add(K.ENUM, 'e2', 4, [b.str('B'), 0x8000_0000], 1);
-    const p = Btf.parse(b.build());
+    const p = Btf.parse(b.raw());
     expect(p.type(signed)).toMatchObject({ signed: true, values: [{ value: -1 }] });
     expect(p.type(unsigned)).toMatchObject({ signed: false, values: [{ value: 0x8000_0000 }] });
     // An ENUM64 also shows the producer knows kind_flag.
     const c = new BtfBlob();
     c.add(K.ENUM64, 'e64', 8, [c.str('C'), 1, 0], 1);
     const flags = c.add(K.ENUM, 'flags', 4, [c.str('HIGH'), 0x8000_0000], 1);
-    expect(Btf.parse(c.build()).type(flags)).toMatchObject({ signed: false, values: [{ value: 0x8000_0000 }] });
+    expect(Btf.parse(c.raw()).type(flags)).toMatchObject({ signed: false, values: [{ value: 0x8000_0000 }] });
   });
 
   test('ENUM sign in legacy BTF (no kind_flag anywhere, clang < 15): signed if an enumerator is negative', () => {
     const b = new BtfBlob();
     const neg = b.add(K.ENUM, 'neg', 4, [b.str('M'), 0xffff_fffe, b.str('P'), 3], 2);
     const pos = b.add(K.ENUM, 'pos', 4, [b.str('X'), 7], 1);
-    const p = Btf.parse(b.build());
+    const p = Btf.parse(b.raw());
     expect(p.type(neg)).toMatchObject({ signed: true, values: [{ name: 'M', value: -2 }, { name: 'P', value: 3 }] });
     expect(p.type(pos)).toMatchObject({ signed: false, values: [{ value: 7 }] });
   });
@@ -390,7 +341,7 @@ describe('Btf.parse on hand-built blobs', () => {
     // INT with 5 bits at bit offset 2 inside its 4 bytes: encoding 0, offset 2, bits 5.
     const narrow = b.add(K.INT, 'unsigned int', 4, [(2 << 16) | 5]);
     const s = b.add(K.STRUCT, 'legacy', 8, [b.str('x'), u32, 0, b.str('y'), narrow, 32], 2);
-    const p = Btf.parse(b.build());
+    const p = Btf.parse(b.raw());
     expect(as(p.type(s), 'STRUCT').members).toEqual([
       { name: 'x', typeId: u32, bitOffset: 0, bitfieldSize: 0 },
       { name: 'y', typeId: narrow, bitOffset: 34, bitfieldSize: 5 },
@@ -403,7 +354,7 @@ describe('Btf.parse on hand-built blobs', () => {
     const proto = b.add(K.FUNC_PROTO, '', int, [b.str('fmt'), int, 0, 0], 2);
     const fwd = b.add(K.FWD, 'u', 0, [], 0, true);
     const q = b.add(K.FLOAT, 'long double', 16);
-    const blob = b.build();
+    const blob = b.raw();
     // Same blob with 8 extra (zero) header bytes.
     const longer = new Uint8Array(blob.length + 8);
     longer.set(blob.subarray(0, 24));
@@ -420,12 +371,12 @@ describe('Btf.parse on hand-built blobs', () => {
     const b = new BtfBlob();
     const ptr = b.add(K.PTR, '', 2); // id 1 -> struct node (id 2)
     const node = b.add(K.STRUCT, 'node', 8, [b.str('next'), ptr, 0], 1);
-    const p = Btf.parse(b.build());
+    const p = Btf.parse(b.raw());
     expect(p.sizeof(node)).toBe(8);
   });
 
   test('an empty blob (header and an empty string section) has only void', () => {
-    const p = Btf.parse(new BtfBlob().build());
+    const p = Btf.parse(new BtfBlob().raw());
     expect(p.count).toBe(1);
   });
 });
@@ -440,32 +391,32 @@ describe('Btf.parse rejects malformed input with BtfParseError', () => {
   test('header', () => {
     const good = new BtfBlob();
     good.int('int', 4, true);
-    expectParseError(new BtfBlob().build({ magic: 0x1234 }), /bad magic 0x1234/);
-    expectParseError(new BtfBlob().build({ magic: 0x9feb }), /big-endian/);
-    expectParseError(new BtfBlob().build({ version: 2 }), /unsupported version 2/);
-    expectParseError(new BtfBlob().build({ hdrLen: 8 }), /header length 8 out of range/);
-    expectParseError(new BtfBlob().build({ hdrLen: 1000 }), /header length 1000 out of range/);
-    expectParseError(good.build({ typeLen: 1000 }), /type section .* runs past/);
-    expectParseError(good.build({ typeOff: 0xffff_fff0 }), /type section .* runs past/);
-    expectParseError(good.build({ strLen: 1000 }), /string section .* runs past/);
-    expectParseError(good.build({ strOff: 0xffff_ffff }), /string section .* runs past/);
-    expectParseError(good.build({ strOff: 4 }), /overlaps/);
-    expectParseError(good.build({ typeLen: 14 }), /multiples of 4/);
-    expectParseError(good.build({ typeLen: 8 }), /truncated/);
+    expectParseError(new BtfBlob().raw({ magic: 0x1234 }), /bad magic 0x1234/);
+    expectParseError(new BtfBlob().raw({ magic: 0x9feb }), /big-endian/);
+    expectParseError(new BtfBlob().raw({ version: 2 }), /unsupported version 2/);
+    expectParseError(new BtfBlob().raw({ hdrLen: 8 }), /header length 8 out of range/);
+    expectParseError(new BtfBlob().raw({ hdrLen: 1000 }), /header length 1000 out of range/);
+    expectParseError(good.raw({ typeLen: 1000 }), /type section .* runs past/);
+    expectParseError(good.raw({ typeOff: 0xffff_fff0 }), /type section .* runs past/);
+    expectParseError(good.raw({ strLen: 1000 }), /string section .* runs past/);
+    expectParseError(good.raw({ strOff: 0xffff_ffff }), /string section .* runs past/);
+    expectParseError(good.raw({ strOff: 4 }), /overlaps/);
+    expectParseError(good.raw({ typeLen: 14 }), /multiples of 4/);
+    expectParseError(good.raw({ typeLen: 8 }), /truncated/);
     expect(() => Btf.parse('BTF' as unknown as Uint8Array)).toThrow(TypeError);
   });
 
   test('string section', () => {
     const b = new BtfBlob();
     b.int('int', 4, true);
-    const blob = b.build();
+    const blob = b.raw();
     // Last byte of the string section is the NUL after "int".
     const noNul = blob.slice();
     noNul[noNul.length - 1] = 0x41;
     expectParseError(noNul, /must start and end with a NUL/);
     const c = new BtfBlob();
     c.add(K.INT, '', 4, [32]);
-    const bad = c.build();
+    const bad = c.raw();
     new DataView(bad.buffer).setUint32(24, 500, true); // name_off of type 1
     expectParseError(bad, /type 1: name offset 500 is outside/);
   });
@@ -489,8 +440,8 @@ describe('Btf.parse rejects malformed input with BtfParseError', () => {
     for (const [what, make, message] of cases) {
       const b = new BtfBlob();
       make(b);
-      expect(() => Btf.parse(b.build()), what).toThrow(message);
-      expect(() => Btf.parse(b.build()), what).toThrow(BtfParseError);
+      expect(() => Btf.parse(b.raw()), what).toThrow(message);
+      expect(() => Btf.parse(b.raw()), what).toThrow(BtfParseError);
     }
   });
 
@@ -520,7 +471,7 @@ describe('Btf.parse rejects malformed input with BtfParseError', () => {
       make(b);
       let caught: unknown;
       try {
-        Btf.parse(b.build());
+        Btf.parse(b.raw());
       } catch (e) {
         caught = e;
       }
@@ -535,7 +486,7 @@ describe('Btf.parse rejects malformed input with BtfParseError', () => {
     for (let i = 0; i < 50_000; i++) id = b.add(K.TYPEDEF, `t${i % 7}`, id);
     let arr = id;
     for (let i = 0; i < 20_000; i++) arr = b.add(K.ARRAY, '', 0, [arr, 1, 1]);
-    const p = Btf.parse(b.build());
+    const p = Btf.parse(b.raw());
     expect(p.resolve(id).kind).toBe('INT');
     expect(p.sizeof(arr)).toBe(4);
   });

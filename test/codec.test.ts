@@ -9,6 +9,7 @@ import { Btf, BtfParseError, type BtfKind, type BtfTypeOf } from '../lib/btf';
 import {
   bool, bytes, codecFromBtf, describeBtfType, f32, f64, i16, i32, i64, i8, ipv4, ipv6, u16, u32, u64, u8, type Codec,
 } from '../lib/codec';
+import { BtfBlob, K } from './btf-blob';
 
 const FIXTURE = join(__dirname, '..', 'dist', 'test-bpf', 'btf_types.bpf.o');
 const VALUES = ['ints', 'flow', 'outer', 'anon', 'bits', 'union', 'cv'] as const;
@@ -386,58 +387,6 @@ describe('describeBtfType', () => {
   });
 });
 
-/** Kind numbers, for hand-built blobs. */
-const K = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, TYPEDEF: 8, VAR: 14, DATASEC: 15, FLOAT: 16, ENUM64: 19 } as const;
-
-/** Builds raw BTF by hand: types as u32 words, a deduplicated string section, a valid header. */
-class BtfBlob {
-  readonly #strings: number[] = [0];
-  readonly #offsets = new Map<string, number>([['', 0]]);
-  readonly #words: number[] = [];
-  #next = 1;
-
-  str(s: string): number {
-    let off = this.#offsets.get(s);
-    if (off === undefined) {
-      off = this.#strings.length;
-      this.#strings.push(...Buffer.from(s), 0);
-      this.#offsets.set(s, off);
-    }
-    return off;
-  }
-
-  add(kind: number, name: string, sizeOrType: number, extra: number[] = [], vlen = 0, kflag = false): number {
-    const info = ((kflag ? 1 : 0) << 31) | (kind << 24) | vlen;
-    this.#words.push(this.str(name), info >>> 0, sizeOrType >>> 0, ...extra.map((w) => w >>> 0));
-    return this.#next++;
-  }
-
-  int(name: string, size: number, signed = false): number {
-    return this.add(K.INT, name, size, [((signed ? 1 : 0) << 24) | (size * 8)]);
-  }
-
-  /** A struct; members are [name, typeId, bitOffset, bitfieldSize]. */
-  struct(name: string, size: number, members: [string, number, number, number?][], kind: number = K.STRUCT): number {
-    const kflag = members.some((m) => (m[3] ?? 0) > 0);
-    return this.add(kind, name, size, members.flatMap(([n, t, off, bits]) => [this.str(n), t, kflag ? ((bits ?? 0) << 24) | off : off]), members.length, kflag);
-  }
-
-  build(): Btf {
-    const types = Buffer.alloc(this.#words.length * 4);
-    this.#words.forEach((w, i) => types.writeUInt32LE(w, i * 4));
-    const strings = Buffer.from(this.#strings);
-    const h = Buffer.alloc(24);
-    h.writeUInt16LE(0xeb9f, 0);
-    h.writeUInt8(1, 2);
-    h.writeUInt32LE(24, 4);
-    h.writeUInt32LE(0, 8);
-    h.writeUInt32LE(types.length, 12);
-    h.writeUInt32LE(types.length, 16);
-    h.writeUInt32LE(strings.length, 20);
-    return Btf.parse(new Uint8Array(Buffer.concat([h, types, strings])));
-  }
-}
-
 describe('codecFromBtf on hand-built BTF', () => {
   test('a fixed-up DATASEC is an object keyed by variable name, padding zeroed', () => {
     const b = new BtfBlob();
@@ -449,7 +398,7 @@ describe('codecFromBtf on hand-built BTF', () => {
     const vb = b.add(K.VAR, 'bytes', u64t, [1]);
     const vc = b.add(K.VAR, 'tag', arr, [1]);
     const sec = b.add(K.DATASEC, '.bss', 24, [va, 0, 4, vb, 8, 8, vc, 16, 3], 3);
-    const p = b.build();
+    const p = Btf.parse(b.raw());
     const codec = codecFromBtf(p, sec);
     expect(codec.size).toBe(24);
     const out = encoded(codec, { hits: 7, bytes: 9n, tag: 'ab' });
@@ -463,7 +412,7 @@ describe('codecFromBtf on hand-built BTF', () => {
     const b = new BtfBlob();
     const e = b.add(K.ENUM64, 'big', 8, [b.str('HUGE'), 1, 0x8000_0000, b.str('ONE'), 1, 0], 2);
     const s = b.add(K.ENUM64, 'sbig', 8, [b.str('MINUS'), 0xffff_fffe, 0xffff_ffff], 1, true);
-    const p = b.build();
+    const p = Btf.parse(b.raw());
     const codec = codecFromBtf(p, e);
     expect(codec.decode(encoded(codec, 'HUGE'), 0)).toBe(0x8000_0000_0000_0001n);
     expect(hex(encoded(codec, 'ONE'))).toBe('0100000000000000');
@@ -488,7 +437,7 @@ describe('codecFromBtf on hand-built BTF', () => {
     const quad = b.add(K.FLOAT, 'long double', 16);
     let deep = u32t;
     for (let i = 0; i < 80; i++) deep = b.add(K.ARRAY, '', 0, [deep, u32t, 1]);
-    const p = b.build();
+    const p = Btf.parse(b.raw());
 
     const lc = codecFromBtf(p, legacy);
     const out = encoded(lc, { x: 1, y: 31 });
@@ -512,7 +461,7 @@ describe('codecFromBtf on hand-built BTF', () => {
     const nasty = ['a"b', "c'); globalThis.pwned = 1; ('", 'd\n}e', 'f\u2028g', '*/h', '${i}', '\\'];
     const e = b.add(K.ENUM, 'e', 4, nasty.flatMap((n, i) => [b.str(n), i]), nasty.length);
     const s = b.struct('s', 4 * nasty.length + 4, [...nasty.map((n, i): [string, number, number] => [n, u32t, 32 * i]), ['kind', e, 32 * nasty.length]]);
-    const codec = codecFromBtf(b.build(), s);
+    const codec = codecFromBtf(Btf.parse(b.raw()), s);
     const value: Record<string, unknown> = Object.fromEntries(nasty.map((n, i) => [n, i + 1]));
     value.kind = nasty[1];
     const out = encoded(codec, value);
@@ -546,7 +495,7 @@ describe('codecFromBtf on hand-built BTF', () => {
       }
       const size = Math.ceil(off / 8) + rand(3);
       const id = b.struct('s', size, members);
-      const codec = codecFromBtf(b.build(), id);
+      const codec = codecFromBtf(Btf.parse(b.raw()), id);
       const value: Record<string, number | bigint> = {};
       let expected = 0n;
       for (const f of fields) {
