@@ -4,6 +4,8 @@
  *
  * @module
  */
+import type { BpfError } from '../errors'; // for {@link} in the docs
+import type { RootArray } from '../root-array'; // for {@link} in the docs
 import { ipv6 } from '../codec';
 import type { BpfMap } from '../map';
 import { checkUint32 } from '../validate';

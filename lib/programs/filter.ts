@@ -4,6 +4,8 @@
  *
  * @module
  */
+import type { BpfError } from '../errors'; // for {@link} in the docs
+import type { RootArray } from '../root-array'; // for {@link} in the docs
 import { cidrKey, parseCidr } from '../cidr';
 import { checkBoolean, checkKnownKeys, checkObject, checkString, checkUint32 } from '../validate';
 import { checkPlacement, loadParts, sumFields, XdpProgramController, type LoadedParts, type XdpPlacement } from './xdp-program';

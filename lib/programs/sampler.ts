@@ -4,6 +4,8 @@
  *
  * @module
  */
+import type { BpfError } from '../errors'; // for {@link} in the docs
+import type { RootArray } from '../root-array'; // for {@link} in the docs
 import { codecFromBtf, ipv4, ipv6, type Codec } from '../codec';
 import { BpfStateError } from '../errors';
 import type { EventReaderOptions } from '../event-queue';

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { BpfError } from '../errors'; // for {@link} in the docs
 import { BpfStateError } from '../errors';
 import type { InterfaceRef } from '../iface';
 import type { BpfMap } from '../map';

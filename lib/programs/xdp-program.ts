@@ -5,6 +5,7 @@
  * @internal
  * @module
  */
+import type { BpfError } from '../errors'; // for {@link} in the docs
 import { dirname } from 'node:path';
 import { BpfStateError } from '../errors';
 import type { InterfaceRef } from '../iface';
