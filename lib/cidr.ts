@@ -55,3 +55,54 @@ export function cidrKey(family: 'ipv4' | 'ipv6'): Codec<string> {
     },
   };
 }
+
+/** A parsed CIDR prefix: see {@link parseCidr}. */
+export interface Cidr {
+  /** 4 or 6. */
+  family: 4 | 6;
+  /** The prefix length: 0..32 for IPv4, 0..128 for IPv6. */
+  prefixlen: number;
+  /** The network address (host bits cleared), as text. */
+  address: string;
+  /** The canonical form, `address/prefixlen`: `'203.0.113.0/24'`, `'2001:db8::/32'`. */
+  cidr: string;
+}
+
+/**
+ * Parses `'203.0.113.0/24'`, `'2001:db8::/32'` or a bare address (a full-length prefix) into
+ * its family, prefix length and canonical text, with the host bits cleared
+ * (`'203.0.113.7/24'` → `'203.0.113.0/24'`), so two spellings of one prefix compare equal.
+ *
+ * @throws RangeError for text that is not an IPv4 or IPv6 address with an optional `/len` in range
+ * @throws TypeError for a value that is not a string
+ * @example
+ * ```ts
+ * parseCidr('2001:DB8::1/32');   // { family: 6, prefixlen: 32, address: '2001:db8::', cidr: '2001:db8::/32' }
+ * ```
+ */
+export function parseCidr(text: string): Cidr {
+  if (typeof text !== 'string') throw new TypeError(`cidr must be a string like '203.0.113.0/24' or '2001:db8::/32', got ${typeof text}`);
+  const slash = text.indexOf('/');
+  const addrText = slash === -1 ? text : text.slice(0, slash);
+  const family: 4 | 6 = addrText.includes(':') ? 6 : 4;
+  const codec = family === 4 ? ipv4 : ipv6;
+  const bits = codec.size * 8;
+  const bytes = new Uint8Array(codec.size);
+  try {
+    codec.encode(addrText, bytes, 0);
+  } catch {
+    throw new RangeError(`'${text}' is not a CIDR prefix: expected an IPv4 or IPv6 address with an optional /length, like '203.0.113.0/24' or '2001:db8::/32'`);
+  }
+  let prefixlen = bits;
+  if (slash !== -1) {
+    const len = text.slice(slash + 1);
+    prefixlen = /^\d{1,3}$/.test(len) ? Number(len) : NaN;
+    if (!(prefixlen >= 0 && prefixlen <= bits)) throw new RangeError(`prefix length in '${text}' must be an integer in [0, ${bits}]`);
+  }
+  for (let i = 0; i < bytes.length; i++) {
+    const keep = Math.max(0, Math.min(8, prefixlen - 8 * i));
+    bytes[i]! &= (0xff << (8 - keep)) & 0xff;
+  }
+  const address = codec.decode(bytes, 0);
+  return { family, prefixlen, address, cidr: `${address}/${prefixlen}` };
+}

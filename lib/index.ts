@@ -18,7 +18,7 @@ export { actionName, type TestRunOptions, type TestRunResult } from './test-run'
 export type { InterfaceRef, InterfaceOptions } from './iface';
 export { BpfMap, MappedArray, type MapKernelInfo, type UpdateFlag, type SetOptions, type MapCodecs } from './map';
 export { sumPerCpu, type RawInput, type RawOutput, type HasFd } from './map-codecs';
-export { cidrKey } from './cidr';
+export { cidrKey, parseCidr, type Cidr } from './cidr';
 export { RingBuffer } from './ringbuf';
 export { PerfBuffer, type PerfBufferOptions } from './perfbuf';
 export type { EventReaderOptions } from './event-queue';

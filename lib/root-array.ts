@@ -389,12 +389,24 @@ export class RootArray implements Disposable {
     this.#slots.set(slot, program);
   }
 
-  /** Empties `slot` (packets go on to the next filled slot) and resets its counters. Returns whether it held a program. */
-  async remove(slot: number): Promise<boolean> {
+  /**
+   * Empties `slot` (packets go on to the next filled slot) and resets its counters. Returns whether
+   * it held a program.
+   *
+   * @param options.expected Empty the slot only if it holds this program (a loaded
+   *   {@link BpfProgram} or a kernel id); otherwise leave it as it is and return false. Checked
+   *   under the root's lock, so a program another process put there meanwhile is never removed.
+   */
+  async remove(slot: number, options: { expected?: BpfProgram | number } = {}): Promise<boolean> {
     this.#check('remove a slot');
     this.#checkSlot(slot);
+    checkObject(options as unknown, 'options');
+    checkKnownKeys(options as Record<string, unknown>, 'RootArray.remove options', ['expected']);
+    const expected = options.expected instanceof BpfProgram ? options.expected.id : options.expected;
+    if (expected !== undefined) checkUint32(expected, 'options.expected', 1);
     using lock = await lockPath(this.dir);
     void lock;
+    if (expected !== undefined && this.#slots.get(slot) !== expected) return false;
     const removed = this.#slots.delete(slot);
     RootArray.#resetStats(this.dir, slot);
     return removed;

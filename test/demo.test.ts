@@ -1,0 +1,35 @@
+// `npm run demo` (lib/demo.ts), run as users run it: the compiled JavaScript in a child process.
+// It checks its own numbers; here we check that it says so, exits 0 and leaves nothing behind.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+import { DEFAULT_PIN_BASE } from '../lib/root-array';
+import { describeNet } from './helpers';
+
+const root = join(__dirname, '..');
+
+describeNet('npm run demo', () => {
+  beforeAll(() => {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
+  });
+
+  it('runs a root array with sampler, filter and counter on real traffic, every check passing', () => {
+    const pins = () => (existsSync(DEFAULT_PIN_BASE) ? readdirSync(DEFAULT_PIN_BASE).sort() : []);
+    const pinsBefore = pins();
+    const r = spawnSync(process.execPath, [join(root, 'dist', 'lib', 'demo.js')], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = r.stdout;
+    expect(out).not.toMatch(/✗/);
+    expect(out).toMatch(/✓ blocked traffic never arrived: 0 datagrams, 0 ping replies/);
+    expect(out).toMatch(/✓ slot 1 \(filter\) dropped 205\/205 blocked, passed 420\/420 allowed/);
+    expect(out).toMatch(/^ +0 \| +\d+ \| xdp_sampler +\|.*\| +0 \| +0 \| +625 \|/m);
+    expect(out).toMatch(/^ +1 \| +\d+ \| xdp_filter +\|.*\| +0 \| +205 \| +420 \|/m);
+    expect(out).toMatch(/^ip_drop_count: 105$/m);
+    expect(out).toMatch(/^ip6_drop_count: 100$/m);
+    expect(out).toMatch(/^ +198\.19\.66\.2 → 198\.19\.66\.1 +udp +\d+ → 7000/m);
+    expect(out).toMatch(/Every check passed\.\n$/);
+    expect(pins()).toEqual(pinsBefore);
+  });
+});
