@@ -150,6 +150,8 @@ export interface FuzzReport {
   frameInputs: number;
   loadedMutants: number;
   crashes: Array<{ iteration: number; signal: string; input: string }>;
+  /** Inputs that ran longer than 10 s and were killed (a mutated max_entries can make the kernel allocate for minutes). */
+  hangs: Array<{ iteration: number; input: string }>;
   errorCodes: Record<string, number>;
   untyped: string[];
   seconds: number;
@@ -161,12 +163,12 @@ export async function fuzz(options: { iterations: number; seconds: number; seed:
   const deadline = started + options.seconds * 1000;
   const pinRoot = `/sys/fs/bpf/lbn-fuzz-${process.pid}`;
   mkdirSync(pinRoot, { recursive: true });
-  const report: FuzzReport = { iterations: 0, elfInputs: 0, frameInputs: 0, loadedMutants: 0, crashes: [], errorCodes: {}, untyped: [], seconds: 0 };
+  const report: FuzzReport = { iterations: 0, elfInputs: 0, frameInputs: 0, loadedMutants: 0, crashes: [], hangs: [], errorCodes: {}, untyped: [], seconds: 0 };
   const seeds = seedObjects();
   let next = 0;
   try {
     while (next < options.iterations && Date.now() < deadline) {
-      const { last, summary, signal, stderr } = await runChild(options.seed, next, options.iterations, deadline, pinRoot);
+      const { last, summary, signal, stderr, hung } = await runChild(options.seed, next, options.iterations, deadline, pinRoot);
       if (summary) {
         report.iterations += summary.done;
         report.loadedMutants += summary.loaded;
@@ -181,9 +183,10 @@ export async function fuzz(options: { iterations: number; seconds: number; seed:
       // The child died in iteration `last`: keep the input, go on after it.
       const at = last;
       const input = makeInput(seeds, options.seed, at);
-      const file = `/tmp/lbn-fuzz-crash-${options.seed}-${at}.bin`;
+      const file = `/tmp/lbn-fuzz-${hung ? 'hang' : 'crash'}-${options.seed}-${at}.bin`;
       writeFileSync(file, input.bytes);
-      report.crashes.push({ iteration: at, signal: signal ?? 'exit', input: file });
+      if (hung) report.hangs.push({ iteration: at, input: file });
+      else report.crashes.push({ iteration: at, signal: signal ?? 'exit', input: file });
       report.iterations += at - next + 1;
       next = at + 1;
     }
@@ -195,7 +198,7 @@ export async function fuzz(options: { iterations: number; seconds: number; seed:
   return report;
 }
 
-function runChild(seed: number, from: number, to: number, deadline: number, pinRoot: string): Promise<{ last?: number; summary?: any; signal?: string; stderr?: string }> {
+function runChild(seed: number, from: number, to: number, deadline: number, pinRoot: string): Promise<{ last?: number; summary?: any; signal?: string; stderr?: string; hung?: boolean }> {
   return new Promise((resolve) => {
     // A fresh network namespace: testRun never touches an interface, this makes sure of it.
     const p = spawn('unshare', ['-n', process.execPath, script, 'child', String(seed), String(from), String(to), String(deadline), pinRoot], {
@@ -204,7 +207,17 @@ function runChild(seed: number, from: number, to: number, deadline: number, pinR
     let buf = '';
     let last: number | undefined;
     let summary: any;
+    // One input running longer than 10 s is a hang: killed, reported apart from crashes.
+    let lastAt = Date.now();
+    let hung = false;
+    const watchdog = setInterval(() => {
+      if (Date.now() - lastAt > 10_000) {
+        hung = true;
+        p.kill('SIGKILL');
+      }
+    }, 500);
     p.stdout.on('data', (d: Buffer) => {
+      lastAt = Date.now();
       buf += d.toString();
       const lines = buf.split('\n');
       buf = lines.pop()!;
@@ -218,8 +231,9 @@ function runChild(seed: number, from: number, to: number, deadline: number, pinR
     const killer = setTimeout(() => p.kill('SIGKILL'), Math.max(0, deadline - Date.now()) + 30_000);
     p.on('close', (code, signal) => {
       clearTimeout(killer);
+      clearInterval(watchdog);
       if (summary && code === 0) resolve({ summary });
-      else resolve({ last, signal: signal ?? `exit ${code}`, stderr });
+      else resolve({ last, signal: signal ?? `exit ${code}`, stderr, hung });
     });
   });
 }
@@ -245,8 +259,9 @@ if (require.main === module) {
       if (process.argv.includes('--json')) console.log(JSON.stringify(r));
       else {
         console.log(`fuzz: seed ${options.seed}, ${r.iterations} iterations (${r.elfInputs} ELF objects, ${r.frameInputs} frames) in ${r.seconds.toFixed(1)} s`);
-        console.log(`  mutants that loaded: ${r.loadedMutants}; crashes: ${r.crashes.length}; untyped errors: ${r.untyped.length}`);
+        console.log(`  mutants that loaded: ${r.loadedMutants}; crashes: ${r.crashes.length}; hangs (> 10 s, killed): ${r.hangs.length}; untyped errors: ${r.untyped.length}`);
         console.log(`  outcomes: ${Object.entries(r.errorCodes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+        for (const h of r.hangs.slice(0, 5)) console.log(`  HANG at iteration ${h.iteration}: input in ${h.input}`);
         for (const c of r.crashes.slice(0, 20)) console.log(`  CRASH at iteration ${c.iteration} (${c.signal}): input in ${c.input}`);
       }
       process.exitCode = r.crashes.length > 0 || r.untyped.length > 0 ? 1 : 0;
