@@ -82,6 +82,7 @@ function hintFor(code: string, op: string): string | undefined {
     case 'EACCES':
       // From a program load, EACCES is the verifier's refusal (BpfVerifierError), not privileges.
       if (code === 'EACCES' && (op.startsWith('bpf_object__load') || op.startsWith('bpf_prog_load'))) return undefined;
+      if (op === 'setns') return 'entering another network namespace needs CAP_SYS_ADMIN, or root';
       if (op.startsWith('bpf_object__load') || op.startsWith('bpf_map') || op.startsWith('bpf_prog')) {
         return 'loading BPF needs CAP_BPF (plus CAP_PERFMON for tracing, CAP_NET_ADMIN for networking programs), or root';
       }

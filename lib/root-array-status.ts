@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkObject } from './validate';
 
 /** Per-slot statistics, summed over CPUs since the slot's program was loaded. */
 export interface SlotStats {
@@ -63,6 +64,7 @@ export interface RootStatus {
 
 /** A status as plain JSON: bigints become decimal strings, dates ISO strings. */
 export function statusToJson(status: RootStatus): unknown {
+  checkObject(status as unknown, 'status');
   return JSON.parse(
     JSON.stringify(status, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)),
   );

@@ -199,22 +199,25 @@ export class RootArray implements Disposable {
     }
   }
 
-  static async #attachLocked(ifname: string, dir: string, slots: number, options: RootArrayAttachOptions): Promise<RootArray> {
+  static async #attachLocked(ifname: string, dir: string, requestedSlots: number, options: RootArrayAttachOptions): Promise<RootArray> {
     const netns = options.netns;
     const iface = { netns };
     using lock = await lockPath(dir);
     void lock;
+    let slots = requestedSlots;
 
     const attached = queryXdp(ifname, iface);
-    const existing = RootArray.#pinnedRoot(dir);
+    let existing = RootArray.#pinnedRoot(dir);
+    if (attached !== undefined && attached.progId !== existing?.id) existing = RootArray.#adopt(attached, dir) ?? existing;
     const ours = existing !== undefined && attached !== undefined && attached.progId === existing.id;
-    if (ours && options.rootObject === undefined) {
-      const running = RootArray.#slotCountOf(existing.id);
-      if (running !== slots && options.slots !== undefined) {
-        throw new RangeError(`the root array on ${ifname} has ${running} slots; detach it first to change that (asked for ${slots})`);
-      }
-      return new RootArray(ifname, netns, dir, running);
+    // The slot count of a pinned root (running, or left unattached by an interrupted detach) is
+    // kept by an upgrade or a re-attach: its slot programs were loaded for it.
+    const pinnedSlots = existing !== undefined ? RootArray.#slotCountOf(existing.id) : undefined;
+    if (pinnedSlots !== undefined && options.slots !== undefined && pinnedSlots !== slots) {
+      throw new RangeError(`the root array on ${ifname} has ${pinnedSlots} slots; detach it first to change that (asked for ${slots})`);
     }
+    if (pinnedSlots !== undefined) slots = pinnedSlots;
+    if (ours && options.rootObject === undefined) return new RootArray(ifname, netns, dir, slots);
     if (!ours && attached !== undefined && !options.force) {
       throw new BpfError(
         'RootArray.attach',
@@ -259,8 +262,26 @@ export class RootArray implements Disposable {
     checkKnownKeys(options as Record<string, unknown>, 'RootArray.open options', locationKeys);
     checkLocation(options);
     const dir = rootArrayDir(ifname, options);
-    const root = RootArray.#pinnedRoot(dir);
-    if (root === undefined) throw new BpfStateError(`no root array on ${ifname} (nothing pinned at ${dir})`);
+    let root = RootArray.#pinnedRoot(dir);
+    if (existsSync(join(dir, SLOTS_MAP))) {
+      // An attach or upgrade killed before it pinned the root it attached: adopt the running one.
+      let attached: ReturnType<typeof queryXdp>;
+      try {
+        attached = queryXdp(ifname, { netns: options.netns });
+      } catch (e) {
+        if (!(e instanceof BpfError && e.code === 'ENODEV')) throw e;
+      }
+      if (attached !== undefined && attached.progId !== root?.id) root = RootArray.#adopt(attached, dir) ?? root;
+    }
+    if (root === undefined) {
+      if (existsSync(join(dir, SLOTS_MAP)) || existsSync(join(dir, STATS_MAP))) {
+        throw new BpfStateError(
+          `the root array on ${ifname} is incomplete (an attach or detach was interrupted: maps pinned at ${dir}, no root): ` +
+            'run `xdp-root attach` to complete it or `xdp-root detach` to remove it',
+        );
+      }
+      throw new BpfStateError(`no root array on ${ifname} (nothing pinned at ${dir})`);
+    }
     return new RootArray(ifname, options.netns, dir, RootArray.#slotCountOf(root.id));
   }
 
@@ -268,6 +289,64 @@ export class RootArray implements Disposable {
   static exists(ifname: string, options: RootArrayLocation = {}): boolean {
     checkIfname(ifname);
     return existsSync(join(rootArrayDir(ifname, options), ROOT_PIN));
+  }
+
+  /**
+   * Removes whatever a root array on `ifname` left, complete or not: detaches the root (when the
+   * running XDP program is ours: the pinned root, or an xdp_root using our pinned slots), and
+   * removes every pin and the folder. This is what repairs the state an attach or detach killed
+   * half-way leaves behind (`xdp-root detach` runs it). Returns false when there was nothing.
+   */
+  static async cleanup(ifname: string, options: RootArrayLocation = {}): Promise<boolean> {
+    checkIfname(ifname);
+    checkObject(options as unknown, 'options');
+    checkKnownKeys(options as Record<string, unknown>, 'RootArray.cleanup options', locationKeys);
+    checkLocation(options);
+    const dir = rootArrayDir(ifname, options);
+    if (!existsSync(dir)) return false;
+    {
+      using lock = await lockPath(dir);
+      void lock;
+      let attached: ReturnType<typeof queryXdp>;
+      try {
+        attached = queryXdp(ifname, { netns: options.netns });
+      } catch (e) {
+        // The interface is gone, and its XDP program with it: only the pins are left.
+        if (!(e instanceof BpfError && e.code === 'ENODEV')) throw e;
+      }
+      const pinned = RootArray.#pinnedRoot(dir)?.id;
+      if (attached !== undefined && attached.mode !== 'multi' && (attached.progId === pinned || RootArray.#isOurRoot(attached, dir))) {
+        detachXdp(ifname, { netns: options.netns, mode: attached.mode, expected: attached.progId });
+      }
+      for (const name of [ROOT_PIN, SLOTS_MAP, STATS_MAP]) rmSync(join(dir, name), { force: true });
+    }
+    rmSync(dir, { recursive: true, force: true });
+    return true;
+  }
+
+  /**
+   * An attach or upgrade that died between attaching the root and pinning it leaves our root
+   * running unpinned (or an older root pinned): the running xdp_root uses our pinned slots, so it
+   * is ours. Pins it in place of whatever was pinned, and returns it; undefined if it is not ours.
+   */
+  static #adopt(attached: { progId: number; name: string }, dir: string): { id: number } | undefined {
+    if (!RootArray.#isOurRoot(attached, dir)) return undefined;
+    rmSync(join(dir, ROOT_PIN), { force: true });
+    using adopted = BpfProgram.openById(attached.progId);
+    try {
+      adopted.pin(join(dir, ROOT_PIN));
+    } catch (e) {
+      // Another process adopted it at the same moment.
+      if (!(e instanceof BpfError && e.code === 'EEXIST')) throw e;
+    }
+    return { id: attached.progId };
+  }
+
+  /** Whether the attached XDP program is a root of ours: an xdp_root using the slots pinned in `dir`. */
+  static #isOurRoot(attached: { progId: number; name: string }, dir: string): boolean {
+    if (attached.name !== ROOT_PROGRAM || !existsSync(join(dir, SLOTS_MAP))) return false;
+    using slots = BpfMap.openPinned(join(dir, SLOTS_MAP));
+    return programInfo(attached.progId).mapIds.includes(slots.id);
   }
 
   /** The pinned root program's kernel info, or undefined. */

@@ -25,5 +25,8 @@ struct Addon {
   // Live standalone maps (opened from a pin or an id), whose fds are closed the same way.
   std::unordered_set<MapWrap*> liveMaps;
 
+  // fds of the flocks tryLock() handed out: unlock() closes only these, never an fd it was not given.
+  std::unordered_set<int> lockFds;
+
   static Addon* Get(Napi::Env env) { return env.GetInstanceData<Addon>(); }
 };

@@ -48,21 +48,30 @@ struct Bytes {
   size_t length = 0;
 };
 
-inline Bytes ByteView(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  Napi::Value v = At(info, i);
+inline Bytes ViewOf(Napi::Env env, Napi::Value v, const char* name) {
   Bytes b;
+  // The C calls give the data pointer for any backing store: Napi::ArrayBuffer::Data() throws a
+  // plain Error for a SharedArrayBuffer. A detached buffer comes back as (nullptr, 0).
+  void* data = nullptr;
+  size_t length = 0;
+  napi_status s = napi_invalid_arg;
   if (v.IsTypedArray()) {
-    Napi::TypedArray ta = v.As<Napi::TypedArray>();
-    b.data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-    b.length = ta.ByteLength();
+    napi_typedarray_type type;
+    size_t elements = 0;
+    s = napi_get_typedarray_info(env, v, &type, &elements, &data, nullptr, nullptr);
+    length = v.As<Napi::TypedArray>().ByteLength();
   } else if (v.IsDataView()) {
-    Napi::DataView dv = v.As<Napi::DataView>();
-    b.data = static_cast<uint8_t*>(dv.ArrayBuffer().Data()) + dv.ByteOffset();
-    b.length = dv.ByteLength();
-  } else {
-    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Buffer or Uint8Array");
+    s = napi_get_dataview_info(env, v, &length, &data, nullptr, nullptr);
   }
+  if (s != napi_ok) throw Napi::TypeError::New(env, std::string(name) + " must be a Buffer or Uint8Array");
+  if (data == nullptr) length = 0;
+  b.data = static_cast<uint8_t*>(data);
+  b.length = length;
   return b;
+}
+
+inline Bytes ByteView(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return ViewOf(info.Env(), At(info, i), name);
 }
 
 }  // namespace args

@@ -36,7 +36,6 @@ Napi::Object BpfLinkWrap::New(Napi::Env env, struct bpf_link* link) {
   Napi::Object obj = Addon::Get(env)->linkCtor.New({});
   BpfLinkWrap* wrap = Unwrap(obj);
   wrap->link_ = link;
-  tags::Set(obj, tags::kLink);
   return obj;
 }
 
@@ -50,11 +49,10 @@ Napi::Object BpfLinkWrap::NewFromFd(Napi::Env env, int fd) {
   }
   BpfLinkWrap* wrap = Unwrap(obj);
   wrap->fd_ = fd;
-  tags::Set(obj, tags::kLink);
   return obj;
 }
 
-BpfLinkWrap::BpfLinkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfLinkWrap>(info) {}
+BpfLinkWrap::BpfLinkWrap(const Napi::CallbackInfo& info) : TaggedWrap<BpfLinkWrap>(info) {}
 
 // The finalizer only releases our fd (which detaches an unpinned link: the documented rule).
 BpfLinkWrap::~BpfLinkWrap() { CloseNow(); }
@@ -74,7 +72,6 @@ void BpfLinkWrap::CloseNow() {
 int BpfLinkWrap::Fd(Napi::Env env, const char* what) const {
   if (link_ != nullptr) return bpf_link__fd(link_);
   if (fd_ >= 0) return fd_;
-  if (!tags::Has(Value(), tags::kLink)) throw Napi::TypeError::New(env, "this link handle was not created by libbpf-node");
   ThrowStateError(env, std::string("cannot ") + what + ": the link is closed");
 }
 

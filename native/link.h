@@ -9,11 +9,17 @@
 #include <bpf/libbpf.h>
 #include <napi.h>
 
+#include "tags.h"
+
 #include <string>
 
 struct Addon;
 
-class BpfLinkWrap : public Napi::ObjectWrap<BpfLinkWrap> {
+class BpfLinkWrap : public TaggedWrap<BpfLinkWrap> {
+ public:
+  static constexpr const napi_type_tag& kTag = tags::kLink;
+  static constexpr const char* kClassName = "NativeLink";
+
  public:
   static void Init(Napi::Env env, Napi::Object exports, Addon* addon);
   // Takes ownership of a libbpf link / of a link fd.

@@ -23,12 +23,16 @@ Napi::Value JS_tryLock(const Napi::CallbackInfo& info) {
     if (err == EWOULDBLOCK) return Napi::Number::New(env, -1);
     ThrowBpfError(env, "flock", -err, {"", "", path});
   }
+  Addon::Get(env)->lockFds.insert(fd);
   return Napi::Number::New(env, fd);
 }
 
 Napi::Value JS_unlock(const Napi::CallbackInfo& info) {
   int fd = args::Int32(info, 0, "fd");
-  if (fd >= 0) close(fd);  // closing the fd releases the lock
+  // Closing the fd releases the lock. Any other number is refused: closing an fd we do not own
+  // (a map's, libuv's) would break whoever owns it.
+  if (Addon::Get(info.Env())->lockFds.erase(fd) == 0) throw Napi::RangeError::New(info.Env(), "fd is not a lock taken with tryLock()");
+  close(fd);
   return info.Env().Undefined();
 }
 

@@ -121,7 +121,7 @@ Napi::Object MapWrap::NewFromObject(Napi::Env env, BpfObjectWrap* owner, struct 
   return obj;
 }
 
-MapWrap::MapWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MapWrap>(info) {}
+MapWrap::MapWrap(const Napi::CallbackInfo& info) : TaggedWrap<MapWrap>(info) {}
 
 MapWrap::~MapWrap() {
   ReleaseMapping(nullptr);
@@ -161,6 +161,15 @@ void MapWrap::ReleaseMapping(Napi::Env* env) {
   mappingBuffer_.Reset();
   Mapping::Release(mapping_);
   mapping_ = nullptr;
+}
+
+void MapWrap::CheckGlobalsMap(Napi::Env env, const char* what) const {
+  // Only .data/.bss/.rodata/.kconfig hold one value of value_size bytes under key 0: on another
+  // map (a per-CPU one returns value_size x CPUs bytes) the lookup below would overrun its buffer.
+  if (!bpf_map__is_internal(map_)) {
+    throw Napi::TypeError::New(env, std::string("cannot ") + what + ": map '" + bpf_map__name(map_) +
+                                        "' is not a global-variable section (.data, .bss, .rodata, .kconfig)");
+  }
 }
 
 void MapWrap::CheckObjectMap(Napi::Env env, const char* what) const {
@@ -209,7 +218,16 @@ uint32_t MapWrap::ValueBytes() const {
 }
 
 void MapWrap::CheckScratch(Napi::Env env) const {
-  if (value_ == nullptr) throw Napi::Error::New(env, "bindScratch() must be called before element access");
+  if (value_ == nullptr) ThrowStateError(env, "bindScratch() must be called before element access");
+  // The buffers must still be where bindScratch() saw them: a transferred (detached) ArrayBuffer
+  // frees its memory, and the syscall would write into freed memory. Three cheap N-API calls.
+  uint8_t* const bound[3] = {key_, value_, next_};
+  for (int i = 0; i < 3; i++) {
+    args::Bytes now = args::ViewOf(env, scratchRefs_[i].Value(), "scratch");
+    if (now.data != bound[i] || now.length < boundLength_[i]) {
+      ThrowStateError(env, "the scratch buffers bound with bindScratch() were detached or moved: bind them again");
+    }
+  }
 }
 
 // --- Module functions ---------------------------------------------------------------------------
@@ -407,6 +425,7 @@ Napi::Value MapWrap::JS_readValue(const Napi::CallbackInfo& info) {
   uint32_t length = args::Uint32(info, 1, "length");
   CheckObjectMap(env, "read a global variable");
   CheckUsable(env, "read a global variable");
+  CheckGlobalsMap(env, "read a global variable");
   uint32_t valueSize = bpf_map__value_size(map_);
   if (static_cast<uint64_t>(offset) + length > valueSize) throw Napi::RangeError::New(env, "read past the end of the map value");
   if (!owner()->IsLoaded()) {
@@ -432,6 +451,7 @@ Napi::Value MapWrap::JS_writeValue(const Napi::CallbackInfo& info) {
   args::Bytes bytes = args::ByteView(info, 1, "bytes");
   CheckObjectMap(env, "write a global variable");
   CheckUsable(env, "write a global variable");
+  CheckGlobalsMap(env, "write a global variable");
   uint32_t valueSize = bpf_map__value_size(map_);
   if (static_cast<uint64_t>(offset) + bytes.length > valueSize) throw Napi::RangeError::New(env, "write past the end of the map value");
   if (!owner()->IsLoaded()) {
@@ -476,6 +496,9 @@ Napi::Value MapWrap::JS_bindScratch(const Napi::CallbackInfo& info) {
   args::Bytes value = SizedBytes(info, 1, "value", ValueBytes());
   args::Bytes next = SizedBytes(info, 2, "next", keySize_);
   for (int i = 0; i < 3; i++) scratchRefs_[i] = Napi::Persistent(info[i]);
+  boundLength_[0] = key.length;
+  boundLength_[1] = value.length;
+  boundLength_[2] = next.length;
   key_ = key.data;
   value_ = value.data;
   next_ = next.data;

@@ -11,12 +11,18 @@
 #include <linux/bpf.h>
 #include <napi.h>
 
+#include "tags.h"
+
 #include <cstdint>
 
 #include "mmap.h"
 #include "owned.h"
 
-class MapWrap : public Napi::ObjectWrap<MapWrap>, public ObjectOwned, public CloseListener {
+class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseListener {
+ public:
+  static constexpr const napi_type_tag& kTag = tags::kMap;
+  static constexpr const char* kClassName = "NativeMap";
+
  public:
   static void Init(Napi::Env env, Napi::Object exports, Addon* addon);
   static Napi::Object NewFromObject(Napi::Env env, BpfObjectWrap* owner, struct bpf_map* map);
@@ -84,6 +90,8 @@ class MapWrap : public Napi::ObjectWrap<MapWrap>, public ObjectOwned, public Clo
   void CheckScratch(Napi::Env env) const;
   // Throws unless this is a map of an object (configuration goes through libbpf).
   void CheckObjectMap(Napi::Env env, const char* what) const;
+  // Throws unless this is a global-variable map (readValue/writeValue).
+  void CheckGlobalsMap(Napi::Env env, const char* what) const;
 
   // A map of an object.
   struct bpf_map* map_ = nullptr;
@@ -103,6 +111,7 @@ class MapWrap : public Napi::ObjectWrap<MapWrap>, public ObjectOwned, public Clo
   uint8_t* value_ = nullptr;
   uint8_t* next_ = nullptr;
   Napi::Reference<Napi::Value> scratchRefs_[3];
+  size_t boundLength_[3] = {0, 0, 0};
 
   // The map's memory mapped into the process, and the (weakly held) ArrayBuffer over it.
   Mapping* mapping_ = nullptr;

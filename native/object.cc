@@ -43,7 +43,7 @@ void BpfObjectWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
   exports.Set("NativeObject", ctor);
 }
 
-BpfObjectWrap::BpfObjectWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObjectWrap>(info) {
+BpfObjectWrap::BpfObjectWrap(const Napi::CallbackInfo& info) : TaggedWrap<BpfObjectWrap>(info) {
   Napi::Env env = info.Env();
   Napi::Value source = args::At(info, 0);
   Napi::Value optionsValue = args::At(info, 1);

@@ -9,6 +9,8 @@
 #include <bpf/libbpf.h>
 #include <napi.h>
 
+#include "tags.h"
+
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -25,7 +27,11 @@ class CloseListener {
   virtual void OwnerGone() = 0;
 };
 
-class BpfObjectWrap : public Napi::ObjectWrap<BpfObjectWrap> {
+class BpfObjectWrap : public TaggedWrap<BpfObjectWrap> {
+ public:
+  static constexpr const napi_type_tag& kTag = tags::kObject;
+  static constexpr const char* kClassName = "NativeObject";
+
  public:
   static void Init(Napi::Env env, Napi::Object exports, Addon* addon);
 

@@ -42,7 +42,7 @@ void PacketSocketWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
   exports.Set("NativePacketSocket", ctor);
 }
 
-PacketSocketWrap::PacketSocketWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocketWrap>(info) {
+PacketSocketWrap::PacketSocketWrap(const Napi::CallbackInfo& info) : TaggedWrap<PacketSocketWrap>(info) {
   Napi::Env env = info.Env();
   InterfaceRef ref = ParseInterfaceRef(info, 0);
   NetnsScope scope(ref.netns);
@@ -73,7 +73,6 @@ PacketSocketWrap::PacketSocketWrap(const Napi::CallbackInfo& info) : Napi::Objec
   }
   fd_ = fd;
   ifindex_ = ifindex;
-  tags::Set(Value(), tags::kPacketSocket);
 }
 
 PacketSocketWrap::~PacketSocketWrap() {
@@ -81,7 +80,6 @@ PacketSocketWrap::~PacketSocketWrap() {
 }
 
 void PacketSocketWrap::CheckOpen(Napi::Env env, const char* what) const {
-  if (!tags::Has(Value(), tags::kPacketSocket)) throw Napi::TypeError::New(env, "not a packet socket");
   if (fd_ < 0 || closeRequested_) ThrowStateError(env, std::string("cannot ") + what + ": the packet socket is closed");
 }
 
@@ -226,7 +224,7 @@ Napi::Value PacketSocketWrap::JS_send(const Napi::CallbackInfo& info) {
     Napi::Value v = arr.Get(i);
     if (!v.IsTypedArray()) throw Napi::TypeError::New(env, "frames[" + std::to_string(i) + "] must be a Buffer or Uint8Array");
     Napi::TypedArray ta = v.As<Napi::TypedArray>();
-    const uint8_t* p = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    const uint8_t* p = static_cast<const uint8_t*>(args::ViewOf(ta.Env(), ta, "bytes").data);
     if (ta.ByteLength() == 0 || ta.ByteLength() > kMaxFrame) throw Napi::RangeError::New(env, "frames[" + std::to_string(i) + "] must hold 1 to 65536 bytes");
     frames.emplace_back(p, p + ta.ByteLength());
   }

@@ -10,9 +10,15 @@
 
 #include <napi.h>
 
+#include "tags.h"
+
 struct Addon;
 
-class PacketSocketWrap : public Napi::ObjectWrap<PacketSocketWrap> {
+class PacketSocketWrap : public TaggedWrap<PacketSocketWrap> {
+ public:
+  static constexpr const napi_type_tag& kTag = tags::kPacketSocket;
+  static constexpr const char* kClassName = "NativePacketSocket";
+
  public:
   static void Init(Napi::Env env, Napi::Object exports, Addon* addon);
 

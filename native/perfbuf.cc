@@ -16,7 +16,7 @@ void PerfBufWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
   exports.Set("NativePerfBuffer", ctor);
 }
 
-PerfBufWrap::PerfBufWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PerfBufWrap>(info) {
+PerfBufWrap::PerfBufWrap(const Napi::CallbackInfo& info) : TaggedWrap<PerfBufWrap>(info) {
   Napi::Env env = info.Env();
   uint32_t mapFd = args::Uint32(info, 0, "mapFd");
   uint32_t pages = args::Uint32(info, 1, "pagesPerCpu");

@@ -6,11 +6,17 @@
 #include <bpf/libbpf.h>
 #include <napi.h>
 
+#include "tags.h"
+
 #include "epoll_reader.h"
 
 struct Addon;
 
-class PerfBufWrap : public Napi::ObjectWrap<PerfBufWrap>, public EpollReader {
+class PerfBufWrap : public TaggedWrap<PerfBufWrap>, public EpollReader {
+ public:
+  static constexpr const napi_type_tag& kTag = tags::kPerfBuf;
+  static constexpr const char* kClassName = "NativePerfBuffer";
+
  public:
   static void Init(Napi::Env env, Napi::Object exports, Addon* addon);
 

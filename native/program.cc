@@ -55,7 +55,6 @@ Napi::Object ProgramWrap::New(Napi::Env env, BpfObjectWrap* owner, struct bpf_pr
   ProgramWrap* wrap = Unwrap(obj);
   wrap->Bind(owner);
   wrap->prog_ = prog;
-  tags::Set(obj, tags::kProgram);
   return obj;
 }
 
@@ -70,7 +69,6 @@ Napi::Object ProgramWrap::NewStandalone(Napi::Env env, int fd) {
   ProgramWrap* wrap = Unwrap(obj);
   wrap->standalone_ = true;
   wrap->ownFd_ = fd;
-  tags::Set(obj, tags::kProgram);
   return obj;
 }
 
@@ -79,7 +77,7 @@ ProgramWrap* ProgramWrap::FromValue(Napi::Env env, Napi::Value value, const char
   return Unwrap(value.As<Napi::Object>());
 }
 
-ProgramWrap::ProgramWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProgramWrap>(info) {}
+ProgramWrap::ProgramWrap(const Napi::CallbackInfo& info) : TaggedWrap<ProgramWrap>(info) {}
 
 // The finalizer releases the fd of a standalone program, nothing else: a pin or an attachment
 // made through netlink keeps the program in the kernel.

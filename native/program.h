@@ -7,11 +7,17 @@
 #include <bpf/libbpf.h>
 #include <napi.h>
 
+#include "tags.h"
+
 #include <string>
 
 #include "owned.h"
 
-class ProgramWrap : public Napi::ObjectWrap<ProgramWrap>, public ObjectOwned {
+class ProgramWrap : public TaggedWrap<ProgramWrap>, public ObjectOwned {
+ public:
+  static constexpr const napi_type_tag& kTag = tags::kProgram;
+  static constexpr const char* kClassName = "NativeProgram";
+
  public:
   static void Init(Napi::Env env, Napi::Object exports, Addon* addon);
   static Napi::Object New(Napi::Env env, BpfObjectWrap* owner, struct bpf_program* prog);

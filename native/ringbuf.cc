@@ -19,7 +19,7 @@ void RingBufWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
   exports.Set("NativeRingBuffer", ctor);
 }
 
-RingBufWrap::RingBufWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingBufWrap>(info) {
+RingBufWrap::RingBufWrap(const Napi::CallbackInfo& info) : TaggedWrap<RingBufWrap>(info) {
   Napi::Env env = info.Env();
   uint32_t mapFd = args::Uint32(info, 0, "mapFd");
   if (!args::At(info, 1).IsFunction()) throw Napi::TypeError::New(env, "onRecords must be a function");

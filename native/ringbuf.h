@@ -6,11 +6,17 @@
 #include <bpf/libbpf.h>
 #include <napi.h>
 
+#include "tags.h"
+
 #include "epoll_reader.h"
 
 struct Addon;
 
-class RingBufWrap : public Napi::ObjectWrap<RingBufWrap>, public EpollReader {
+class RingBufWrap : public TaggedWrap<RingBufWrap>, public EpollReader {
+ public:
+  static constexpr const napi_type_tag& kTag = tags::kRingBuf;
+  static constexpr const char* kClassName = "NativeRingBuffer";
+
  public:
   static void Init(Napi::Env env, Napi::Object exports, Addon* addon);
 

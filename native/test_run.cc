@@ -66,7 +66,7 @@ uint32_t OptionalUint(Napi::Object o, const char* key, uint32_t fallback) {
 std::vector<uint8_t> CopyBytes(Napi::Value v, const char* name) {
   if (!v.IsTypedArray()) throw Napi::TypeError::New(v.Env(), std::string(name) + " must be a Buffer or Uint8Array");
   Napi::TypedArray ta = v.As<Napi::TypedArray>();
-  const uint8_t* p = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  const uint8_t* p = static_cast<const uint8_t*>(args::ViewOf(ta.Env(), ta, "bytes").data);
   return std::vector<uint8_t>(p, p + ta.ByteLength());
 }
 

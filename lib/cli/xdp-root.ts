@@ -10,15 +10,16 @@
  * xdp-root clear <iface> [--slot N]
  * xdp-root detach <iface>
  * ```
- * Every command takes `--netns PATH` (the interface's network namespace) and `--debug` (stack
- * traces). Errors are one line on stderr and a non-zero exit.
+ * Every command takes `--netns PATH` (the interface's network namespace), `--pin-base DIR` (a
+ * bpffs folder other than /sys/fs/bpf/xdp-root) and `--debug` (stack traces). Errors are one line on stderr and a non-zero exit.
  *
  * @internal
  * @module
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PIN_BASE, RootArray } from '../root-array';
+import { DEFAULT_PIN_BASE, RootArray, rootArrayDir } from '../root-array';
+import { BpfStateError } from '../errors';
 import { formatNoRoot, formatStatus, statusToJson } from '../root-array-status';
 
 const usage = `usage:
@@ -28,7 +29,8 @@ const usage = `usage:
   xdp-root status [iface...] [--json]
   xdp-root clear <iface> [--slot N]
   xdp-root detach <iface>
-options for every command: --netns PATH (the interface's network namespace), --debug`;
+options for every command: --netns PATH (the interface's network namespace),
+  --pin-base DIR (a bpffs folder other than ${DEFAULT_PIN_BASE}), --debug`;
 
 /** A mistake in the command line: printed with the usage, exit code 2. */
 class UsageError extends Error {}
@@ -45,9 +47,9 @@ function positionals(args: string[], count: number, names: string): string[] {
 }
 
 /** The interfaces that have a root array pinned (in the caller's namespace). */
-function attachedInterfaces(): string[] {
+function attachedInterfaces(pinBase: string | undefined): string[] {
   try {
-    return readdirSync(DEFAULT_PIN_BASE).filter((n) => !n.includes('@') && RootArray.exists(n));
+    return readdirSync(pinBase ?? DEFAULT_PIN_BASE).filter((n) => !n.includes('@') && RootArray.exists(n, { pinBase }));
   } catch {
     return [];
   }
@@ -66,6 +68,7 @@ async function run(argv: string[]): Promise<number> {
       program: { type: 'string' },
       json: { type: 'boolean' },
       netns: { type: 'string' },
+      'pin-base': { type: 'string' },
       debug: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -76,7 +79,7 @@ async function run(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const netns = values.netns;
-  const where = { netns };
+  const where = { netns, pinBase: values['pin-base'] };
   switch (command) {
     case 'attach': {
       const [ifname] = positionals(args, 1, '<iface>');
@@ -106,18 +109,32 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'status': {
-      const ifnames = args.length > 0 ? args : attachedInterfaces();
+      const ifnames = args.length > 0 ? args : attachedInterfaces(where.pinBase);
       const out: unknown[] = [];
       for (const ifname of ifnames) {
-        if (!RootArray.exists(ifname, where)) {
+        // A folder without a root pin is an interrupted attach or detach: open() completes it
+        // (the running root is adopted) or says how to repair it.
+        if (!existsSync(rootArrayDir(ifname, where))) {
           if (values.json) out.push({ ifname, attached: false });
           else console.log(`${formatNoRoot(ifname)}\n`);
           continue;
         }
-        using root = RootArray.open(ifname, where);
-        const status = root.status();
-        if (values.json) out.push({ attached: true, ...(statusToJson(status) as object) });
-        else console.log(`${formatStatus(status)}\n`);
+        let root: RootArray;
+        try {
+          root = RootArray.open(ifname, where);
+        } catch (e) {
+          // An empty folder (an attach killed right after creating it): nothing is attached.
+          if (!(e instanceof BpfStateError && e.message.startsWith('no root array'))) throw e;
+          if (values.json) out.push({ ifname, attached: false });
+          else console.log(`${formatNoRoot(ifname)}\n`);
+          continue;
+        }
+        using owned = root;
+        const status = owned.status();
+        // A pinned root that is not on the interface: a detach was interrupted.
+        const attached = status.mode !== undefined;
+        if (values.json) out.push({ attached, ...(statusToJson(status) as object) });
+        else console.log(`${formatStatus(status)}\n${attached ? '' : `(the root is pinned but not attached to ${ifname}: run xdp-root attach or detach)\n`}`);
       }
       if (values.json) console.log(JSON.stringify(out, null, 2));
       else if (ifnames.length === 0) console.log('no root arrays attached');
@@ -132,8 +149,8 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'detach': {
       const [ifname] = positionals(args, 1, '<iface>');
-      const root = RootArray.open(ifname, where);
-      await root.detach();
+      // cleanup() also removes what an interrupted attach or detach left half-way.
+      if (!(await RootArray.cleanup(ifname, where))) throw new Error(`no root array on ${ifname}`);
       console.log(`root array detached from ${ifname}`);
       return 0;
     }

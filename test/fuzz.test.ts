@@ -1,0 +1,24 @@
+// A short fuzz run (test/reliability/fuzz.ts): mutated and truncated copies of the shipped ELF
+// objects through BpfObject.open + load, and mutated frames through testRun, in child processes.
+// Zero crashes, and every failure is a typed error. `npm run fuzz` runs it longer.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+import { fuzz } from './reliability/fuzz';
+import { describeBpf } from './helpers';
+
+describeBpf('fuzz (short run)', () => {
+  beforeAll(() => {
+    execFileSync('npx', ['tsc', '-p', 'test/reliability/tsconfig.json'], { cwd: join(__dirname, '..'), stdio: 'ignore' });
+  }, 120_000);
+
+  it('mutated objects and frames never crash the loader', async () => {
+    const seed = Math.floor(Math.random() * 100_000);
+    const r = await fuzz({ iterations: 4000, seconds: 15, seed });
+    expect(r.crashes, `seed ${seed}`).toEqual([]);
+    expect(r.untyped, `seed ${seed}`).toEqual([]);
+    expect(r.iterations).toBeGreaterThan(100);
+    // The mutations reach past the ELF parser: some fail later (relocation, verifier) or load.
+    expect(Object.keys(r.errorCodes).length).toBeGreaterThan(3);
+  }, 120_000);
+});
