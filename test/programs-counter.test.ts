@@ -47,12 +47,12 @@ describeBpf('XdpCounter on crafted frames', () => {
       expect(byProto[name], name).toEqual({ packets: BigInt(2 * mine.length), bytes: BigInt(2 * mine.reduce((a, [f]) => a + f.length, 0)) });
     }
     const len = (...i: number[]) => BigInt(2 * i.reduce((a, k) => a + frames[k]![0].length, 0));
-    // Most packets first, ties broken by bytes: all three sent 4 packets.
+    // Most packets first, ties broken by bytes, then by address: all three sent 4 packets.
     const expected = [
       { address: '198.18.0.2', packets: 4n, bytes: len(0, 1) },
       { address: '198.18.0.3', packets: 4n, bytes: len(2, 3) },
       { address: 'fd00::2', packets: 4n, bytes: len(4, 5) },
-    ].sort((a, b) => Number(b.bytes - a.bytes));
+    ].sort((a, b) => Number(b.bytes - a.bytes) || (a.address < b.address ? -1 : 1));
     expect(counter.sources()).toEqual(expected);
     expect(counter.topSources(2)).toEqual(expected.slice(0, 2));
     counter.reset();

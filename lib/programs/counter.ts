@@ -116,11 +116,14 @@ export class XdpCounter extends XdpProgramController {
       const text = ipv6.decode(key.addr, 0);
       out.push({ address: text.startsWith(mappedPrefix) ? text.slice(mappedPrefix.length) : text, ...sumFields(perCpu, ['packets', 'bytes']) });
     }
-    return out.sort((a, b) => (a.packets === b.packets ? Number(b.bytes - a.bytes) : a.packets > b.packets ? -1 : 1));
+    // Most packets first, then most bytes, then by address, so equal counts come in a fixed order.
+    return out.sort((a, b) =>
+      a.packets !== b.packets ? (a.packets > b.packets ? -1 : 1) : a.bytes !== b.bytes ? (a.bytes > b.bytes ? -1 : 1) : a.address < b.address ? -1 : a.address > b.address ? 1 : 0,
+    );
   }
 
   /**
-   * The `n` sources that sent the most packets (ties: the most bytes first).
+   * The `n` sources that sent the most packets (ties: the most bytes first, then by address).
    * @example `counter.topSources(3).map((s) => `${s.address} ${s.packets}`)`
    */
   topSources(n: number): SourceCount[] {
