@@ -19,7 +19,7 @@ export interface HeldLock extends Disposable {
  *
  * @throws {@link BpfStateError} when the lock is still held by someone else after `timeoutMs`
  */
-export async function lockPath(path: string, timeoutMs = 10_000): Promise<HeldLock> {
+export async function lockPath(path: string, timeoutMs = 30_000): Promise<HeldLock> {
   const deadline = Date.now() + timeoutMs;
   let pause = 1;
   for (;;) {
@@ -35,7 +35,9 @@ export async function lockPath(path: string, timeoutMs = 10_000): Promise<HeldLo
     if (Date.now() >= deadline) {
       throw new BpfStateError(`${path} is locked by another process (waited ${timeoutMs} ms)`);
     }
-    await sleep(pause);
-    pause = Math.min(pause * 2, 50);
+    // Short, jittered pauses: a waiter that backs off far longer than a holder holds the lock
+    // loses every race to newcomers (seen with 8 writers at 50 ms).
+    await sleep(pause * (0.5 + Math.random()));
+    pause = Math.min(pause * 2, 8);
   }
 }

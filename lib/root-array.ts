@@ -248,7 +248,7 @@ export class RootArray implements Disposable {
     }
     rmSync(join(dir, ROOT_PIN), { force: true });
     program.pin(join(dir, ROOT_PIN));
-    if (!ours) RootArray.#resetStats(dir, ROOT_STATS_INDEX);
+    if (!ours) RootArray.#resetPinnedStats(dir, ROOT_STATS_INDEX);
     return new RootArray(ifname, netns, dir, slots);
   }
 
@@ -372,11 +372,21 @@ export class RootArray implements Disposable {
     throw new BpfStateError(`root program ${rootId} has no readable ${NSLOTS_GLOBAL}: is it an xdp_root program?`);
   }
 
-  static #resetStats(dir: string, index: number): void {
+  /** Zeroes one entry of the statistics (every CPU's copy). */
+  static #zeroStats(stats: BpfMap<number, RawStats[]>, index: number): void {
+    const perCpu = stats.get(index) ?? [];
+    stats.set(index, perCpu.map(() => ({ actions: ACTIONS.map(() => 0n), bytes: 0n, passed_on: 0n })));
+  }
+
+  /** {@link RootArray.#zeroStats} before a handle exists (attach): opens the pinned map for it. */
+  static #resetPinnedStats(dir: string, index: number): void {
     using stats = BpfMap.openPinned(join(dir, STATS_MAP));
-    const typed = stats.typed<number, RawStats[]>();
-    const perCpu = typed.get(index) ?? [];
-    typed.set(index, perCpu.map(() => ({ actions: ACTIONS.map(() => 0n), bytes: 0n, passed_on: 0n })));
+    RootArray.#zeroStats(stats.typed<number, RawStats[]>(), index);
+  }
+
+  /** Zeroes one entry through this handle's open, typed stats map: cheap enough to do under the lock. */
+  #resetStats(index: number): void {
+    RootArray.#zeroStats(this.#stats, index);
   }
 
   #check(what: string): void {
@@ -464,7 +474,7 @@ export class RootArray implements Disposable {
   async #install(slot: number, program: BpfProgram): Promise<void> {
     using lock = await lockPath(this.dir);
     void lock;
-    RootArray.#resetStats(this.dir, slot);
+    this.#resetStats(slot);
     this.#slots.set(slot, program);
   }
 
@@ -487,7 +497,7 @@ export class RootArray implements Disposable {
     void lock;
     if (expected !== undefined && this.#slots.get(slot) !== expected) return false;
     const removed = this.#slots.delete(slot);
-    RootArray.#resetStats(this.dir, slot);
+    this.#resetStats(slot);
     return removed;
   }
 
@@ -496,11 +506,11 @@ export class RootArray implements Disposable {
     this.#check('clear counters');
     if (slot !== undefined) {
       this.#checkSlot(slot);
-      RootArray.#resetStats(this.dir, slot);
+      this.#resetStats(slot);
       return;
     }
-    for (let i = 0; i < this.slotCount; i++) RootArray.#resetStats(this.dir, i);
-    RootArray.#resetStats(this.dir, ROOT_STATS_INDEX);
+    for (let i = 0; i < this.slotCount; i++) this.#resetStats(i);
+    this.#resetStats(ROOT_STATS_INDEX);
   }
 
   /** What runs in each slot, with its counters, and the root's own counters. */
