@@ -219,13 +219,12 @@ uint32_t MapWrap::ValueBytes() const {
 
 void MapWrap::CheckScratch(Napi::Env env) const {
   if (value_ == nullptr) ThrowStateError(env, "bindScratch() must be called before element access");
-  // The buffers must still be where bindScratch() saw them: a transferred (detached) ArrayBuffer
-  // frees its memory, and the syscall would write into freed memory. Three cheap N-API calls.
-  uint8_t* const bound[3] = {key_, value_, next_};
-  for (int i = 0; i < 3; i++) {
-    args::Bytes now = args::ViewOf(env, scratchRefs_[i].Value(), "scratch");
-    if (now.data != bound[i] || now.length < boundLength_[i]) {
-      ThrowStateError(env, "the scratch buffers bound with bindScratch() were detached or moved: bind them again");
+  // V8 never moves an ArrayBuffer's memory, but detaching (transferring) it frees the memory and
+  // the syscall would write into freed memory. One N-API check per distinct buffer, usually one.
+  for (int i = 0; i < scratchBufferCount_; i++) {
+    bool detached = false;
+    if (napi_is_detached_arraybuffer(env, scratchBuffers_[i].Value(), &detached) != napi_ok || detached) {
+      ThrowStateError(env, "the scratch buffers bound with bindScratch() were detached: bind them again");
     }
   }
 }
@@ -495,10 +494,23 @@ Napi::Value MapWrap::JS_bindScratch(const Napi::CallbackInfo& info) {
   args::Bytes key = SizedBytes(info, 0, "key", keySize_);
   args::Bytes value = SizedBytes(info, 1, "value", ValueBytes());
   args::Bytes next = SizedBytes(info, 2, "next", keySize_);
-  for (int i = 0; i < 3; i++) scratchRefs_[i] = Napi::Persistent(info[i]);
-  boundLength_[0] = key.length;
-  boundLength_[1] = value.length;
-  boundLength_[2] = next.length;
+  scratchBufferCount_ = 0;
+  for (int i = 0; i < 3; i++) {
+    scratchRefs_[i] = Napi::Persistent(info[i]);
+    napi_value buffer = nullptr;
+    if (info[i].IsTypedArray()) {
+      napi_get_typedarray_info(env, info[i], nullptr, nullptr, nullptr, &buffer, nullptr);
+    } else {
+      napi_get_dataview_info(env, info[i], nullptr, nullptr, &buffer, nullptr);
+    }
+    bool isArrayBuffer = false;
+    if (buffer == nullptr || napi_is_arraybuffer(env, buffer, &isArrayBuffer) != napi_ok || !isArrayBuffer) continue;
+    bool seen = false;
+    for (int j = 0; j < scratchBufferCount_ && !seen; j++) {
+      napi_strict_equals(env, scratchBuffers_[j].Value(), buffer, &seen);
+    }
+    if (!seen) scratchBuffers_[scratchBufferCount_++] = Napi::Persistent(Napi::Value(env, buffer));
+  }
   key_ = key.data;
   value_ = value.data;
   next_ = next.data;
@@ -718,6 +730,8 @@ Napi::Value MapWrap::JS_close(const Napi::CallbackInfo& info) {
     addon_ = nullptr;
   }
   for (auto& ref : scratchRefs_) ref.Reset();
+  for (auto& ref : scratchBuffers_) ref.Reset();
+  scratchBufferCount_ = 0;
   key_ = value_ = next_ = nullptr;
   return env.Undefined();
 }

@@ -110,8 +110,11 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   uint8_t* key_ = nullptr;
   uint8_t* value_ = nullptr;
   uint8_t* next_ = nullptr;
-  Napi::Reference<Napi::Value> scratchRefs_[3];
-  size_t boundLength_[3] = {0, 0, 0};
+  Napi::Reference<Napi::Value> scratchRefs_[3];  // keep the bound views (and their memory) alive
+  // The distinct ArrayBuffers behind the bound views (usually one; none for SharedArrayBuffers,
+  // which cannot be detached): checked before each syscall, since detaching frees the memory.
+  Napi::Reference<Napi::Value> scratchBuffers_[3];
+  int scratchBufferCount_ = 0;
 
   // The map's memory mapped into the process, and the (weakly held) ArrayBuffer over it.
   Mapping* mapping_ = nullptr;
