@@ -4,8 +4,6 @@
  *
  * @module
  */
-import type { BpfError } from '../errors'; // for {@link} in the docs
-import type { RootArray } from '../root-array'; // for {@link} in the docs
 import { ipv6 } from '../codec';
 import type { BpfMap } from '../map';
 import { checkUint32 } from '../validate';
@@ -59,7 +57,7 @@ const mappedPrefix = '::ffff:';
 /**
  * Counts every packet by protocol ({@link CounterProtocol}) and every IP packet by source
  * address, passing everything on. Runs standalone on an interface or in a slot of a
- * {@link RootArray} (after a filter, it counts what the filter let through).
+ * {@link libbpf-node!RootArray} (after a filter, it counts what the filter let through).
  *
  * Lifetime: see {@link XdpProgramController}.
  *
@@ -88,7 +86,7 @@ export class XdpCounter extends XdpProgramController {
    * Loads the counter: standalone (then {@link XdpCounter.attach} it), or into `slot` of `root`,
    * where it runs at once.
    *
-   * @throws TypeError/RangeError for bad options; {@link BpfError} when the kernel refuses.
+   * @throws TypeError/RangeError for bad options; {@link libbpf-node!BpfError} when the kernel refuses.
    * @example `const counter = await XdpCounter.load({ root, slot: 2 });`
    */
   static async load(options: CounterLoadOptions = {}): Promise<XdpCounter> {

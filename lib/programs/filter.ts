@@ -4,8 +4,6 @@
  *
  * @module
  */
-import type { BpfError } from '../errors'; // for {@link} in the docs
-import type { RootArray } from '../root-array'; // for {@link} in the docs
 import { cidrKey, parseCidr } from '../cidr';
 import { checkBoolean, checkKnownKeys, checkObject, checkString, checkUint32 } from '../validate';
 import { checkPlacement, loadParts, sumFields, XdpProgramController, type LoadedParts, type XdpPlacement } from './xdp-program';
@@ -108,7 +106,7 @@ function decodeTag(tag: Uint8Array): string {
 /**
  * Drops IPv4 and IPv6 traffic from listed prefixes (longest-prefix match in two LPM tries) and,
  * optionally, every IP fragment; counts what it drops and why, with ecbpf's counter names.
- * Runs standalone on an interface or in a slot of a {@link RootArray}.
+ * Runs standalone on an interface or in a slot of a {@link libbpf-node!RootArray}.
  *
  * Lifetime: see {@link XdpProgramController}: standalone, nothing stays in the kernel after
  * `close()` or exit; in a slot, `close()` empties the slot, and a process that dies without it
@@ -145,7 +143,7 @@ export class XdpFilter extends XdpProgramController {
    * where it runs at once. It starts with empty drop lists and fragments allowed: it drops nothing.
    *
    * @throws TypeError/RangeError for bad options (a slot out of the root's range);
-   *   {@link BpfError} when the kernel refuses (`EPERM` without CAP_BPF/CAP_NET_ADMIN).
+   *   {@link libbpf-node!BpfError} when the kernel refuses (`EPERM` without CAP_BPF/CAP_NET_ADMIN).
    * @example
    * ```ts
    * const filter = await XdpFilter.load({ root: await RootArray.attach('eth1'), slot: 2 });
@@ -174,7 +172,7 @@ export class XdpFilter extends XdpProgramController {
    *
    * @param options.tag Why, for {@link XdpFilter.list}: at most 16 bytes of UTF-8. Default `''`.
    * @returns The canonical CIDR that was listed.
-   * @throws RangeError for text that is not a CIDR prefix or a tag too long; {@link BpfError}
+   * @throws RangeError for text that is not a CIDR prefix or a tag too long; {@link libbpf-node!BpfError}
    *   `E2BIG` when the drop list is full (see {@link FilterLoadOptions.maxEntries}).
    * @example `filter.block('198.51.100.0/24', { tag: 'scanner' });`
    */

@@ -1,6 +1,6 @@
 /**
  * Controllers for the XDP and tc programs shipped with libbpf-node: each loads its BPF object
- * (standalone, or into a slot of a {@link RootArray}), drives its maps with typed values and
+ * (standalone, or into a slot of a {@link libbpf-node!RootArray}), drives its maps with typed values and
  * says what stays in the kernel.
  *
  * @example

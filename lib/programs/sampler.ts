@@ -4,8 +4,6 @@
  *
  * @module
  */
-import type { BpfError } from '../errors'; // for {@link} in the docs
-import type { RootArray } from '../root-array'; // for {@link} in the docs
 import { codecFromBtf, ipv4, ipv6, type Codec } from '../codec';
 import { BpfStateError } from '../errors';
 import type { EventReaderOptions } from '../event-queue';
@@ -145,7 +143,7 @@ export type SamplesOptions = Pick<EventReaderOptions<Sample>, 'signal' | 'highWa
 /**
  * Samples 1 packet in N at random and delivers its parsed headers ({@link Sample}) as an async
  * iterable; every packet passes on untouched. Runs standalone on an interface or in a slot of a
- * {@link RootArray} (put it first to see everything the later slots see).
+ * {@link libbpf-node!RootArray} (put it first to see everything the later slots see).
  *
  * Lifetime: see {@link XdpProgramController}. Samples nobody reads wait in the kernel's ring
  * buffer; when it is full, new ones are lost and counted ({@link SamplerStats.ringbufFull}).
@@ -189,7 +187,7 @@ export class XdpSampler extends XdpProgramController {
    * Loads the sampler: standalone (then {@link XdpSampler.attach} it), or into `slot` of `root`,
    * where it runs at once, sampling 1 packet in `rate`.
    *
-   * @throws TypeError/RangeError for bad options; {@link BpfError} when the kernel refuses.
+   * @throws TypeError/RangeError for bad options; {@link libbpf-node!BpfError} when the kernel refuses.
    * @example `const sampler = await XdpSampler.load({ root, slot: 0, rate: 10 });`
    */
   static async load(options: SamplerLoadOptions = {}): Promise<XdpSampler> {
@@ -234,7 +232,7 @@ export class XdpSampler extends XdpProgramController {
    * (or `close()` on the reader, or the abort signal) stops it, and the next `samples()` starts
    * where it left off.
    *
-   * @throws {@link BpfStateError} while another reader of this sampler is open, or after close
+   * @throws {@link libbpf-node!BpfStateError} while another reader of this sampler is open, or after close
    */
   samples(options: SamplesOptions = {}): RingBuffer<Sample> {
     this.check('read samples');

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { BpfError } from '../errors'; // for {@link} in the docs
 import { BpfStateError } from '../errors';
 import type { InterfaceRef } from '../iface';
 import type { BpfMap } from '../map';
@@ -88,7 +87,7 @@ export class TcCounter implements AsyncDisposable {
   /**
    * Loads the programs (not attached yet: see {@link TcCounter.attach}). They count everything
    * and drop nothing.
-   * @throws {@link BpfError} when the kernel refuses (`EPERM` without CAP_BPF).
+   * @throws {@link libbpf-node!BpfError} when the kernel refuses (`EPERM` without CAP_BPF).
    */
   static async load(): Promise<TcCounter> {
     const object = BpfObject.open(shippedObjectPath('tc_counter'));
@@ -114,7 +113,7 @@ export class TcCounter implements AsyncDisposable {
 
   /**
    * Attaches to `iface`'s ingress and/or egress hooks.
-   * @throws {@link BpfStateError} when already attached; {@link BpfError} `ENODEV` for a missing
+   * @throws {@link libbpf-node!BpfStateError} when already attached; {@link libbpf-node!BpfError} `ENODEV` for a missing
    *   interface. A failure leaves nothing attached.
    */
   attach(iface: InterfaceRef, options: TcCounterAttachOptions = {}): void {

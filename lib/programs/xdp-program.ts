@@ -5,7 +5,6 @@
  * @internal
  * @module
  */
-import type { BpfError } from '../errors'; // for {@link} in the docs
 import { dirname } from 'node:path';
 import { BpfStateError } from '../errors';
 import type { InterfaceRef } from '../iface';
@@ -19,7 +18,7 @@ import { attachXdp, type XdpLink, type XdpMode } from '../xdp';
 
 /**
  * Where an XDP controller runs: on its own (no options; then {@link XdpProgramController.attach}
- * it to an interface), or in slot `slot` of a {@link RootArray} attached by you.
+ * it to an interface), or in slot `slot` of a {@link libbpf-node!RootArray} attached by you.
  */
 export interface XdpPlacement {
   /** The root array to run in. With it, `slot` is required. */
@@ -125,7 +124,7 @@ export async function loadParts(name: ShippedObject, placement: XdpPlacement, co
  *   `RootArray.remove()`, or detach the root.
  *
  * `close()` is asynchronous (it takes the root's lock) and idempotent; `await using` calls it.
- * Every other method throws {@link BpfStateError} after close.
+ * Every other method throws {@link libbpf-node!BpfStateError} after close.
  */
 export abstract class XdpProgramController implements AsyncDisposable {
   /** The loaded object: its maps and program. @internal */
@@ -169,8 +168,8 @@ export abstract class XdpProgramController implements AsyncDisposable {
   /**
    * Attaches the program to `iface` (standalone only), through a BPF link this controller owns.
    *
-   * @throws {@link BpfStateError} in a root-array slot (the root is what is attached) or when
-   *   already attached; {@link BpfError} `EBUSY` when another XDP program is attached to the
+   * @throws {@link libbpf-node!BpfStateError} in a root-array slot (the root is what is attached) or when
+   *   already attached; {@link libbpf-node!BpfError} `EBUSY` when another XDP program is attached to the
    *   interface, `ENODEV` for a missing interface.
    * @example
    * ```ts
