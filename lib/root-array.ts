@@ -5,6 +5,7 @@
  * @module
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { constants } from 'node:os';
 import { basename, join } from 'node:path';
 import { BpfError, BpfStateError } from './errors';
 import { lockPath } from './lock';
@@ -221,7 +222,7 @@ export class RootArray implements Disposable {
     if (!ours && attached !== undefined && !options.force) {
       throw new BpfError(
         'RootArray.attach',
-        16 /* EBUSY */,
+        constants.errno.EBUSY,
         `${ifname} already runs XDP program '${attached.name}' (id ${attached.progId}, ${attached.mode}); ` +
           'pass { force: true } (xdp-root attach --force) to replace it',
       );

@@ -102,9 +102,15 @@ async function child(seed: number, from: number, to: number, deadline: number, p
   const seeds = seedObjects();
   const codes: Record<string, number> = {};
   const untyped: string[] = [];
+  // Each outcome goes to the parent as it happens ("r <outcome>"), so the outcomes of a child
+  // that is later killed (a hang) or crashes are not lost with it.
+  const outcome = (key: string): void => {
+    codes[key] = (codes[key] ?? 0) + 1;
+    process.stdout.write(`r ${key}\n`);
+  };
   const note = (e: unknown): void => {
     const key = e instanceof BpfError ? e.code : e instanceof BpfStateError ? 'BpfStateError' : e instanceof TypeError ? 'TypeError' : e instanceof RangeError ? 'RangeError' : `untyped:${(e as Error)?.constructor?.name}`;
-    codes[key] = (codes[key] ?? 0) + 1;
+    outcome(key);
     if (key.startsWith('untyped') && untyped.length < 10) untyped.push(String((e as Error)?.message ?? e).split('\n')[0]);
   };
   // Programs to testRun frames against: the shipped XDP programs, loaded once.
@@ -123,7 +129,7 @@ async function child(seed: number, from: number, to: number, deadline: number, p
       try {
         const prog = targets[input.base % targets.length];
         prog.testRun({ data: input.bytes, repeat: 1 + (input.base % 3) });
-        codes.ok = (codes.ok ?? 0) + 1;
+        outcome('ok');
       } catch (e) {
         note(e);
       }
@@ -132,7 +138,7 @@ async function child(seed: number, from: number, to: number, deadline: number, p
         using obj = BpfObject.open(input.bytes, { pinRoot });
         obj.loadSync();
         loaded++;
-        codes.ok = (codes.ok ?? 0) + 1;
+        outcome('ok');
       } catch (e) {
         note(e);
       }
@@ -168,11 +174,12 @@ export async function fuzz(options: { iterations: number; seconds: number; seed:
   let next = 0;
   try {
     while (next < options.iterations && Date.now() < deadline) {
-      const { last, summary, signal, stderr, hung } = await runChild(options.seed, next, options.iterations, deadline, pinRoot);
+      const { last, summary, signal, stderr, hung, codes } = await runChild(options.seed, next, options.iterations, deadline, pinRoot);
+      // Outcomes streamed by the child count whether it finished, hung or crashed.
+      for (const [k, v] of Object.entries(codes)) report.errorCodes[k] = (report.errorCodes[k] ?? 0) + v;
       if (summary) {
         report.iterations += summary.done;
         report.loadedMutants += summary.loaded;
-        for (const [k, v] of Object.entries(summary.codes as Record<string, number>)) report.errorCodes[k] = (report.errorCodes[k] ?? 0) + v;
         report.untyped.push(...summary.untyped);
         next += summary.done;
         if (summary.done === 0) break;
@@ -198,7 +205,13 @@ export async function fuzz(options: { iterations: number; seconds: number; seed:
   return report;
 }
 
-function runChild(seed: number, from: number, to: number, deadline: number, pinRoot: string): Promise<{ last?: number; summary?: any; signal?: string; stderr?: string; hung?: boolean }> {
+function runChild(
+  seed: number,
+  from: number,
+  to: number,
+  deadline: number,
+  pinRoot: string,
+): Promise<{ last?: number; summary?: any; signal?: string; stderr?: string; hung?: boolean; codes: Record<string, number> }> {
   return new Promise((resolve) => {
     // A fresh network namespace: testRun never touches an interface, this makes sure of it.
     const p = spawn('unshare', ['-n', process.execPath, script, 'child', String(seed), String(from), String(to), String(deadline), pinRoot], {
@@ -207,6 +220,7 @@ function runChild(seed: number, from: number, to: number, deadline: number, pinR
     let buf = '';
     let last: number | undefined;
     let summary: any;
+    const codes: Record<string, number> = {};
     // One input running longer than 10 s is a hang: killed, reported apart from crashes.
     let lastAt = Date.now();
     let hung = false;
@@ -223,6 +237,7 @@ function runChild(seed: number, from: number, to: number, deadline: number, pinR
       buf = lines.pop()!;
       for (const l of lines) {
         if (l.startsWith('i ')) last = Number(l.slice(2));
+        else if (l.startsWith('r ')) codes[l.slice(2)] = (codes[l.slice(2)] ?? 0) + 1;
         else if (l.startsWith('done ')) summary = JSON.parse(l.slice(5));
       }
     });
@@ -232,8 +247,8 @@ function runChild(seed: number, from: number, to: number, deadline: number, pinR
     p.on('close', (code, signal) => {
       clearTimeout(killer);
       clearInterval(watchdog);
-      if (summary && code === 0) resolve({ summary });
-      else resolve({ last, signal: signal ?? `exit ${code}`, stderr, hung });
+      if (summary && code === 0) resolve({ summary, codes });
+      else resolve({ last, signal: signal ?? `exit ${code}`, stderr, hung, codes });
     });
   });
 }
