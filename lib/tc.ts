@@ -5,9 +5,9 @@
  * @module
  */
 import { BpfError } from './errors';
-import { checkOptions, toNativeInterface, type InterfaceOptions, type InterfaceRef } from './iface';
+import { checkOptions, toNativeInterface, type InterfaceOptions, type InterfaceRef, nativeInterfaceAt } from './iface';
 import { BpfLink } from './link';
-import { binding, type NativeInterface, type NativeLink } from './native';
+import { binding, type NativeLink } from './native';
 import type { BpfProgram } from './program';
 import { checkBoolean, checkUint32 } from './validate';
 
@@ -84,7 +84,7 @@ export class TcFilter implements Disposable {
   /** Whether the filter is still there, running this program. */
   get attached(): boolean {
     if (this.#detached) return false;
-    return binding.tcFilterQuery(this.#iface(), this.direction, this.handle, this.priority) === this.progId;
+    return binding.tcFilterQuery(nativeInterfaceAt(this.ifindex, this.netns), this.direction, this.handle, this.priority) === this.progId;
   }
 
   /** Removes the filter. Returns whether it was still there. Idempotent. */
@@ -92,7 +92,7 @@ export class TcFilter implements Disposable {
     if (this.#detached) return false;
     this.#detached = true;
     try {
-      return binding.tcFilterDetach(this.#iface(), this.direction, this.handle, this.priority);
+      return binding.tcFilterDetach(nativeInterfaceAt(this.ifindex, this.netns), this.direction, this.handle, this.priority);
     } catch (e) {
       if (e instanceof BpfError && e.code === 'ENODEV') return false;
       throw e;
@@ -102,10 +102,6 @@ export class TcFilter implements Disposable {
   /** Same as {@link TcFilter.detach}, for `using`. */
   [Symbol.dispose](): void {
     this.detach();
-  }
-
-  #iface(): NativeInterface {
-    return this.netns === undefined ? { index: this.ifindex } : { index: this.ifindex, netns: this.netns };
   }
 }
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { BpfError } from './errors';
-import { checkOptions, toNativeInterface, type InterfaceOptions, type InterfaceRef } from './iface';
+import { checkOptions, toNativeInterface, type InterfaceOptions, type InterfaceRef, nativeInterfaceAt } from './iface';
 import { BpfLink } from './link';
 import { binding, type NativeInterface, type NativeLink } from './native';
 import type { BpfProgram } from './program';
@@ -105,7 +105,7 @@ export class XdpAttachment implements Disposable {
     if (this.#detached) return false;
     this.#detached = true;
     try {
-      return binding.xdpDetachNetlink(this.#iface(), { mode: this.mode, progId: this.progId });
+      return binding.xdpDetachNetlink(nativeInterfaceAt(this.ifindex, this.netns), { mode: this.mode, progId: this.progId });
     } catch (e) {
       if (e instanceof BpfError && e.code === 'ENODEV') return false;
       throw e;
@@ -115,10 +115,6 @@ export class XdpAttachment implements Disposable {
   /** Same as {@link XdpAttachment.detach}, for `using`. */
   [Symbol.dispose](): void {
     this.detach();
-  }
-
-  #iface(): NativeInterface {
-    return this.netns === undefined ? { index: this.ifindex } : { index: this.ifindex, netns: this.netns };
   }
 }
 

@@ -303,3 +303,15 @@ Napi::Value ProgramWrap::JS_close(const Napi::CallbackInfo& info) {
   }
   return info.Env().Undefined();
 }
+
+std::string ProgramNameById(__u32 id) {
+  if (id == 0) return "";
+  int fd = bpf_prog_get_fd_by_id(id);
+  if (fd < 0) return "";
+  struct bpf_prog_info pi;
+  memset(&pi, 0, sizeof(pi));
+  __u32 len = sizeof(pi);
+  std::string name = bpf_obj_get_info_by_fd(fd, &pi, &len) == 0 ? pi.name : "";
+  close(fd);
+  return name;
+}

@@ -61,3 +61,6 @@ class ProgramWrap : public TaggedWrap<ProgramWrap>, public ObjectOwned {
   bool standalone_ = false;
   int ownFd_ = -1;
 };
+
+// The kernel name of the loaded program with this id, or "" when there is none (or no access).
+std::string ProgramNameById(__u32 id);

@@ -26,17 +26,6 @@ bool Ingress(const Napi::CallbackInfo& info, size_t i) {
   throw Napi::RangeError::New(info.Env(), "direction must be 'ingress' or 'egress', got '" + d + "'");
 }
 
-std::string ProgramName(__u32 id) {
-  int fd = bpf_prog_get_fd_by_id(id);
-  if (fd < 0) return "";
-  struct bpf_prog_info pi;
-  memset(&pi, 0, sizeof(pi));
-  __u32 len = sizeof(pi);
-  std::string name = bpf_obj_get_info_by_fd(fd, &pi, &len) == 0 ? pi.name : "";
-  close(fd);
-  return name;
-}
-
 }  // namespace
 
 void Init(Napi::Env env, Napi::Object exports) {
@@ -93,7 +82,7 @@ Napi::Value JS_tcxQuery(const Napi::CallbackInfo& info) {
   for (__u32 i = 0; i < q.count && i < ids.size(); i++) {
     Napi::Object p = Napi::Object::New(env);
     p.Set("id", ids[i]);
-    p.Set("name", ProgramName(ids[i]));
+    p.Set("name", ProgramNameById(ids[i]));
     if (links[i] != 0) p.Set("linkId", links[i]);
     progs.Set(i, p);
   }

@@ -30,18 +30,6 @@ __u32 ModeFlags(Napi::Env env, const std::string& mode) {
   throw Napi::RangeError::New(env, "mode must be 'skb', 'native' or 'hw', got '" + mode + "'");
 }
 
-std::string ProgramName(__u32 id) {
-  if (id == 0) return "";
-  int fd = bpf_prog_get_fd_by_id(id);
-  if (fd < 0) return "";
-  struct bpf_prog_info pi;
-  memset(&pi, 0, sizeof(pi));
-  __u32 len = sizeof(pi);
-  std::string name = bpf_obj_get_info_by_fd(fd, &pi, &len) == 0 ? pi.name : "";
-  close(fd);
-  return name;
-}
-
 // What is attached now, in words: "program 42 'xdp_drop' in native mode" (current namespace).
 std::string DescribeAttached(int ifindex) {
   LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -50,7 +38,7 @@ std::string DescribeAttached(int ifindex) {
   auto add = [&](__u32 id, const char* mode) {
     if (id == 0) return;
     if (!out.empty()) out += " and ";
-    out += "program " + std::to_string(id) + " '" + ProgramName(id) + "' in " + mode + " mode";
+    out += "program " + std::to_string(id) + " '" + ProgramNameById(id) + "' in " + mode + " mode";
   };
   add(q.drv_prog_id, "native");
   add(q.skb_prog_id, "skb");
@@ -246,7 +234,7 @@ Napi::Value JS_query(const Napi::CallbackInfo& info) {
     if (id == 0) return;
     Napi::Object p = Napi::Object::New(env);
     p.Set("id", id);
-    p.Set("name", ProgramName(id));
+    p.Set("name", ProgramNameById(id));
     out.Set(key, p);
   };
   add("native", q.drv_prog_id);
