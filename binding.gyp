@@ -25,6 +25,7 @@
         'native/epoll_reader.cc',
         'native/ringbuf.cc',
         'native/perfbuf.cc',
+        'native/features.cc',
       ],
       'include_dirs': [ "<!(node -p \"require('node-addon-api').include_dir\")" ],
       'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED' ],

@@ -3,6 +3,7 @@
 #include "addon.h"
 
 #include "args.h"
+#include "features.h"
 #include "link.h"
 #include "lock.h"
 #include "log.h"
@@ -53,6 +54,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tc::Init(env, exports);
   test_run::Init(env, exports);
   lock::Init(env, exports);
+  features::Init(env, exports);
   RingBufWrap::Init(env, exports, addon);
   PerfBufWrap::Init(env, exports, addon);
   exports.Set("setErrorFactory", Napi::Function::New<JS_setErrorFactory>(env, "setErrorFactory"));
