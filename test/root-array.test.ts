@@ -73,7 +73,7 @@ describeNet('RootArray', () => {
     const q = queryXdp(net.a.ifname, where)!;
     expect(q.name).toBe('xdp_root');
     expect(q.mode).toBe('skb');
-    expect(readdirSync(ra.dir).sort()).toEqual(['root', 'xdp_root_slots', 'xdp_root_stats']);
+    expect(readdirSync(ra.dir).sort()).toEqual(['root', 'xdp_root_slots', 'xdp_root_state', 'xdp_root_stats']);
     expect(await udp(net, 9000, 20)).toBe(20);
     const s = ra.status();
     expect(s).toMatchObject({ ifname: net.a.ifname, mode: 'skb', slotCount: 4, rootProgId: q.progId });
@@ -109,13 +109,9 @@ describeNet('RootArray', () => {
 
   it('replaces a slot 1,000 times while traffic flows, losing no packet that should pass', async () => {
     const { net, ra } = await setup(2);
-    using a = BpfObject.open(fixturePath('slot_count'), { pinRoot: ra.dir });
-    using b = BpfObject.open(fixturePath('slot_count'), { pinRoot: ra.dir });
-    for (const o of [a, b]) {
-      o.globals.set('xdp_root_slot', 0);
-      o.globals.set('xdp_root_nslots', 2);
-      await o.load();
-    }
+    using a = ra.prepare(0, fixturePath('slot_count')).object;
+    using b = ra.prepare(0, fixturePath('slot_count')).object;
+    for (const o of [a, b]) await o.load();
     const listener = await net.listen({ on: 'a', udp: 9100 });
     const sending = net.send({ from: 'b', udp: { port: 9100, payload: 'y' }, count: 3000, intervalMs: 0 });
     let swaps = 0;
@@ -257,7 +253,7 @@ describeNet('xdp-root CLI', () => {
     let r = xdpRoot(['load', 'lbn-none0', '9', '/x.o']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^xdp-root: no root array on lbn-none0/);
+    expect(r.stderr).toMatch(/^xdp-root: .*no interface 'lbn-none0'/);
     r = xdpRoot(['load', 'lbn-none0', '9', '/x.o', '--debug']);
     expect(r.stderr).toMatch(/\n +at /);
     r = xdpRoot(['frobnicate']);
