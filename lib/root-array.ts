@@ -263,23 +263,36 @@ function openPins(dir: string): Pinned {
       p.state?.close();
     },
   };
+  // A pin removed between the look and the open (another process detaching) counts as missing.
+  const pinned = <T>(name: string, open: (path: string) => T): T | undefined => {
+    try {
+      return open(join(dir, name));
+    } catch (e) {
+      if (isMissing(e) || !existsSync(dir)) return undefined;
+      throw e;
+    }
+  };
+  if (!existsSync(dir)) return p;
   try {
-    if (existsSync(join(dir, ROOT_PIN))) {
-      using prog = BpfProgram.openPinned(join(dir, ROOT_PIN));
-      p.root = prog.id;
-    }
-    if (existsSync(join(dir, SLOTS_MAP))) p.slots = BpfMap.openPinned(join(dir, SLOTS_MAP));
-    if (existsSync(join(dir, STATS_MAP))) p.stats = BpfMap.openPinned(join(dir, STATS_MAP));
-    if (existsSync(join(dir, STATE_MAP))) {
-      p.state = BpfMap.openPinned(join(dir, STATE_MAP));
-      const raw = p.state.get(0) as Buffer | undefined;
-      if (raw !== undefined) p.decoded = decodeState(raw);
-    }
+    p.root = pinned(ROOT_PIN, (path) => {
+      using prog = BpfProgram.openPinned(path);
+      return prog.id;
+    });
+    p.slots = pinned(SLOTS_MAP, (path) => BpfMap.openPinned(path));
+    p.stats = pinned(STATS_MAP, (path) => BpfMap.openPinned(path));
+    p.state = pinned(STATE_MAP, (path) => BpfMap.openPinned(path));
+    const raw = p.state?.get(0) as Buffer | undefined;
+    if (raw !== undefined) p.decoded = decodeState(raw);
   } catch (e) {
     p[Symbol.dispose]();
     throw e;
   }
   return p;
+}
+
+/** Whether an error says that a pin or kernel object is not there (any more). */
+function isMissing(e: unknown): boolean {
+  return e instanceof BpfError && e.code === 'ENOENT';
 }
 
 /** Whether the program `progId` is an xdp_root using the slots map `slotsId`. */
@@ -565,6 +578,17 @@ export class RootArray implements Disposable {
   static open(ifname: InterfaceRef, options: RootArrayLocation = {}): RootArray {
     checkIface(ifname);
     checkedLocation(options, 'RootArray.open options', locationKeys);
+    try {
+      return RootArray.#open(ifname, options);
+    } catch (e) {
+      // Open takes no lock: a pin or program that went away half-way means another process
+      // detached it meanwhile.
+      if (!isMissing(e)) throw e;
+      throw new BpfStateError(`the root array on ${whereText(String(ifname), options.netns)} changed while it was being opened (detached by another process?): ${(e as Error).message}`);
+    }
+  }
+
+  static #open(ifname: InterfaceRef, options: RootArrayLocation): RootArray {
     const base = options.pinBase ?? DEFAULT_PIN_BASE;
     checkBpffs(base);
     const id = interfaceId(ifname, options.netns);
@@ -978,10 +1002,13 @@ export class RootArray implements Disposable {
     }
     let st: RootState;
     let stateId: number;
-    {
+    try {
       using state = BpfMap.openPinned(statePin);
       stateId = state.id;
       st = decodeState(state.get(0) as Buffer);
+    } catch (e) {
+      if (!isMissing(e)) throw e;
+      throw new BpfStateError(`cannot ${what}: the root array on ${where} is gone (detached, or its pins at ${this.dir} were removed): attach or open it again`);
     }
     if (stateId !== this.#stateId || st.generation !== this.generation) {
       throw new BpfStateError(
@@ -1203,7 +1230,15 @@ export class RootArray implements Disposable {
         slots.push({ slot, progId: undefined, name: undefined, loadedAt: undefined, counted: false, stats });
         continue;
       }
-      const info = programInfo(progId);
+      let info: ReturnType<typeof programInfo>;
+      try {
+        info = programInfo(progId);
+      } catch (e) {
+        if (!isMissing(e)) throw e;
+        // Replaced (and freed) between reading the slot and asking about its program.
+        slots.push({ slot, progId: undefined, name: undefined, loadedAt: undefined, counted: false, stats });
+        continue;
+      }
       slots.push({
         slot,
         progId,
