@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BpfError, BpfObject, BpfStateError, RootArray, attachXdp, queryXdp, shippedObjectPath } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
-import { DEFAULT_PIN_BASE } from '../lib/root-array';
+import { DEFAULT_PIN_BASE, rootArrayDir } from '../lib/root-array';
 import { describeNet, fixturePath } from './helpers';
 
 const root = join(__dirname, '..');
@@ -226,6 +226,7 @@ describeNet('xdp-root CLI', () => {
     net = await VethPair.create();
     const ns = ['--netns', net.a.netnsPath];
     const ifname = net.a.ifname;
+    const dir = rootArrayDir(ifname, { netns: net.a.netnsPath });
     expect(xdpRoot(['status', ifname, ...ns]).stdout).toMatch(`Root array not attached to interface ${ifname}.`);
     let r = xdpRoot(['attach', ifname, '--mode', 'skb', '--slots', '3', ...ns]);
     expect(r).toMatchObject({ code: 0 });
@@ -246,7 +247,7 @@ describeNet('xdp-root CLI', () => {
     r = xdpRoot(['detach', ifname, ...ns]);
     expect(r.stdout).toMatch(/detached/);
     expect(queryXdp(ifname, { netns: net.a.netnsPath })).toBeUndefined();
-    expect(existsSync(join(DEFAULT_PIN_BASE, `${ifname}@${net.a.netns}`))).toBe(false);
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('errors are one line and a non-zero exit; --debug adds the stack', () => {
