@@ -502,7 +502,10 @@ export class RootArray implements Disposable {
       );
     }
     if (ours && options.rootObject === undefined) {
-      if (pins.decoded!.ifname !== id.ifname) writeState(pins.state!, { ...pins.decoded!, ifname: id.ifname }); // renamed
+      if (pins.root !== attached.progId) RootArray.#pinRoot(dir, attached.progId); // root pin lost or stale
+      if (pins.decoded!.rootProgId !== attached.progId || pins.decoded!.ifname !== id.ifname) {
+        writeState(pins.state!, { ...pins.decoded!, rootProgId: attached.progId, ifname: id.ifname }); // adopted, or renamed
+      }
       return new RootArray(id, base, dir, slots);
     }
     if (!ours && attached !== undefined && !options.force) {
