@@ -503,8 +503,12 @@ export class RootArray implements Disposable {
     }
     if (ours && options.rootObject === undefined) {
       if (pins.root !== attached.progId) RootArray.#pinRoot(dir, attached.progId); // root pin lost or stale
-      if (pins.decoded!.rootProgId !== attached.progId || pins.decoded!.ifname !== id.ifname) {
-        writeState(pins.state!, { ...pins.decoded!, rootProgId: attached.progId, ifname: id.ifname }); // adopted, or renamed
+      const d = pins.decoded!;
+      if (d.layout !== STATE_LAYOUT || d.generation === 0n) {
+        // An attach killed before it recorded anything: record it all, as a new generation.
+        writeState(pins.state!, { layout: STATE_LAYOUT, ifindex: id.ifindex, netns: id.netns, generation: newGeneration(), rootProgId: attached.progId, upgrades: 0, ifname: id.ifname, netnsPath: id.netnsPath });
+      } else if (d.rootProgId !== attached.progId || d.ifname !== id.ifname) {
+        writeState(pins.state!, { ...d, rootProgId: attached.progId, ifname: id.ifname }); // adopted, or renamed
       }
       return new RootArray(id, base, dir, slots);
     }
