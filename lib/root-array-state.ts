@@ -47,7 +47,11 @@ export function netnsId(path: string | undefined): NetnsId {
   try {
     magic = statfsSync(p).type;
   } catch (e) {
-    throw new RangeError(`netns '${p}' is not a network namespace: ${(e as Error).message}`);
+    const gone = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new RangeError(
+      `netns '${p}' is not a network namespace: ${(e as Error).message}` +
+        (gone ? ' (if it was deleted, root arrays left in it are orphans: `xdp-root cleanup --orphans` removes them)' : ''),
+    );
   }
   if (magic !== NSFS_MAGIC) {
     throw new RangeError(`netns '${p}' is not a network namespace file (/run/netns/NAME or /proc/PID/ns/net): it is on a filesystem of type 0x${magic.toString(16)}, not nsfs`);

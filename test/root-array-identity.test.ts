@@ -77,6 +77,11 @@ describeNet('RootArray identity: namespaces, renames, orphans', () => {
       expect(r.ifindex).toBe(nets[i].a.ifindex);
       expect(queryXdp('eth0', { netns: nets[i].a.netnsPath })!.progId).toBe(r.status().rootProgId);
     });
+    // `xdp-root status` sees roots in other namespaces: all three, or one with --netns.
+    const all = JSON.parse(xdpRoot(['status', '--json']).stdout) as Array<{ ifname: string; ifindex: number; attached: boolean }>;
+    expect(all.map((e) => [e.ifname, e.attached]).sort()).toEqual([['eth0', true], ['eth0', true], ['eth0', true]]);
+    const one = JSON.parse(xdpRoot(['status', '--json', '--netns', nets[1].a.netnsPath]).stdout) as Array<{ netnsIno: number }>;
+    expect(one.map((e) => e.netnsIno)).toEqual([roots[1].netnsIno]);
     await roots[0].load(0, fixturePath('slot_count'));
     await roots[1].load(0, fixturePath('slot_drop_port'), { globals: { drop_port: 9001 } });
     await roots[2].load(1, shippedObjectPath('xdp_pass'));
