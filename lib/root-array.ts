@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { BpfError, BpfStateError } from './errors';
 import type { InterfaceRef } from './iface';
 import { lockPinBase } from './lock';
@@ -18,20 +18,41 @@ import {
   STATE_LAYOUT,
   checkBpffs,
   decodeState,
-  encodeState,
-  findNetns,
   interfaceId,
   isNoDevice,
   netnsId,
   newGeneration,
-  parseRootKey,
   rootKey,
   sameNetns,
   type InterfaceId,
-  type NetnsId,
   type RootState,
 } from './root-array-state';
+import {
+  NSLOTS_GLOBAL,
+  ROOT_PIN,
+  ROOT_PROGRAM,
+  SLOTS_MAP,
+  STATE_MAP,
+  STATS_MAP,
+  attachedOf,
+  inspectRoot,
+  isMissing,
+  isRootOf,
+  legacyDir,
+  newStateMap,
+  openPins,
+  programInfo,
+  removePins,
+  rootMap,
+  slotCountOf,
+  whereText,
+  writeState,
+  type Attached,
+  type RootEntry,
+} from './root-array-pins';
 import type { RootStatus, SlotStats, SlotStatus } from './root-array-status';
+
+export type { RootCondition, RootEntry } from './root-array-pins';
 import { shippedObjectPath } from './shipped';
 import { checkKnownKeys, checkNonEmptyString, checkObject, checkUint32, describe } from './validate';
 import { attachXdp, detachXdp, type XdpMode } from './xdp';
@@ -47,15 +68,7 @@ export const MAX_SLOTS = 32;
 /** The number of slots of a root unless asked otherwise. */
 export const DEFAULT_SLOTS = 8;
 
-// Names fixed by bpf/include/xdp_root.h and bpf/xdp_root.bpf.c.
-const SLOTS_MAP = 'xdp_root_slots';
-const STATS_MAP = 'xdp_root_stats';
-const STATE_MAP = 'xdp_root_state';
-const ROOT_PIN = 'root';
-const PINS = [ROOT_PIN, SLOTS_MAP, STATS_MAP, STATE_MAP] as const;
-const ROOT_PROGRAM = 'xdp_root';
 const SLOT_GLOBAL = 'xdp_root_slot';
-const NSLOTS_GLOBAL = 'xdp_root_nslots';
 const ROOT_STATS_INDEX = MAX_SLOTS;
 // struct xdp_root_stats.actions indexes
 const ACTIONS = ['aborted', 'drop', 'pass', 'tx', 'redirect', 'invalid'] as const;
@@ -98,40 +111,6 @@ export interface SlotLoadOptions {
   program?: string;
   /** Global variables to set before load (`.rodata` included), by name. */
   globals?: Record<string, unknown>;
-}
-
-/**
- * How a pinned root array relates to the kernel, from {@link RootArray.list}:
- * - `attached`: its root runs on its interface;
- * - `detached`: namespace and interface exist, but its root is not the attached XDP program;
- * - `interface-gone`: the namespace exists, the interface does not;
- * - `namespace-gone`: no namespace with its identity exists any more;
- * - `incomplete`: pins are missing (an interrupted attach or detach, or removed by hand), while
- *   its root still runs: `repair` completes it;
- * - `legacy`: a folder of the old `<ifname>[@<netns>]` layout: `migrate` converts it.
- * Every condition except `attached`, `incomplete` and `legacy` is an orphan.
- */
-export type RootCondition = 'attached' | 'detached' | 'interface-gone' | 'namespace-gone' | 'incomplete' | 'legacy';
-
-/** One root array found under a pin base: see {@link RootArray.list}. */
-export interface RootEntry {
-  /** Its bpffs folder. */
-  dir: string;
-  condition: RootCondition;
-  /** Whether {@link RootArray.cleanupOrphans} removes it. */
-  orphan: boolean;
-  /** The interface's name now, or, when it is gone, the one recorded. */
-  ifname: string | undefined;
-  ifindex: number | undefined;
-  /** A path to its namespace now (`undefined`: the caller's, or gone), else the recorded one. */
-  netns: string | undefined;
-  /** The kernel identity of its namespace (device and inode of the nsfs file). */
-  netnsDev: number | undefined;
-  netnsIno: number | undefined;
-  rootProgId: number | undefined;
-  generation: bigint | undefined;
-  /** Why it is in this condition, for people. */
-  detail: string;
 }
 
 const attachKeys = ['netns', 'pinBase', 'slots', 'mode', 'force', 'rootObject'] as const;
@@ -183,17 +162,6 @@ export function rootArrayDir(iface: InterfaceRef, options: RootArrayLocation = {
   return join(options.pinBase ?? DEFAULT_PIN_BASE, rootKey(id.netns, id.ifindex));
 }
 
-/** The folder of the old layout (`<ifname>[@<basename(netns)>]`), for migration. */
-function legacyDir(base: string, ifname: string, netns: string | undefined): string {
-  return join(base, netns === undefined ? ifname : `${ifname}@${basename(netns)}`);
-}
-
-/** What the kernel says about the program with this id. */
-function programInfo(id: number): { name: string; loadTimeNs: bigint; mapIds: number[] } {
-  using prog = BpfProgram.openById(id);
-  return prog.kernelInfo();
-}
-
 /** Boot time as a wall-clock instant, to turn the kernel's load times into dates. */
 function bootTimeMs(): number {
   const uptime = Number.parseFloat(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
@@ -221,132 +189,11 @@ function sumStats(perCpu: readonly RawStats[]): SlotStats {
   return s;
 }
 
-/** The XDP program attached to an interface, from a native query, or undefined. */
-interface Attached {
-  progId: number;
-  name: string;
-  mode: XdpMode | 'multi';
-}
-
-function attachedOf(q: ReturnType<typeof binding.xdpQuery>): Attached | undefined {
-  const first = q.native ?? q.skb ?? q.hw;
-  if (!first) return undefined;
-  const mode = q.attachMode === 'native' || q.attachMode === 'skb' || q.attachMode === 'hw' ? q.attachMode : 'multi';
-  return { progId: first.id, name: first.name, mode };
-}
-
-/** A description of a namespace for messages. */
-function whereText(ifname: string, netns: string | undefined): string {
-  return netns === undefined ? ifname : `${ifname} (netns ${netns})`;
-}
-
 function zeroStats(stats: BpfMap<number, RawStats[]>, index: number): void {
   const perCpu = stats.get(index) ?? [];
   stats.set(index, perCpu.map(() => ({ actions: ACTIONS.map(() => 0n), bytes: 0n, passed_on: 0n })));
 }
 
-/** The pins of a root array folder, each opened if present. */
-interface Pinned {
-  root?: number;
-  slots?: BpfMap;
-  stats?: BpfMap;
-  state?: BpfMap;
-  decoded?: RootState;
-  [Symbol.dispose](): void;
-}
-
-function openPins(dir: string): Pinned {
-  const p: Pinned = {
-    [Symbol.dispose]() {
-      p.slots?.close();
-      p.stats?.close();
-      p.state?.close();
-    },
-  };
-  // A pin removed between the look and the open (another process detaching) counts as missing.
-  const pinned = <T>(name: string, open: (path: string) => T): T | undefined => {
-    try {
-      return open(join(dir, name));
-    } catch (e) {
-      if (isMissing(e) || !existsSync(dir)) return undefined;
-      throw e;
-    }
-  };
-  if (!existsSync(dir)) return p;
-  try {
-    p.root = pinned(ROOT_PIN, (path) => {
-      using prog = BpfProgram.openPinned(path);
-      return prog.id;
-    });
-    p.slots = pinned(SLOTS_MAP, (path) => BpfMap.openPinned(path));
-    p.stats = pinned(STATS_MAP, (path) => BpfMap.openPinned(path));
-    p.state = pinned(STATE_MAP, (path) => BpfMap.openPinned(path));
-    const raw = p.state?.get(0) as Buffer | undefined;
-    if (raw !== undefined) p.decoded = decodeState(raw);
-  } catch (e) {
-    p[Symbol.dispose]();
-    throw e;
-  }
-  return p;
-}
-
-/** Whether an error says that a pin or kernel object is not there (any more). */
-function isMissing(e: unknown): boolean {
-  return e instanceof BpfError && e.code === 'ENOENT';
-}
-
-/** Whether the program `progId` is an xdp_root using the slots map `slotsId`. */
-function isRootOf(attached: Attached | undefined, slotsId: number | undefined): boolean {
-  if (attached === undefined || slotsId === undefined || attached.name !== ROOT_PROGRAM) return false;
-  return programInfo(attached.progId).mapIds.includes(slotsId);
-}
-
-function removePins(dir: string): void {
-  for (const name of PINS) rmSync(join(dir, name), { force: true });
-  rmSync(dir, { recursive: true, force: true });
-}
-
-/**
- * The slot count a running root was loaded with: its read-only xdp_root_nslots, read from the
- * root program's own .rodata map (found through the program's map ids).
- */
-function slotCountOf(rootId: number): number {
-  for (const mapId of programInfo(rootId).mapIds) {
-    using map = BpfMap.openById(mapId);
-    if (!map.name.endsWith('.rodata')) continue;
-    const rodata = map.typed<number, Record<string, unknown>>().get(0);
-    const n = rodata?.[NSLOTS_GLOBAL];
-    if (typeof n === 'number') return n;
-  }
-  throw new BpfStateError(`root program ${rootId} has no readable ${NSLOTS_GLOBAL}: is it an xdp_root program?`);
-}
-
-/** A map of the running root program, by name (the slots or the statistics). */
-function rootMap(rootId: number, name: string): BpfMap | undefined {
-  for (const mapId of programInfo(rootId).mapIds) {
-    const map = BpfMap.openById(mapId);
-    if (map.name === name) return map;
-    map.close();
-  }
-  return undefined;
-}
-
-/** Writes the state map's one entry. */
-function writeState(state: BpfMap, s: RootState): void {
-  state.set(0, encodeState(s));
-}
-
-/**
- * Makes a state map for a root array that lacks one (migration, repair): the shipped root
- * object loaded with its program left out, so only its maps are created.
- */
-async function newStateMap(): Promise<BpfMap> {
-  using obj = BpfObject.open(shippedObjectPath('xdp_root'));
-  obj.program(ROOT_PROGRAM).autoload = false;
-  await obj.load();
-  const id = obj.map(STATE_MAP).id;
-  return BpfMap.openById(id);
-}
 
 /**
  * An XDP root array on one interface: a root program attached to the interface that hands each
@@ -849,78 +696,10 @@ export class RootArray implements Disposable {
     if (!existsSync(base)) return [];
     const out: RootEntry[] = [];
     for (const name of readdirSync(base).sort()) {
-      const entry = RootArray.#inspect(join(base, name), name);
+      const entry = inspectRoot(join(base, name), name);
       if (entry !== undefined) out.push(entry);
     }
     return out;
-  }
-
-  static #inspect(dir: string, name: string): RootEntry | undefined {
-    const key = parseRootKey(name);
-    if (key === undefined) return RootArray.#inspectLegacy(dir, name);
-    using pins = openPins(dir);
-    const st = pins.decoded?.layout === STATE_LAYOUT ? pins.decoded : undefined;
-    const entry = (condition: RootCondition, orphan: boolean, detail: string, now?: { ifname?: string; netns?: string }): RootEntry => ({
-      dir,
-      condition,
-      orphan,
-      ifname: now?.ifname ?? st?.ifname,
-      ifindex: key.ifindex,
-      netns: now !== undefined ? now.netns : st?.netnsPath,
-      netnsDev: key.netns.dev,
-      netnsIno: key.netns.ino,
-      rootProgId: st?.rootProgId ?? pins.root,
-      generation: st?.generation,
-      detail,
-    });
-    const found = findNetns(key.netns, st?.netnsPath);
-    if (found === undefined) return entry('namespace-gone', true, `no network namespace with inode ${key.netns.ino} exists any more`);
-    const netns = found ?? undefined;
-    let q: ReturnType<typeof binding.xdpQuery>;
-    try {
-      q = binding.xdpQuery({ index: key.ifindex, ...(netns === undefined ? {} : { netns }) });
-    } catch (e) {
-      if (!isNoDevice(e)) throw e;
-      return entry('interface-gone', true, `no interface with ifindex ${key.ifindex} in its namespace any more`, { netns });
-    }
-    const now = { ifname: q.ifname, netns };
-    const a = attachedOf(q);
-    const ours = a !== undefined && (a.progId === st?.rootProgId || a.progId === pins.root || isRootOf(a, pins.slots?.id));
-    if (!ours) return entry('detached', true, a ? `the interface runs '${a.name}' (id ${a.progId}) instead` : 'its root is not attached', now);
-    const complete = pins.slots !== undefined && pins.stats !== undefined && st !== undefined && pins.root === a.progId && st.rootProgId === a.progId;
-    return complete ? entry('attached', false, `root ${a.progId} attached (${a.mode})`, now) : entry('incomplete', false, `pins missing: \`xdp-root repair ${q.ifname}\``, now);
-  }
-
-  /** A folder of the old `<ifname>[@<netns name>]` layout. */
-  static #inspectLegacy(dir: string, name: string): RootEntry | undefined {
-    if (!existsSync(join(dir, SLOTS_MAP)) && !existsSync(join(dir, ROOT_PIN))) return undefined;
-    const [ifname, nsName] = name.split('@');
-    const netns = nsName === undefined ? undefined : join('/run/netns', nsName);
-    const entry = (orphan: boolean, detail: string, ifindex?: number, ids?: NetnsId): RootEntry => ({
-      dir,
-      condition: 'legacy',
-      orphan,
-      ifname,
-      ifindex,
-      netns,
-      netnsDev: ids?.dev,
-      netnsIno: ids?.ino,
-      rootProgId: undefined,
-      generation: undefined,
-      detail,
-    });
-    let id: InterfaceId;
-    try {
-      id = interfaceId(ifname, netns);
-    } catch {
-      return entry(true, 'old layout; its interface or namespace is gone');
-    }
-    using pins = openPins(dir);
-    const a = attachedOf(id.query);
-    const ours = a !== undefined && (a.progId === pins.root || isRootOf(a, pins.slots?.id));
-    return ours
-      ? entry(false, 'old layout: `xdp-root migrate` converts it', id.ifindex, id.netns)
-      : entry(true, 'old layout; its root is not attached', id.ifindex, id.netns);
   }
 
   /**
