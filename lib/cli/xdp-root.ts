@@ -133,9 +133,18 @@ const status: Command = {
         (e) => only === undefined || (e.netnsIno !== undefined && sameNetns(only, { dev: e.netnsDev!, ino: e.netnsIno })),
       );
       for (const e of entries) {
+        let root: RootArray | undefined;
         if (e.condition === 'attached' && e.ifindex !== undefined) {
-          using root = RootArray.open(e.ifindex, { netns: e.netns, pinBase: where.pinBase });
-          show(root);
+          try {
+            root = RootArray.open(e.ifindex, { netns: e.netns, pinBase: where.pinBase });
+          } catch (err) {
+            // Detached or changed since it was listed: show it as listed.
+            if (!(err instanceof BpfStateError)) throw err;
+          }
+        }
+        if (root !== undefined) {
+          using owned = root;
+          show(owned);
         } else if (values.json) {
           out.push(entryJson(e));
         } else {
