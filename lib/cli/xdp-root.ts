@@ -30,7 +30,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_PIN_BASE, RootArray, type RootArrayLocation, type RootEntry } from '../root-array';
-import { BpfStateError } from '../errors';
+import { BpfError, BpfStateError } from '../errors';
 import { checkBpffs, netnsId, sameNetns } from '../root-array-state';
 import { formatNoRoot, formatStatus, statusToJson } from '../root-array-status';
 import { UsageError, ifaceArg, integer, positionals, type Command, type CommandContext, type OptionValues } from './command';
@@ -139,7 +139,7 @@ const status: Command = {
             root = RootArray.open(e.ifindex, { netns: e.netns, pinBase: where.pinBase });
           } catch (err) {
             // Detached or changed since it was listed: show it as listed.
-            if (!(err instanceof BpfStateError)) throw err;
+            if (!(err instanceof BpfStateError || (err instanceof BpfError && err.code === 'ENODEV'))) throw err;
           }
         }
         if (root !== undefined) {
