@@ -39,6 +39,9 @@ class Chain {
   async add(path: string, globals: Record<string, unknown>): Promise<BpfObject> {
     const obj = BpfObject.open(path, { pinRoot: this.dir });
     for (const [k, v] of Object.entries(globals)) if (obj.globals.has(k)) obj.globals.set(k, v);
+    // Slots share the root's maps by reuse, as RootArray does (they are not pinned by name).
+    const first = this.objects[0];
+    if (first) for (const m of ['xdp_root_slots', 'xdp_root_stats']) if (obj.maps.some((x) => x.name === m)) obj.map(m).reuse(first.map(m));
     await obj.load();
     this.objects.push(obj);
     return obj;

@@ -22,6 +22,14 @@ const volatile bool xdp_root_pass_meta = false;  /* parse here, pass struct pkt_
  * userspace finds their layout. From a section libbpf skips (no map, no global). Never used. */
 struct xdp_meta xdp_root_meta_type SEC(".types.unused");
 
+/* The root array's pinned state (struct xdp_root_state): written by the loader, never read here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdp_root_state);
+} xdp_root_state SEC(".maps");
+
 SEC("xdp")
 int xdp_root(struct xdp_md *ctx)
 {

@@ -50,6 +50,9 @@ export {
   MAX_SLOTS,
   type RootArrayLocation,
   type RootArrayAttachOptions,
+  type RootArrayCleanupOptions,
+  type RootCondition,
+  type RootEntry,
   type SlotLoadOptions,
 } from './root-array';
 export { formatStatus, formatNoRoot, statusToJson, type RootStatus, type SlotStatus, type SlotStats, type RootStats } from './root-array-status';

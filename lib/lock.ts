@@ -4,9 +4,11 @@
  * @internal
  * @module
  */
+import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BpfStateError } from './errors';
 import { binding } from './native';
+import { checkBpffs } from './root-array-state';
 
 /** A held lock; release it with `release()` or `using`. */
 export interface HeldLock extends Disposable {
@@ -40,4 +42,18 @@ export async function lockPath(path: string, timeoutMs = 30_000): Promise<HeldLo
     await sleep(pause * (0.5 + Math.random()));
     pause = Math.min(pause * 2, 8);
   }
+}
+
+/**
+ * Takes the lock that serializes every change to the root arrays under `base`: a flock on the
+ * pin base folder itself, which nothing ever removes (a lock on a folder that detach deletes
+ * and attach recreates would let two processes each hold "the" lock). Checks first that `base`
+ * is on bpffs, so a wrong mount fails in one line instead of a mkdir failing in a loop.
+ *
+ * @throws {@link BpfStateError} when `base` is not on bpffs, or the lock stays held past `timeoutMs`
+ */
+export async function lockPinBase(base: string, timeoutMs = 30_000): Promise<HeldLock> {
+  checkBpffs(base);
+  mkdirSync(base, { recursive: true });
+  return lockPath(base, timeoutMs);
 }

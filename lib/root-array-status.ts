@@ -5,6 +5,7 @@
  * @module
  */
 import { checkObject } from './validate';
+import type { RootArray } from './root-array';
 
 /** Per-slot statistics, summed over CPUs since the slot's program was loaded. */
 export interface SlotStats {
@@ -50,11 +51,23 @@ export interface RootStats {
 
 /** What {@link RootArray.status} returns. */
 export interface RootStatus {
+  /** The interface's name now (display only: the ifindex and namespace are its identity). */
   ifname: string;
+  /** The interface's index in its namespace. */
   ifindex: number;
-  /** The network namespace of the interface, when not the caller's. */
+  /** The network namespace of the interface (its path), when not the caller's. */
   netns: string | undefined;
+  /**
+   * The namespace's kernel identity: device and inode of its nsfs file (`stat -L /proc/self/ns/net`).
+   * Always set by {@link RootArray.status}; optional only so that older hand-made statuses still type-check.
+   */
+  netnsDev?: number;
+  netnsIno?: number;
+  /** Chosen when the root array was created; a root array detached and attached again has another. Always set by `status()`. */
+  generation?: bigint;
+  /** The mode the root runs in, or `undefined` when it is not attached (an orphan, or interrupted). */
   mode: 'skb' | 'native' | 'hw' | undefined;
+  /** The kernel id of the root program. */
   rootProgId: number;
   /** The number of slots of this root. */
   slotCount: number;
@@ -105,7 +118,10 @@ export function formatStatus(status: RootStatus): string {
   const where = status.netns ? `${status.ifname} (netns ${status.netns})` : status.ifname;
   const out = [
     `Interface ${where} status:`,
-    `root program ${status.rootProgId}, mode ${status.mode ?? 'unknown'}, ${status.slotCount} slots; ` +
+    `ifindex ${status.ifindex}` +
+      (status.netnsIno === undefined ? '' : `, netns inode ${status.netnsIno}`) +
+      (status.generation === undefined ? '' : `, generation ${status.generation}`) +
+      `; root program ${status.rootProgId}, mode ${status.mode ?? 'unknown'}, ${status.slotCount} slots; ` +
       `${status.root.packets} packets (${status.root.bytes} bytes) seen, ${status.root.noSlot} found no slot`,
     line(header, true),
     ...rows.map((r) => line(r)),

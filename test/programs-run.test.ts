@@ -312,8 +312,14 @@ describeBpf('shipped programs on crafted frames', () => {
     async function chain(passMeta: boolean) {
       const dir = mkdtempSync(join(pinRoot, 'chain-'));
       const root = await load('xdp_root', (o) => o.globals.set('xdp_root_pass_meta', passMeta), dir);
-      const filter = await load('xdp_filter', (o) => o.globals.set('xdp_root_slot', 0), dir);
-      const counter = await load('xdp_counter', (o) => o.globals.set('xdp_root_slot', 1), dir);
+      // The slots share the root's maps by reuse (as RootArray does); nothing is pinned by name.
+      const shared = (slot: number) => (o: BpfObject) => {
+        o.globals.set('xdp_root_slot', slot);
+        for (const m of ['xdp_root_slots', 'xdp_root_stats']) o.map(m).reuse(root.map(m));
+      };
+      const filter = await load('xdp_filter', shared(0), dir);
+      const counter = await load('xdp_counter', shared(1), dir);
+      root.map('xdp_root_slots').pin(join(dir, 'xdp_root_slots'));
       progArraySet(join(dir, 'xdp_root_slots'), 0, filter.program('xdp_filter').id);
       progArraySet(join(dir, 'xdp_root_slots'), 1, counter.program('xdp_counter').id);
       mapUpdate(filter.map('filter_drop_v6').id, lpmKey('2001:db8:bad::/48'), filterEntry('bad'));

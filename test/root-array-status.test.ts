@@ -23,7 +23,7 @@ describe('formatStatus', () => {
   it('prints one aligned row per slot with the action columns', () => {
     const lines = formatStatus(status).split('\n');
     expect(lines[0]).toBe('Interface eth1 status:');
-    expect(lines[1]).toBe('root program 42, mode native, 3 slots; 1000 packets (64000 bytes) seen, 10 found no slot');
+    expect(lines[1]).toBe('ifindex 3; root program 42, mode native, 3 slots; 1000 packets (64000 bytes) seen, 10 found no slot');
     expect(lines[2]).toMatch(/^SLOT \| ID +\| NAME +\| LOAD TIME +\| XDP_ABORTED \| XDP_DROP \| XDP_PASS \| XDP_TX \| XDP_REDIRECT \| XDP_INVALID_ACTION \| PASSED_ON$/);
     expect(lines[3]).toMatch(/^ {3}0 \| +- \| - +\| - +\| +0 \|/);
     expect(lines[4]).toContain('| xdp_sampler ');

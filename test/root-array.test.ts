@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BpfError, BpfObject, BpfStateError, RootArray, attachXdp, queryXdp, shippedObjectPath } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
-import { DEFAULT_PIN_BASE } from '../lib/root-array';
+import { DEFAULT_PIN_BASE, rootArrayDir } from '../lib/root-array';
 import { describeNet, fixturePath } from './helpers';
 
 const root = join(__dirname, '..');
@@ -73,7 +73,7 @@ describeNet('RootArray', () => {
     const q = queryXdp(net.a.ifname, where)!;
     expect(q.name).toBe('xdp_root');
     expect(q.mode).toBe('skb');
-    expect(readdirSync(ra.dir).sort()).toEqual(['root', 'xdp_root_slots', 'xdp_root_stats']);
+    expect(readdirSync(ra.dir).sort()).toEqual(['root', 'xdp_root_slots', 'xdp_root_state', 'xdp_root_stats']);
     expect(await udp(net, 9000, 20)).toBe(20);
     const s = ra.status();
     expect(s).toMatchObject({ ifname: net.a.ifname, mode: 'skb', slotCount: 4, rootProgId: q.progId });
@@ -109,13 +109,9 @@ describeNet('RootArray', () => {
 
   it('replaces a slot 1,000 times while traffic flows, losing no packet that should pass', async () => {
     const { net, ra } = await setup(2);
-    using a = BpfObject.open(fixturePath('slot_count'), { pinRoot: ra.dir });
-    using b = BpfObject.open(fixturePath('slot_count'), { pinRoot: ra.dir });
-    for (const o of [a, b]) {
-      o.globals.set('xdp_root_slot', 0);
-      o.globals.set('xdp_root_nslots', 2);
-      await o.load();
-    }
+    using a = ra.prepare(0, fixturePath('slot_count')).object;
+    using b = ra.prepare(0, fixturePath('slot_count')).object;
+    for (const o of [a, b]) await o.load();
     const listener = await net.listen({ on: 'a', udp: 9100 });
     const sending = net.send({ from: 'b', udp: { port: 9100, payload: 'y' }, count: 3000, intervalMs: 0 });
     let swaps = 0;
@@ -230,6 +226,7 @@ describeNet('xdp-root CLI', () => {
     net = await VethPair.create();
     const ns = ['--netns', net.a.netnsPath];
     const ifname = net.a.ifname;
+    const dir = rootArrayDir(ifname, { netns: net.a.netnsPath });
     expect(xdpRoot(['status', ifname, ...ns]).stdout).toMatch(`Root array not attached to interface ${ifname}.`);
     let r = xdpRoot(['attach', ifname, '--mode', 'skb', '--slots', '3', ...ns]);
     expect(r).toMatchObject({ code: 0 });
@@ -250,14 +247,14 @@ describeNet('xdp-root CLI', () => {
     r = xdpRoot(['detach', ifname, ...ns]);
     expect(r.stdout).toMatch(/detached/);
     expect(queryXdp(ifname, { netns: net.a.netnsPath })).toBeUndefined();
-    expect(existsSync(join(DEFAULT_PIN_BASE, `${ifname}@${net.a.netns}`))).toBe(false);
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('errors are one line and a non-zero exit; --debug adds the stack', () => {
     let r = xdpRoot(['load', 'lbn-none0', '9', '/x.o']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^xdp-root: no root array on lbn-none0/);
+    expect(r.stderr).toMatch(/^xdp-root: .*no interface 'lbn-none0'/);
     r = xdpRoot(['load', 'lbn-none0', '9', '/x.o', '--debug']);
     expect(r.stderr).toMatch(/\n +at /);
     r = xdpRoot(['frobnicate']);

@@ -8,9 +8,10 @@
  *
  * which counts the verdict in this slot's statistics and, on XDP_PASS, tail-calls the next
  * filled slot after this one. The loader (RootArray in libbpf-node) sets xdp_root_slot and
- * xdp_root_nslots before load, and the maps below are pinned by name under the root's bpffs
- * folder, so a slot program shares the root's instances. Outside a root array the same object
- * still works: its own prog array is empty, so xdp_root_return just returns the verdict.
+ * xdp_root_nslots before load, and makes the object reuse the root's instances of the two maps
+ * below (bpf_map__reuse_fd) when, and only when, the program goes into a root's slot. The maps
+ * are not pinned by name: opened on its own, the object pins nothing and shares nothing, its own
+ * prog array is empty, and xdp_root_return just returns the verdict.
  *
  * Shared by C and TypeScript: the layouts below are mirrored in lib/root-array.ts.
  */
@@ -47,26 +48,43 @@ struct xdp_root_stats {
 	__u64 passed_on;
 };
 
+/*
+ * What the loader records about a root array, in a one-entry array that only the root object
+ * declares (xdp_root.bpf.c) and pins beside the slots; no program reads it. Identity comes from
+ * the kernel (the namespace's device and inode, the ifindex); the names are for display.
+ * Mirrored in lib/root-array-state.ts.
+ */
+#define XDP_ROOT_STATE_LAYOUT 1
+struct xdp_root_state {
+	__u32 layout;          /* XDP_ROOT_STATE_LAYOUT */
+	__u32 ifindex;         /* the interface, in the namespace below */
+	__u64 netns_dev;       /* the network namespace: st_dev and st_ino of its nsfs file */
+	__u64 netns_ino;
+	__u64 generation;      /* chosen when the root array is created; a re-created one differs */
+	__u32 root_prog_id;    /* the root program attached to the interface */
+	__u32 upgrades;        /* root programs swapped in since creation */
+	char ifname[16];       /* display: the interface's name when last seen */
+	char netns_path[128];  /* display: the namespace path given at attach ("" = the caller's) */
+};
+
 /* Inputs the loader sets before load. */
 const volatile __u32 xdp_root_slot = 0;                         /* this program's slot */
 const volatile __u32 xdp_root_nslots = XDP_ROOT_DEFAULT_SLOTS;  /* slots in use by the root */
 
-/* The slots: a prog array, pinned by name so every program of one root shares it. */
+/* The slots: a prog array. The loader makes every program of one root share it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, XDP_ROOT_MAX_SLOTS);
 	__type(key, __u32);
 	__type(value, __u32);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdp_root_slots SEC(".maps");
 
-/* The statistics, pinned by name like the slots. */
+/* The statistics, shared like the slots. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XDP_ROOT_MAX_SLOTS + 1);
 	__type(key, __u32);
 	__type(value, struct xdp_root_stats);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdp_root_stats SEC(".maps");
 
 static __always_inline struct xdp_root_stats *xdp_root_stats_of(__u32 index)

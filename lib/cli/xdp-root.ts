@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `xdp-root`: attach, load, inspect and detach XDP root arrays from the command line.
+ * `xdp-root`: attach, load, inspect, repair and detach XDP root arrays from the command line.
  *
  * ```
  * xdp-root attach <iface> [--mode skb|native] [--slots N] [--force]
@@ -8,155 +8,303 @@
  * xdp-root unload <iface> <slot>
  * xdp-root status [iface…] [--json]
  * xdp-root clear <iface> [--slot N]
- * xdp-root detach <iface>
+ * xdp-root detach <iface> [--force]
+ * xdp-root repair <iface>
+ * xdp-root cleanup --orphans
+ * xdp-root migrate
+ * xdp-root help [command]
+ * xdp-root --version
  * ```
  * Every command takes `--netns PATH` (the interface's network namespace), `--pin-base DIR` (a
- * bpffs folder other than /sys/fs/bpf/xdp-root) and `--debug` (stack traces). Errors are one line on stderr and a non-zero exit.
+ * bpffs folder other than /sys/fs/bpf/xdp-root) and `--debug` (stack traces). An interface is a
+ * name or an ifindex. Errors are one line on stderr and a non-zero exit (2 for a command-line
+ * mistake).
+ *
+ * The subcommands are the table {@link commands}: a new one is a file exporting a
+ * {@link Command} (see `command.ts`) and one line there.
  *
  * @internal
  * @module
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { DEFAULT_PIN_BASE, RootArray, rootArrayDir } from '../root-array';
-import { BpfStateError } from '../errors';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_PIN_BASE, RootArray, type RootArrayLocation, type RootEntry } from '../root-array';
+import { BpfError, BpfStateError } from '../errors';
+import { checkBpffs, netnsId, sameNetns } from '../root-array-state';
 import { formatNoRoot, formatStatus, statusToJson } from '../root-array-status';
+import { UsageError, ifaceArg, integer, positionals, type Command, type CommandContext, type OptionValues } from './command';
 
-const usage = `usage:
-  xdp-root attach <iface> [--mode skb|native] [--slots N] [--force]
-  xdp-root load <iface> <slot> <object.o> [--program NAME]
-  xdp-root unload <iface> <slot>
-  xdp-root status [iface...] [--json]
-  xdp-root clear <iface> [--slot N]
-  xdp-root detach <iface>
-options for every command: --netns PATH (the interface's network namespace),
-  --pin-base DIR (a bpffs folder other than ${DEFAULT_PIN_BASE}), --debug`;
+const commonOptions: ParseArgsConfig['options'] = {
+  netns: { type: 'string' },
+  'pin-base': { type: 'string' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+};
 
-/** A mistake in the command line: printed with the usage, exit code 2. */
-class UsageError extends Error {}
+const attach: Command = {
+  usage: '<iface> [--mode skb|native|hw] [--slots N] [--force]',
+  summary: 'attach a root array (idempotent; a running root in another mode is an error)',
+  help: 'A root pinned but no longer attached is attached again with its slots. --force replaces a foreign XDP program.',
+  options: { mode: { type: 'string' }, slots: { type: 'string' }, force: { type: 'boolean' } },
+  async run({ args, values, where }) {
+    const [ifname] = positionals(args, 1, '<iface>');
+    const mode = values.mode;
+    if (mode !== undefined && mode !== 'skb' && mode !== 'native' && mode !== 'hw') {
+      throw new UsageError(`--mode must be skb, native or hw, got '${String(mode)}'`);
+    }
+    using root = await RootArray.attach(ifaceArg(ifname), { ...where, mode, slots: integer(values.slots, '--slots'), force: values.force as boolean | undefined });
+    const s = root.status();
+    console.log(`root array attached to ${s.ifname}: ${s.slotCount} slots, mode ${s.mode ?? 'unknown'}, root program ${s.rootProgId} (ifindex ${s.ifindex}, netns inode ${s.netnsIno})`);
+    return 0;
+  },
+};
 
-function integer(value: string | undefined, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`${what} must be a non-negative integer, got '${value}'`);
-  return Number(value);
+const load: Command = {
+  usage: '<iface> <slot> <object.o> [--program NAME]',
+  summary: "put an object's XDP program in a slot (atomic replace)",
+  options: { program: { type: 'string' } },
+  async run({ args, values, where }) {
+    const [ifname, slotText, object] = positionals(args, 3, '<iface> <slot> <object.o>');
+    const slot = integer(slotText, '<slot>')!;
+    using root = RootArray.open(ifaceArg(ifname), where);
+    const s = await root.load(slot, object, { program: values.program as string | undefined });
+    console.log(`slot ${slot} on ${root.ifname}: ${s.name} (id ${s.progId})${s.counted ? '' : ', a plain program: verdicts not counted'}`);
+    return 0;
+  },
+};
+
+const unload: Command = {
+  usage: '<iface> <slot>',
+  summary: 'empty a slot',
+  async run({ args, where }) {
+    const [ifname, slotText] = positionals(args, 2, '<iface> <slot>');
+    const slot = integer(slotText, '<slot>')!;
+    using root = RootArray.open(ifaceArg(ifname), where);
+    const removed = await root.remove(slot);
+    console.log(removed ? `slot ${slot} on ${root.ifname} emptied` : `slot ${slot} on ${root.ifname} was already empty`);
+    return 0;
+  },
+};
+
+/** What `status` prints for one listed root that cannot be opened: an orphan, or one needing repair. */
+function entryLine(e: RootEntry): string {
+  const ns = e.netns === undefined ? '' : ` netns ${e.netns}`;
+  const tag = e.orphan ? 'ORPHAN' : e.condition.toUpperCase();
+  const fix = e.orphan ? ' (`xdp-root cleanup --orphans` removes it)' : '';
+  return `${tag}: root array of ${e.ifname ?? '?'} (ifindex ${e.ifindex ?? '?'}${ns}, netns inode ${e.netnsIno ?? '?'}) at ${e.dir}: ${e.condition}, ${e.detail}${fix}`;
 }
 
-function positionals(args: string[], count: number, names: string): string[] {
-  if (args.length !== count) throw new UsageError(`expected ${names}`);
-  return args;
+function entryJson(e: RootEntry): unknown {
+  return { attached: false, ...(statusToJson(e as never) as object) };
 }
 
-/** The interfaces that have a root array pinned (in the caller's namespace). */
-function attachedInterfaces(pinBase: string | undefined): string[] {
-  try {
-    return readdirSync(pinBase ?? DEFAULT_PIN_BASE).filter((n) => !n.includes('@') && RootArray.exists(n, { pinBase }));
-  } catch {
-    return [];
-  }
-}
-
-async function run(argv: string[]): Promise<number> {
-  const { values, positionals: rest } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      mode: { type: 'string' },
-      slots: { type: 'string' },
-      slot: { type: 'string' },
-      force: { type: 'boolean' },
-      program: { type: 'string' },
-      json: { type: 'boolean' },
-      netns: { type: 'string' },
-      'pin-base': { type: 'string' },
-      debug: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [command, ...args] = rest;
-  if (values.help || command === undefined) {
-    console.log(usage);
-    return values.help ? 0 : 2;
-  }
-  const netns = values.netns;
-  const where = { netns, pinBase: values['pin-base'] };
-  switch (command) {
-    case 'attach': {
-      const [ifname] = positionals(args, 1, '<iface>');
-      const mode = values.mode;
-      if (mode !== undefined && mode !== 'skb' && mode !== 'native' && mode !== 'hw') {
-        throw new UsageError(`--mode must be skb, native or hw, got '${mode}'`);
-      }
-      using root = await RootArray.attach(ifname, { ...where, mode, slots: integer(values.slots, '--slots'), force: values.force });
+const status: Command = {
+  usage: '[iface...] [--json]',
+  summary: 'show slots and counters; without an interface, every root array under the pin base, orphans marked',
+  help: 'Without an interface: every root array in every namespace (with --netns, only that namespace\'s), each one whose namespace or interface is gone, or whose root no longer runs, marked ORPHAN.',
+  options: { json: { type: 'boolean' } },
+  async run({ args, values, where }) {
+    const out: unknown[] = [];
+    const show = (root: RootArray): void => {
       const s = root.status();
-      console.log(`root array attached to ${ifname}: ${s.slotCount} slots, mode ${s.mode ?? 'unknown'}, root program ${s.rootProgId}`);
-      return 0;
-    }
-    case 'load': {
-      const [ifname, slotText, object] = positionals(args, 3, '<iface> <slot> <object.o>');
-      const slot = integer(slotText, '<slot>')!;
-      using root = RootArray.open(ifname, where);
-      const s = await root.load(slot, object, { program: values.program });
-      console.log(`slot ${slot} on ${ifname}: ${s.name} (id ${s.progId})${s.counted ? '' : ', a plain program: verdicts not counted'}`);
-      return 0;
-    }
-    case 'unload': {
-      const [ifname, slotText] = positionals(args, 2, '<iface> <slot>');
-      const slot = integer(slotText, '<slot>')!;
-      using root = RootArray.open(ifname, where);
-      const removed = await root.remove(slot);
-      console.log(removed ? `slot ${slot} on ${ifname} emptied` : `slot ${slot} on ${ifname} was already empty`);
-      return 0;
-    }
-    case 'status': {
-      const ifnames = args.length > 0 ? args : attachedInterfaces(where.pinBase);
-      const out: unknown[] = [];
-      for (const ifname of ifnames) {
-        // A folder without a root pin is an interrupted attach or detach: open() completes it
-        // (the running root is adopted) or says how to repair it.
-        if (!existsSync(rootArrayDir(ifname, where))) {
-          if (values.json) out.push({ ifname, attached: false });
-          else console.log(`${formatNoRoot(ifname)}\n`);
-          continue;
-        }
+      const attached = s.mode !== undefined;
+      if (values.json) out.push({ attached, ...(statusToJson(s) as object) });
+      else console.log(`${formatStatus(s)}\n${attached ? '' : `(the root is pinned but not attached to ${s.ifname}: run xdp-root attach or detach)\n`}`);
+    };
+    if (args.length > 0) {
+      for (const ifname of args) {
         let root: RootArray;
         try {
-          root = RootArray.open(ifname, where);
+          root = RootArray.open(ifaceArg(ifname), where);
         } catch (e) {
-          // An empty folder (an attach killed right after creating it): nothing is attached.
           if (!(e instanceof BpfStateError && e.message.startsWith('no root array'))) throw e;
           if (values.json) out.push({ ifname, attached: false });
           else console.log(`${formatNoRoot(ifname)}\n`);
           continue;
         }
         using owned = root;
-        const status = owned.status();
-        // A pinned root that is not on the interface: a detach was interrupted.
-        const attached = status.mode !== undefined;
-        if (values.json) out.push({ attached, ...(statusToJson(status) as object) });
-        else console.log(`${formatStatus(status)}\n${attached ? '' : `(the root is pinned but not attached to ${ifname}: run xdp-root attach or detach)\n`}`);
+        show(owned);
       }
-      if (values.json) console.log(JSON.stringify(out, null, 2));
-      else if (ifnames.length === 0) console.log('no root arrays attached');
-      return 0;
+    } else {
+      const only = where.netns === undefined ? undefined : netnsId(where.netns);
+      const entries = RootArray.list({ pinBase: where.pinBase }).filter(
+        (e) => only === undefined || (e.netnsIno !== undefined && sameNetns(only, { dev: e.netnsDev!, ino: e.netnsIno })),
+      );
+      for (const e of entries) {
+        let root: RootArray | undefined;
+        if (e.condition === 'attached' && e.ifindex !== undefined) {
+          try {
+            root = RootArray.open(e.ifindex, { netns: e.netns, pinBase: where.pinBase });
+          } catch (err) {
+            // Detached or changed since it was listed: show it as listed.
+            if (!(err instanceof BpfStateError || (err instanceof BpfError && err.code === 'ENODEV'))) throw err;
+          }
+        }
+        if (root !== undefined) {
+          using owned = root;
+          show(owned);
+        } else if (values.json) {
+          out.push(entryJson(e));
+        } else {
+          console.log(`${entryLine(e)}\n`);
+        }
+      }
+      if (entries.length === 0 && !values.json) console.log('no root arrays attached');
     }
-    case 'clear': {
-      const [ifname] = positionals(args, 1, '<iface>');
-      using root = RootArray.open(ifname, where);
-      root.clear(integer(values.slot, '--slot'));
-      console.log(`counters on ${ifname} reset`);
-      return 0;
+    if (values.json) console.log(JSON.stringify(out, null, 2));
+    return 0;
+  },
+};
+
+const clear: Command = {
+  usage: '<iface> [--slot N]',
+  summary: 'reset counters (one slot, or all)',
+  options: { slot: { type: 'string' } },
+  async run({ args, values, where }) {
+    const [ifname] = positionals(args, 1, '<iface>');
+    using root = RootArray.open(ifaceArg(ifname), where);
+    root.clear(integer(values.slot, '--slot'));
+    console.log(`counters on ${root.ifname} reset`);
+    return 0;
+  },
+};
+
+const detach: Command = {
+  usage: '<iface> [--force]',
+  summary: 'detach the root (confirmed with the kernel) and remove its pins, complete or not',
+  help: '--force also detaches an xdp_root whose pins are missing (otherwise: run repair first).',
+  options: { force: { type: 'boolean' } },
+  async run({ args, values, where }) {
+    const [ifname] = positionals(args, 1, '<iface>');
+    // cleanup() also removes what an interrupted attach or detach left half-way.
+    if (!(await RootArray.cleanup(ifaceArg(ifname), { ...where, force: values.force === true }))) {
+      throw new BpfStateError(`no root array on ${ifname}: nothing attached or pinned`);
     }
-    case 'detach': {
-      const [ifname] = positionals(args, 1, '<iface>');
-      // cleanup() also removes what an interrupted attach or detach left half-way.
-      if (!(await RootArray.cleanup(ifname, where))) throw new Error(`no root array on ${ifname}`);
-      console.log(`root array detached from ${ifname}`);
-      return 0;
+    console.log(`root array detached from ${ifname}`);
+    return 0;
+  },
+};
+
+const repair: Command = {
+  usage: '<iface>',
+  summary: 're-pin what is missing for the xdp_root running on an interface',
+  async run({ args, where }) {
+    const [ifname] = positionals(args, 1, '<iface>');
+    using root = await RootArray.repair(ifaceArg(ifname), where);
+    console.log(`root array on ${root.ifname} repaired: root program ${root.status().rootProgId}, pins complete at ${root.dir}`);
+    return 0;
+  },
+};
+
+const cleanup: Command = {
+  usage: '--orphans',
+  summary: 'remove every orphan: root arrays whose namespace or interface is gone, or whose root no longer runs',
+  options: { orphans: { type: 'boolean' } },
+  async run({ args, values, where }) {
+    positionals(args, 0, 'no argument (use detach <iface> for one interface)');
+    if (!values.orphans) throw new UsageError('cleanup needs --orphans (use detach <iface> for one interface)');
+    if (where.netns !== undefined) throw new UsageError('cleanup --orphans acts on every namespace; --netns does not apply');
+    const removed = await RootArray.cleanupOrphans({ pinBase: where.pinBase });
+    for (const e of removed) console.log(`removed ${entryLine(e).replace(/ \(`xdp-root cleanup --orphans` removes it\)$/, '')}`);
+    console.log(`${removed.length} orphan${removed.length === 1 ? '' : 's'} removed`);
+    return 0;
+  },
+};
+
+const migrate: Command = {
+  usage: '',
+  summary: 'convert root arrays pinned in the old <ifname>[@netns] layout',
+  async run({ args, where }) {
+    positionals(args, 0, 'no argument');
+    const moved = await RootArray.migrate({ pinBase: where.pinBase });
+    for (const m of moved) console.log(`migrated ${m.from} -> ${m.to}`);
+    console.log(`${moved.length} root arrays migrated`);
+    return 0;
+  },
+};
+
+/** Every subcommand, by name. To add one: a file exporting a {@link Command}, and a line here. */
+export const commands: Record<string, Command> = {
+  attach,
+  load,
+  unload,
+  status,
+  clear,
+  detach,
+  repair,
+  cleanup,
+  migrate,
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  xdp-root ${name} ${c.usage}`.trimEnd());
+  return `usage:
+${lines.join('\n')}
+  xdp-root help [command]
+  xdp-root --version
+options for every command: --netns PATH (the interface's network namespace),
+  --pin-base DIR (a bpffs folder other than ${DEFAULT_PIN_BASE}), --debug
+an interface is a name or an ifindex`;
+}
+
+function commandHelp(name: string): string {
+  const c = commands[name];
+  if (c === undefined) throw new UsageError(`unknown command '${name}'`);
+  return [`usage: xdp-root ${name} ${c.usage}`.trimEnd(), '', c.summary, ...(c.help ? ['', c.help] : []), '', 'common options: --netns PATH, --pin-base DIR, --debug'].join('\n');
+}
+
+/** This package's version, from the package.json above this file. */
+function version(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'libbpf-node') return pkg.version ?? 'unknown';
     }
-    default:
-      throw new UsageError(`unknown command '${command}'`);
+    if (dirname(dir) === dir) return 'unknown';
   }
+}
+
+/** Validates --netns and --pin-base before any command uses them: unknown paths are errors. */
+function checkWhere(where: RootArrayLocation): void {
+  if (where.netns !== undefined) netnsId(where.netns); // RangeError: not a namespace file
+  if (where.pinBase !== undefined) {
+    if (!where.pinBase.startsWith('/sys/fs/bpf/') || where.pinBase.split('/').includes('..')) {
+      throw new UsageError(`--pin-base must be a folder under /sys/fs/bpf/ without '..', got '${where.pinBase}'`);
+    }
+  }
+  checkBpffs(where.pinBase ?? DEFAULT_PIN_BASE);
+}
+
+async function run(argv: string[]): Promise<number> {
+  const first = argv.find((a) => !a.startsWith('-'));
+  const command = first === undefined ? undefined : commands[first];
+  const { values, positionals: rest } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { ...commonOptions, ...(command?.options ?? {}) },
+  });
+  if (values.version) {
+    console.log(`xdp-root ${version()}`);
+    return 0;
+  }
+  const [name, ...args] = rest;
+  if (name === 'help') {
+    console.log(args.length > 0 ? commandHelp(args[0]) : usage());
+    return 0;
+  }
+  if (values.help || name === undefined) {
+    console.log(name !== undefined && commands[name] ? commandHelp(name) : usage());
+    return values.help ? 0 : 2;
+  }
+  if (command === undefined) throw new UsageError(`unknown command '${name}'`);
+  const where: RootArrayLocation = { netns: values.netns as string | undefined, pinBase: values['pin-base'] as string | undefined };
+  checkWhere(where);
+  const ctx: CommandContext = { args, values: values as OptionValues, where };
+  return command.run(ctx);
 }
 
 /** Runs the CLI with `argv` (without node and the script) and returns the exit code. */
@@ -166,7 +314,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const debug = argv.includes('--debug');
     if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-      console.error(`xdp-root: ${e.message}\n${usage}`);
+      console.error(`xdp-root: ${e.message}\n${usage()}`);
       return 2;
     }
     const message = e instanceof Error ? e.message.split('\n')[0] : String(e);

@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { cidrKey, parseCidr } from '../cidr';
+import { constants } from 'node:os';
+import { cidrKey, parseCidr, type Cidr } from '../cidr';
+import { BpfError } from '../errors';
 import { checkBoolean, checkKnownKeys, checkObject, checkString, checkUint32 } from '../validate';
 import { checkPlacement, loadParts, sumFields, XdpProgramController, type LoadedParts, type XdpPlacement } from './xdp-program';
 import type { BpfMap } from '../map';
@@ -166,25 +168,55 @@ export class XdpFilter extends XdpProgramController {
   }
 
   /**
+   * A prefix as the filter lists it. An IPv4-mapped IPv6 prefix (`::ffff:192.0.2.0/120`) is the
+   * IPv4 prefix it maps (`192.0.2.0/24`): packets carry IPv4 addresses in IPv4 headers, so in
+   * the IPv6 list it would never match. A shorter prefix that only contains the mapped range
+   * (`::/80`) stays IPv6.
+   */
+  static #prefix(text: string): Cidr {
+    const p = parseCidr(text);
+    if (p.family !== 6 || p.prefixlen < 96) return p;
+    const m = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(p.address);
+    if (m === null) return p;
+    const v4 = m[1] ?? [parseInt(m[2], 16) >> 8, parseInt(m[2], 16) & 255, parseInt(m[3], 16) >> 8, parseInt(m[3], 16) & 255].join('.');
+    return parseCidr(`${v4}/${p.prefixlen - 96}`);
+  }
+
+  /**
    * Drops traffic from the prefix `cidr` (IPv4 or IPv6; a bare address is a /32 or /128), from
    * the next packet on. Host bits are cleared (`'203.0.113.7/24'` lists `'203.0.113.0/24'`).
    * Blocking a listed prefix again replaces its tag and time.
    *
-   * @param options.tag Why, for {@link XdpFilter.list}: at most 16 bytes of UTF-8. Default `''`.
+   * An IPv4-mapped IPv6 prefix (`::ffff:192.0.2.0/120`) is listed as the IPv4 prefix it maps.
+   *
+   * @param options.tag Why, for {@link XdpFilter.list}: at most 16 bytes of UTF-8, without NUL. Default `''`.
    * @returns The canonical CIDR that was listed.
-   * @throws RangeError for text that is not a CIDR prefix or a tag too long; {@link libbpf-node!BpfError}
-   *   `E2BIG` when the drop list is full (see {@link FilterLoadOptions.maxEntries}).
+   * @throws RangeError for text that is not a CIDR prefix, or a tag too long or containing NUL;
+   *   {@link libbpf-node!BpfError} `ENOSPC` when the drop list is full (see {@link FilterLoadOptions.maxEntries}).
    * @example `filter.block('198.51.100.0/24', { tag: 'scanner' });`
    */
   block(cidr: string, options: { tag?: string } = {}): string {
     this.check('block a prefix');
-    const p = parseCidr(cidr);
+    const p = XdpFilter.#prefix(cidr);
     checkObject(options, 'options');
     checkKnownKeys(options, 'XdpFilter.block options', ['tag']);
     const tag = options.tag ?? '';
     checkString(tag, 'options.tag');
     if (Buffer.byteLength(tag) > TAG_BYTES) throw new RangeError(`options.tag must be at most ${TAG_BYTES} bytes of UTF-8, got ${Buffer.byteLength(tag)}: '${tag}'`);
-    this.#list(p.family).set(p.cidr, { tag, added_ns: BigInt(Date.now()) * 1_000_000n });
+    // The tag is stored NUL-terminated: a NUL inside would silently cut it.
+    if (tag.includes('\0')) throw new RangeError(`options.tag must not contain a NUL character, got ${JSON.stringify(tag)}`);
+    const list = this.#list(p.family);
+    try {
+      list.set(p.cidr, { tag, added_ns: BigInt(Date.now()) * 1_000_000n });
+    } catch (e) {
+      if (!(e instanceof BpfError && e.code === 'ENOSPC')) throw e;
+      throw new BpfError(
+        'XdpFilter.block',
+        constants.errno.ENOSPC,
+        `the IPv${p.family} drop list is full (${list.maxEntries} prefixes) adding ${p.cidr}`,
+        'unblock some prefixes, or load the filter with a larger { maxEntries }',
+      );
+    }
     return p.cidr;
   }
 
@@ -195,7 +227,7 @@ export class XdpFilter extends XdpProgramController {
    */
   unblock(cidr: string): boolean {
     this.check('unblock a prefix');
-    const p = parseCidr(cidr);
+    const p = XdpFilter.#prefix(cidr);
     return this.#list(p.family).delete(p.cidr);
   }
 
@@ -206,7 +238,7 @@ export class XdpFilter extends XdpProgramController {
    */
   matches(address: string): string | undefined {
     this.check('look up an address');
-    const p = parseCidr(address);
+    const p = XdpFilter.#prefix(address);
     const full = p.family === 4 ? 32 : 128;
     if (p.prefixlen !== full) throw new RangeError(`address must be a single address, got '${address}'`);
     const list = this.#list(p.family);

@@ -5,7 +5,6 @@
  * @internal
  * @module
  */
-import { dirname } from 'node:path';
 import { BpfStateError } from '../errors';
 import type { InterfaceRef } from '../iface';
 import type { BpfMap } from '../map';
@@ -71,16 +70,16 @@ export interface LoadedParts {
  * @internal Opens the shipped object `name`, lets `configure` size maps and set globals, loads it
  * and, with a root, installs its program in the slot. Nothing is left behind on failure.
  *
- * Standalone, the root-array maps the object declares (xdp_root.h: pinned by name) are not
- * pinned at all, so two standalone controllers never share them, and `xdp_root_nslots` is 1 so
- * the verifier drops the tail calls: `xdp_root_return()` just returns the verdict.
+ * Standalone, the root-array maps the object declares (xdp_root.h) are its own and pinned
+ * nowhere, so two standalone controllers never share them, and `xdp_root_nslots` is 1 so the
+ * verifier drops the tail calls: `xdp_root_return()` just returns the verdict. In a slot, they
+ * reuse the root's maps ({@link libbpf-node!RootArray.prepare}).
  */
 export async function loadParts(name: ShippedObject, placement: XdpPlacement, configure: (o: BpfObject) => void): Promise<LoadedParts> {
   const path = shippedObjectPath(name);
   if (placement.root === undefined) {
     const object = BpfObject.open(path);
     try {
-      for (const m of object.maps) if (m.pinPath !== undefined) m.pinPath = undefined;
       object.globals.set('xdp_root_slot', 0);
       object.globals.set('xdp_root_nslots', 1);
       configure(object);
@@ -94,7 +93,8 @@ export async function loadParts(name: ShippedObject, placement: XdpPlacement, co
   const given = placement.root;
   const slot = placement.slot!;
   // Our own handle: the caller may close theirs while we still need the root at close().
-  const root = RootArray.open(given.ifname, { netns: given.netns, pinBase: dirname(given.dir) });
+  // By ifindex: the interface may have been renamed since the caller opened its handle.
+  const root = RootArray.open(given.ifindex, { netns: given.netns, pinBase: given.pinBase });
   let object: BpfObject | undefined;
   try {
     const prepared = root.prepare(slot, path, { program: name });
@@ -218,8 +218,13 @@ export abstract class XdpProgramController implements AsyncDisposable {
       this.#link?.detach();
       this.#link = undefined;
       const root = this.#root;
-      if (root !== undefined && progId !== undefined && RootArray.exists(root.ifname, { netns: root.netns, pinBase: dirname(root.dir) })) {
-        await root.remove(this.slot!, { expected: progId });
+      // A root array detached (or detached and attached again) since took the program with it.
+      if (root !== undefined && progId !== undefined && root.live) {
+        try {
+          await root.remove(this.slot!, { expected: progId });
+        } catch (e) {
+          if (!(e instanceof BpfStateError)) throw e; // it went away between the check and the lock
+        }
       }
     } finally {
       this.#root?.close();

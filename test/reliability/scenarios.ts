@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BpfError, BpfMap, BpfObject, BpfProgram, BpfStateError, RingBuffer, RootArray, attachXdp, queryXdp, shippedObjectPath } from '../../lib/index';
+import { BpfError, BpfMap, BpfObject, BpfProgram, BpfStateError, RingBuffer, RootArray, attachXdp, queryXdp, rootArrayDir, shippedObjectPath } from '../../lib/index';
 import { lockPath } from '../../lib/lock';
 import { VethPair } from '../../lib/testing/index';
 
@@ -158,7 +158,7 @@ export async function killPoints(options: { kills: number; seed: number; maxDela
   return withPair('kill', async (net, pinBase) => {
     const report: KillReport = { tried: 0, inconsistent: 0, unrepaired: 0, packetsSent: 0, packetsLost: 0, notes: [] };
     const ns = ['--netns', net.a.netnsPath, '--pin-base', pinBase];
-    const dir = join(pinBase, `${net.a.ifname}@${net.a.netns}`);
+    const dir = rootArrayDir(net.a.ifname, { netns: net.a.netnsPath, pinBase });
     let x = options.seed >>> 0;
     const rand = (n: number): number => {
       x = (Math.imul(x, 1103515245) + 12345) >>> 0;
