@@ -46,6 +46,10 @@ export interface NativeProgramKernelInfo {
   xlatedSize: number;
   btfId: number;
   loadTimeNs: bigint;
+  /** Runs counted while BPF statistics were enabled ({@link enableRunStats}). */
+  runCount: bigint;
+  /** Run time in nanoseconds counted while BPF statistics were enabled. */
+  runTimeNs: bigint;
   mapIds: number[];
 }
 
@@ -291,6 +295,7 @@ export interface NativeBinding {
   setErrorFactory(factory: typeof makeBpfError): void;
   setLogger(logger: ((level: string, message: string) => void) | null): void;
   libbpfVersion(): string;
+  enableStats(): number;
   tryLock(path: string): number;
   unlock(fd: number): void;
 }

@@ -9,6 +9,9 @@
  * xdp-root status [iface…] [--json]
  * xdp-root clear <iface> [--slot N]
  * xdp-root detach <iface>
+ * xdp-root apply <config.yaml> [--dry-run] [--prune]     (lib/cli/apply.ts)
+ * xdp-root agent --config <config.yaml> [--metrics …]   (lib/cli/agent.ts)
+ * xdp-root top [iface…] [--once]                          (lib/cli/top.ts)
  * ```
  * Every command takes `--netns PATH` (the interface's network namespace), `--pin-base DIR` (a
  * bpffs folder other than /sys/fs/bpf/xdp-root) and `--debug` (stack traces). Errors are one line on stderr and a non-zero exit.
@@ -21,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_PIN_BASE, RootArray, rootArrayDir } from '../root-array';
 import { BpfStateError } from '../errors';
 import { formatNoRoot, formatStatus, statusToJson } from '../root-array-status';
+import { fleetCommand, fleetUsage } from './fleet';
 
 const usage = `usage:
   xdp-root attach <iface> [--mode skb|native] [--slots N] [--force]
@@ -29,6 +33,7 @@ const usage = `usage:
   xdp-root status [iface...] [--json]
   xdp-root clear <iface> [--slot N]
   xdp-root detach <iface>
+${fleetUsage}
 options for every command: --netns PATH (the interface's network namespace),
   --pin-base DIR (a bpffs folder other than ${DEFAULT_PIN_BASE}), --debug`;
 
@@ -56,6 +61,8 @@ function attachedInterfaces(pinBase: string | undefined): string[] {
 }
 
 async function run(argv: string[]): Promise<number> {
+  const fleet = fleetCommand(argv[0]);
+  if (fleet) return fleet(argv.slice(1));
   const { values, positionals: rest } = parseArgs({
     args: argv,
     allowPositionals: true,
