@@ -388,10 +388,13 @@ function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string): 
   const list = o.programs === undefined ? [] : (c.list(o.programs, [...path, 'programs']) ?? []);
   list.forEach((entry, i) => {
     const spec = checkSlot(c, entry, [...path, 'programs', i], baseDir, slots);
-    if (!spec) return;
-    if (seen.has(spec.slot)) c.add([...path, 'programs', i, 'slot'], `slot ${spec.slot} is given twice (also at programs[${seen.get(spec.slot)}])`);
-    seen.set(spec.slot, i);
-    programs.push(spec);
+    // Duplicates by the slot as written, so an entry with other mistakes still counts.
+    const slot = (entry as { slot?: unknown } | null)?.slot;
+    if (typeof slot === 'number') {
+      if (seen.has(slot)) c.add([...path, 'programs', i, 'slot'], `slot ${slot} is given twice (also at programs[${seen.get(slot)}])`);
+      else seen.set(slot, i);
+    }
+    if (spec) programs.push(spec);
   });
   if (c.issues.length !== before || name === undefined) return undefined;
   return { name, netns, mode, slots, programs: programs.sort((a, b) => a.slot - b.slot), line: c.where(path).line };
@@ -430,14 +433,16 @@ export function parseFleetConfig(text: string, file: string): FleetConfig {
     const seen = new Map<string, number>();
     list.forEach((entry, i) => {
       const spec = checkInterface(c, entry, ['interfaces', i], dirname(abs));
-      if (!spec) return;
-      const key = `${spec.name}@${spec.netns ?? ''}`;
-      if (seen.has(key)) c.add(['interfaces', i, 'name'], `interface ${spec.name}${spec.netns ? ` in ${spec.netns}` : ''} is given twice (also at interfaces[${seen.get(key)}])`);
-      seen.set(key, i);
-      interfaces.push(spec);
+      const { name, netns } = (entry ?? {}) as { name?: unknown; netns?: unknown };
+      if (typeof name === 'string') {
+        const key = `${name}@${typeof netns === 'string' ? netns : ''}`;
+        if (seen.has(key)) c.add(['interfaces', i, 'name'], `interface ${name}${typeof netns === 'string' ? ` in ${netns}` : ''} is given twice (also at interfaces[${seen.get(key)}])`);
+        else seen.set(key, i);
+      }
+      if (spec) interfaces.push(spec);
     });
   }
-  if (c.issues.length > 0) throw new FleetConfigError(c.issues);
+  if (c.issues.length > 0) throw new FleetConfigError(c.issues.sort((a, b) => a.line - b.line || a.column - b.column));
   return { file: abs, pinBase, interfaces };
 }
 
