@@ -10,6 +10,7 @@ import { afterEach, beforeAll, expect, it } from 'vitest';
 import { RootArray } from '../lib/index';
 import { applyFleet, loadFleetConfig, rootArrayMetrics } from '../lib/fleet/index';
 import { VethPair } from '../lib/testing/index';
+import { sample, threeSlots } from './fleet-helpers';
 import { describeNet, fixturePath } from './helpers';
 
 const repo = join(__dirname, '..');
@@ -23,36 +24,6 @@ function xdpRoot(args: string[]): { code: number; stdout: string; stderr: string
     const err = e as { status: number; stdout: string; stderr: string };
     return { code: err.status, stdout: err.stdout, stderr: err.stderr };
   }
-}
-
-/** The config the tests apply: a filter, a port dropper, a counter. */
-export function threeSlots(net: VethPair, dropPort: number): string {
-  return `interfaces:
-  - name: ${net.a.ifname}
-    netns: ${net.a.netnsPath}
-    mode: skb
-    slots: 4
-    programs:
-      - slot: 0
-        object: xdp_filter
-        filter:
-          block: [ { cidr: 203.0.113.0/24, tag: doc }, 2001:db8:bad::/48 ]
-      - slot: 1
-        object: ${fixturePath('slot_drop_port')}
-        globals: { drop_port: ${dropPort} }
-      - slot: 2
-        object: xdp_counter
-`;
-}
-
-/** One sample's value from a metrics text, by name and labels (all given labels must match). */
-export function sample(text: string, name: string, labels: Record<string, string | number>): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
-    if (ok) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
 }
 
 /** The CLI in another process, without blocking this one's event loop (traffic goes on meanwhile). */
