@@ -114,6 +114,19 @@ export function addRootArrayMetrics(m: MetricSet, status: RootStatus, options: R
   m.add('xdp_root_packets_seen_total', 'counter', 'Packets the root program saw', base, status.root.packets);
   m.add('xdp_root_bytes_seen_total', 'counter', 'Bytes of the packets the root program saw', base, status.root.bytes);
   m.add('xdp_root_no_slot_packets_total', 'counter', 'Packets that found every slot empty (passed)', base, status.root.noSlot);
+  if (options.runStats) {
+    // The kernel counts runs where a program is entered from its hook: the root. Tail calls into
+    // the slots are not counted apart; their time is part of the root's.
+    try {
+      using prog = BpfProgram.openById(status.rootProgId);
+      const info = prog.kernelInfo();
+      const labels = { ...base, program: info.name, prog_id: status.rootProgId };
+      m.add('bpf_program_runs_total', 'counter', 'Runs of the program counted while BPF statistics were enabled (BPF_ENABLE_STATS)', labels, info.runCount);
+      m.add('bpf_program_run_seconds_total', 'counter', 'Run time of the program, its tail calls included, counted while BPF statistics were enabled', labels, Number(info.runTimeNs) / 1e9);
+    } catch {
+      // the root was replaced since the status was read
+    }
+  }
   for (const s of status.slots) {
     const labels = { ...base, slot: s.slot, program: s.name ?? '' };
     m.add('xdp_root_slot_info', 'gauge', 'What runs in a slot: prog_id 0 when empty, counted 1 when it reports its verdicts (value 1)', { ...labels, prog_id: s.progId ?? 0, counted: s.counted ? 1 : 0 }, 1);
@@ -121,16 +134,6 @@ export function addRootArrayMetrics(m: MetricSet, status: RootStatus, options: R
     for (const action of actions) m.add('xdp_root_slot_packets_total', 'counter', 'Packets per XDP verdict of a slot since its program was loaded', { ...labels, action }, s.stats[action]);
     m.add('xdp_root_slot_bytes_total', 'counter', 'Bytes of the packets whose verdict a slot counted', labels, s.stats.bytes);
     m.add('xdp_root_slot_passed_on_total', 'counter', 'Packets a slot passed that a later slot took over', labels, s.stats.passedOn);
-    if (options.runStats) {
-      try {
-        using prog = BpfProgram.openById(s.progId);
-        const info = prog.kernelInfo();
-        m.add('bpf_program_runs_total', 'counter', 'Runs of the program counted while BPF statistics were enabled', labels, info.runCount);
-        m.add('bpf_program_run_seconds_total', 'counter', 'Run time of the program counted while BPF statistics were enabled', labels, Number(info.runTimeNs) / 1e9);
-      } catch {
-        // the program was replaced since the status was read
-      }
-    }
     programCounters(m, s.progId, labels);
   }
 }
@@ -138,8 +141,10 @@ export function addRootArrayMetrics(m: MetricSet, status: RootStatus, options: R
 /** Options of {@link rootArrayMetrics}. */
 export interface RootArrayMetricsOptions {
   /**
-   * Include each slot program's `bpf_program_runs_total` and `bpf_program_run_seconds_total`
-   * (counted by the kernel only while an {@link enableRunStats} handle is open). Default false.
+   * Include the root program's `bpf_program_runs_total` and `bpf_program_run_seconds_total`
+   * (counted by the kernel only while an {@link enableRunStats} handle is open; the slots run as
+   * tail calls of the root, which the kernel does not count apart: their time is in the root's).
+   * Default false.
    */
   runStats?: boolean;
 }
@@ -148,7 +153,7 @@ export interface RootArrayMetricsOptions {
  * The metrics of root arrays, in the Prometheus text format: per interface the root's counters,
  * per slot the packets per verdict (`action` label), bytes and passed-on packets, the shipped
  * filter's, sampler's and counter's own counters, and, with `runStats`, the kernel's run count
- * and run time per program. Labels: `interface`, `netns`, `slot`, `program`, `action`.
+ * and run time of the root program (slots included). Labels: `interface`, `netns`, `slot`, `program`, `action`.
  *
  * Minimum kernel: 5.10 (root arrays); 5.8 for run statistics.
  *
