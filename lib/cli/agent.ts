@@ -70,15 +70,15 @@ export async function agentCommand(argv: string[]): Promise<number> {
     log: logger(format),
   });
   const stopped = new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
+    // SIGTERM/SIGINT stop the agent; nothing is detached (FleetAgent.stop).
+    const stop = (): void => {
       process.off('SIGHUP', hup);
       void agent.stop().then(resolve, resolve);
-      void signal;
     };
     const hup = (): void => void agent.reload('SIGHUP');
     process.on('SIGHUP', hup);
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
   });
   await agent.start();
   await stopped;
