@@ -82,8 +82,8 @@ export async function installSlot(root: RootArray, spec: SlotSpec): Promise<numb
  *
  * Minimum kernel: 5.10 (root arrays).
  *
- * @throws {@link BpfError} for an interface that does not exist (before any change) or a change
- *   the kernel refuses; {@link BpfVerifierError} for a program that does not load
+ * @throws {@link libbpf-node!BpfError} for an interface that does not exist (before any change) or a change
+ *   the kernel refuses; {@link libbpf-node!BpfVerifierError} for a program that does not load
  * @example
  * ```ts
  * const config = loadFleetConfig('/etc/xdp-root/fleet.yaml');

@@ -16,6 +16,6 @@ export { loadFleetConfig, parseFleetConfig, FleetConfigError, slotPrograms, type
 export { planFleet, formatPlan, type FleetPlan, type FleetChange, type PlanOptions } from './plan';
 export { applyFleet, installSlot, type ApplyOptions, type ApplyResult } from './apply';
 export { readFleetState, writeFleetState, DEFAULT_STATE_FILE, type FleetState, type AppliedProgram } from './state';
-export { rootArrayMetrics, addRootArrayMetrics, MetricSet, type RootArrayMetricsOptions } from './metrics';
+export { rootArrayMetrics, addRootArrayMetrics, MetricSet, type RootArrayMetricsOptions, type Labels } from './metrics';
 export { FleetAgent, type FleetAgentOptions, type AgentLog } from './agent';
 export { enableRunStats, RunStats } from '../run-stats';

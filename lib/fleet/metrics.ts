@@ -10,7 +10,8 @@ import { counterProtocols } from '../programs/counter';
 import type { RootArray } from '../root-array';
 import type { RootStatus } from '../root-array-status';
 
-type Labels = Record<string, string | number | undefined>;
+/** Label names and values of one sample; undefined values are left out. */
+export type Labels = Record<string, string | number | undefined>;
 
 function escape(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -157,7 +158,7 @@ export interface RootArrayMetricsOptions {
  *
  * Minimum kernel: 5.10 (root arrays); 5.8 for run statistics.
  *
- * @throws {@link BpfStateError} for a closed RootArray
+ * @throws {@link libbpf-node!BpfStateError} for a closed RootArray
  * @example
  * ```ts
  * using root = RootArray.open('eth1');

@@ -68,7 +68,7 @@ function appliedHere(state: FleetState, progId: number, ifname: string, netns: s
  * Drift is a slot whose program the previous apply put there and that no longer holds it (emptied
  * or replaced by hand): it is planned like any other difference, marked `drift: true`.
  *
- * @throws {@link BpfError} `ENODEV` naming the config line of an interface that does not exist;
+ * @throws {@link libbpf-node!BpfError} `ENODEV` naming the config line of an interface that does not exist;
  *   RangeError when a running root has a different slot count than configured
  */
 export function planFleet(config: FleetConfig, state: FleetState, options: PlanOptions = {}): FleetPlan {
