@@ -59,9 +59,12 @@ describeNet('xdp-root top', () => {
     const sent = await sending;
     expect(sent.sent).toBe(3000);
     const rows = JSON.parse(stdout) as { slot: number; program: string; packetsPerSec: number; dropsPerSec: number }[];
+    expect(rows[0].packetsPerSec).toBeGreaterThan(0);
     expect(rows.map((r) => [r.slot, r.program])).toEqual([[0, 'slot_count'], [1, 'slot_drop_port']]);
     expect(rows[0].dropsPerSec).toBe(0);
     expect(rows[1].dropsPerSec).toBeGreaterThan(0);
-    expect(rows[1].dropsPerSec).toBeLessThanOrEqual(rows[0].packetsPerSec);
+    // Each slot's counters come from one lookup, so a slot's drops are part of its packets (two
+    // slots are read one after the other: comparing across them would race the traffic).
+    expect(rows[1].dropsPerSec).toBeLessThanOrEqual(rows[1].packetsPerSec);
   });
 });
