@@ -46,6 +46,10 @@ export interface NativeProgramKernelInfo {
   xlatedSize: number;
   btfId: number;
   loadTimeNs: bigint;
+  /** Runs counted while BPF statistics were enabled ({@link enableRunStats}). */
+  runCount: bigint;
+  /** Run time in nanoseconds counted while BPF statistics were enabled. */
+  runTimeNs: bigint;
   mapIds: number[];
 }
 
@@ -295,6 +299,7 @@ export interface NativeBinding {
   probeMapType(name: string): boolean;
   probeHelper(programType: string, helper: string): boolean;
   featureNames(): { programTypes: string[]; mapTypes: string[]; helpers: string[] };
+  enableStats(): number;
   tryLock(path: string): number;
   unlock(fd: number): void;
 }

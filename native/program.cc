@@ -30,6 +30,15 @@ struct bpf_prog_info KernelInfo(Napi::Env env, int fd) {
   return pi;
 }
 
+// enableStats(): BPF_ENABLE_STATS(BPF_STATS_RUN_TIME). The kernel counts every program's runs
+// and run time while the returned fd is open; JS closes it (fs.closeSync) to stop.
+Napi::Value JS_enableStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+  if (fd < 0) ThrowBpfError(env, "bpf_enable_stats", fd);
+  return Napi::Number::New(env, fd);
+}
+
 }  // namespace
 
 void ProgramWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
@@ -48,6 +57,7 @@ void ProgramWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
   });
   addon->programCtor = Napi::Persistent(ctor);
   exports.Set("NativeProgram", ctor);
+  exports.Set("enableStats", Napi::Function::New<JS_enableStats>(env, "enableStats"));
 }
 
 Napi::Object ProgramWrap::New(Napi::Env env, BpfObjectWrap* owner, struct bpf_program* prog) {
@@ -192,6 +202,9 @@ Napi::Value ProgramWrap::JS_kernelInfo(const Napi::CallbackInfo& info) {
   out.Set("xlatedSize", pi.xlated_prog_len);
   out.Set("btfId", pi.btf_id);
   out.Set("loadTimeNs", Napi::BigInt::New(env, static_cast<uint64_t>(pi.load_time)));
+  // Counted by the kernel only while BPF statistics are enabled (JS_enableStats).
+  out.Set("runCount", Napi::BigInt::New(env, static_cast<uint64_t>(pi.run_cnt)));
+  out.Set("runTimeNs", Napi::BigInt::New(env, static_cast<uint64_t>(pi.run_time_ns)));
   // The maps the program uses: a second call, now with room for their ids.
   std::vector<__u32> mapIds(pi.nr_map_ids);
   if (!mapIds.empty()) {

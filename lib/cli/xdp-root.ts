@@ -14,6 +14,9 @@
  * xdp-root migrate
  * xdp-root help [command]
  * xdp-root --version
+ * xdp-root apply <config.yaml> [--dry-run] [--prune]     (lib/cli/apply.ts)
+ * xdp-root agent --config <config.yaml> [--metrics …]   (lib/cli/agent.ts)
+ * xdp-root top [iface…] [--once]                          (lib/cli/top.ts)
  * ```
  * Every command takes `--netns PATH` (the interface's network namespace), `--pin-base DIR` (a
  * bpffs folder other than /sys/fs/bpf/xdp-root) and `--debug` (stack traces). An interface is a
@@ -33,6 +36,7 @@ import { DEFAULT_PIN_BASE, RootArray, type RootArrayLocation, type RootEntry } f
 import { BpfError, BpfStateError } from '../errors';
 import { checkBpffs, netnsId, sameNetns } from '../root-array-state';
 import { formatNoRoot, formatStatus, statusToJson } from '../root-array-status';
+import { fleetCommand, fleetUsage } from './fleet';
 import { UsageError, ifaceArg, integer, positionals, type Command, type CommandContext, type OptionValues } from './command';
 
 const commonOptions: ParseArgsConfig['options'] = {
@@ -242,6 +246,7 @@ function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  xdp-root ${name} ${c.usage}`.trimEnd());
   return `usage:
 ${lines.join('\n')}
+${fleetUsage}
   xdp-root help [command]
   xdp-root --version
 options for every command: --netns PATH (the interface's network namespace),
@@ -279,6 +284,9 @@ function checkWhere(where: RootArrayLocation): void {
 }
 
 async function run(argv: string[]): Promise<number> {
+  // The fleet commands (apply, agent, top) parse their own options: lib/cli/fleet.ts.
+  const fleet = fleetCommand(argv[0]);
+  if (fleet) return fleet(argv.slice(1));
   const first = argv.find((a) => !a.startsWith('-'));
   const command = first === undefined ? undefined : commands[first];
   const { values, positionals: rest } = parseArgs({

@@ -1,0 +1,468 @@
+/**
+ * The fleet config: a node's XDP setup in one YAML (or JSON) file, parsed and checked as a
+ * whole before anything changes. {@link loadFleetConfig} reads it; {@link FleetConfigError}
+ * lists every mistake with its line.
+ *
+ * ```yaml
+ * interfaces:
+ *   - name: eth1
+ *     netns: /run/netns/edge      # optional: the interface's namespace
+ *     mode: native                # skb | native; default: the kernel's choice
+ *     slots: 8                    # 1 to 32, default 8
+ *     programs:
+ *       - slot: 0
+ *         object: xdp_sampler      # a shipped program, or a path to a .bpf.o
+ *         sampler: { rate: 1000 }
+ *       - slot: 1
+ *         object: xdp_filter
+ *         filter:
+ *           dropFragments: true
+ *           block:
+ *             - { cidr: 203.0.113.0/24, tag: abuse }
+ *       - slot: 2
+ *         object: ./my_prog.bpf.o  # relative to this file
+ *         program: xdp_main
+ *         globals: { limit: 100 }
+ * ```
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { parseCidr } from '../cidr';
+import { BpfObject } from '../object';
+import { MAX_SLOTS, DEFAULT_SLOTS } from '../root-array';
+import { shippedObjectPath, type ShippedObject } from '../shipped';
+
+/** The shipped programs a slot can run, and the settings section each one takes. */
+export const slotPrograms = {
+  xdp_pass: undefined,
+  xdp_drop: undefined,
+  xdp_count: undefined,
+  xdp_filter: 'filter',
+  xdp_sampler: 'sampler',
+  xdp_counter: 'counter',
+} as const satisfies Partial<Record<ShippedObject, string | undefined>>;
+
+/** A shipped program that can run in a slot. */
+export type SlotProgramName = keyof typeof slotPrograms;
+
+/** Settings of a slot running `xdp_filter` (see XdpFilter in `libbpf-node/programs`). */
+export interface FilterSettings {
+  block: { cidr: string; tag: string }[];
+  dropFragments: boolean;
+  matchDestination: boolean;
+  maxEntries?: number;
+}
+
+/** Settings of a slot running `xdp_sampler`. */
+export interface SamplerSettings {
+  rate: number;
+  ringBytes?: number;
+}
+
+/** Settings of a slot running `xdp_counter`. */
+export interface CounterSettings {
+  maxSources?: number;
+}
+
+/** One slot as the config wants it. */
+export interface SlotSpec {
+  slot: number;
+  /** The shipped program's name, when the object is one. */
+  shipped: SlotProgramName | undefined;
+  /** The object's absolute path. */
+  object: string;
+  /** The XDP program of the object to run. */
+  program: string | undefined;
+  globals: Record<string, unknown>;
+  filter?: FilterSettings;
+  sampler?: SamplerSettings;
+  counter?: CounterSettings;
+  /**
+   * A digest of everything above and of the object file's bytes: two specs with the same
+   * fingerprint load the same program the same way.
+   */
+  fingerprint: string;
+  /** The line of the slot's entry in the file. */
+  line: number;
+}
+
+/** One interface as the config wants it. */
+export interface InterfaceSpec {
+  name: string;
+  netns: string | undefined;
+  mode: 'skb' | 'native' | undefined;
+  slots: number;
+  programs: SlotSpec[];
+  line: number;
+}
+
+/** A checked config. */
+export interface FleetConfig {
+  /** The file it came from (absolute). */
+  file: string;
+  /** The bpffs folder of the root arrays; default the root array's. */
+  pinBase: string | undefined;
+  interfaces: InterfaceSpec[];
+}
+
+/** One mistake in a config file. */
+export interface ConfigIssue {
+  file: string;
+  /** 1-based; 0 when the file could not be read. */
+  line: number;
+  column: number;
+  /** Where in the document, like `interfaces[0].programs[1].object`. */
+  path: string;
+  message: string;
+}
+
+/**
+ * A config file that cannot be used: `issues` lists every mistake found, each with its line;
+ * the message lists them as `file:line:column: path: message`. Nothing was changed.
+ */
+export class FleetConfigError extends RangeError {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(
+      `config refused, nothing changed (${issues.length} error${issues.length === 1 ? '' : 's'}):\n` +
+        issues.map((i) => `  ${i.file}:${i.line}:${i.column}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n'),
+    );
+    this.name = 'FleetConfigError';
+    this.issues = issues;
+  }
+}
+
+type Path = (string | number)[];
+
+function pathText(path: Path): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+/** Collects issues with the line of the node at a path. */
+class Checker {
+  readonly issues: ConfigIssue[] = [];
+  constructor(
+    readonly file: string,
+    readonly doc: Document,
+    readonly lines: LineCounter,
+  ) {}
+
+  /** The line and column of the node at `path`, or of its nearest existing parent. */
+  where(path: Path): { line: number; column: number } {
+    for (let n = path.length; n >= 0; n--) {
+      const node = path.slice(0, n).length === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true);
+      const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+      if (range) {
+        const { line, col } = this.lines.linePos(range[0]);
+        return { line, column: col };
+      }
+    }
+    return { line: 1, column: 1 };
+  }
+
+  /** The line of the key `key` of the map at `path` (for "unknown key" messages). */
+  keyWhere(path: Path, key: string): { line: number; column: number } {
+    const node = path.length === 0 ? this.doc.contents : this.doc.getIn(path, true);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const k = pair.key as { value?: unknown; range?: [number, number, number] };
+        if (k?.value === key && k.range) {
+          const { line, col } = this.lines.linePos(k.range[0]);
+          return { line, column: col };
+        }
+      }
+    }
+    return this.where(path);
+  }
+
+  add(path: Path, message: string, at = this.where(path)): void {
+    this.issues.push({ file: this.file, line: at.line, column: at.column, path: pathText(path), message });
+  }
+
+  object(value: unknown, path: Path, known: readonly string[]): Record<string, unknown> | undefined {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.add(path, `must be a mapping, got ${kind(value)}`);
+      return undefined;
+    }
+    const o = value as Record<string, unknown>;
+    for (const key of Object.keys(o)) {
+      if (!known.includes(key)) this.add([...path, key], `unknown key '${key}' (known: ${known.join(', ')})`, this.keyWhere(path, key));
+    }
+    return o;
+  }
+
+  list(value: unknown, path: Path): unknown[] | undefined {
+    if (!Array.isArray(value)) {
+      this.add(path, `must be a list, got ${kind(value)}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  string(value: unknown, path: Path): string | undefined {
+    if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) {
+      this.add(path, `must be a non-empty string, got ${kind(value)}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  integer(value: unknown, path: Path, min: number, max: number): number | undefined {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.add(path, `must be an integer in [${min}, ${max}], got ${kind(value)}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  boolean(value: unknown, path: Path): boolean | undefined {
+    if (typeof value !== 'boolean') {
+      this.add(path, `must be true or false, got ${kind(value)}`);
+      return undefined;
+    }
+    return value;
+  }
+}
+
+function kind(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `'${value}'`;
+  return `${typeof value} ${String(value)}`;
+}
+
+const topKeys = ['interfaces', 'pinBase'] as const;
+const ifaceKeys = ['name', 'netns', 'mode', 'slots', 'programs'] as const;
+const slotKeys = ['slot', 'object', 'program', 'globals', 'filter', 'sampler', 'counter'] as const;
+const filterKeys = ['block', 'dropFragments', 'matchDestination', 'maxEntries'] as const;
+const samplerKeys = ['rate', 'ringBytes'] as const;
+const counterKeys = ['maxSources'] as const;
+const TAG_BYTES = 16;
+
+/** Sorted-key JSON, so the same settings always give the same fingerprint. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Checks the object (exists, has the program, has the globals) without loading anything. */
+function checkObjectFile(c: Checker, path: Path, file: string, program: string | undefined, globals: Record<string, unknown>): void {
+  let obj: BpfObject;
+  try {
+    obj = BpfObject.open(file);
+  } catch (e) {
+    c.add([...path, 'object'], `cannot open ${file}: ${(e as Error).message.split('\n')[0]}`);
+    return;
+  }
+  try {
+    const xdp = obj.programs.filter((p) => p.type === 'xdp').map((p) => p.name);
+    if (program !== undefined && !obj.programs.some((p) => p.name === program)) {
+      c.add([...path, 'program'], `unknown program '${program}': ${file} has ${xdp.length ? xdp.join(', ') : 'no XDP program'}`);
+    } else if (program !== undefined && !xdp.includes(program)) {
+      c.add([...path, 'program'], `program '${program}' of ${file} is not an XDP program`);
+    } else if (program === undefined && xdp.length !== 1) {
+      c.add([...path, 'object'], xdp.length === 0 ? `${file} has no XDP program` : `${file} has several XDP programs (${xdp.join(', ')}): choose one with 'program'`);
+    }
+    for (const name of Object.keys(globals)) {
+      if (!obj.globals.has(name)) c.add([...path, 'globals', name], `unknown global '${name}' in ${file}`, c.keyWhere([...path, 'globals'], name));
+    }
+  } finally {
+    obj.close();
+  }
+}
+
+function checkSlot(c: Checker, raw: unknown, path: Path, baseDir: string, slotCount: number): SlotSpec | undefined {
+  const o = c.object(raw, path, slotKeys);
+  if (!o) return undefined;
+  const before = c.issues.length;
+  const slot = c.integer(o.slot, [...path, 'slot'], 0, MAX_SLOTS - 1);
+  if (slot !== undefined && slot >= slotCount) c.add([...path, 'slot'], `slot ${slot} is out of range: the interface has ${slotCount} slots (0 to ${slotCount - 1})`);
+  const objectText = c.string(o.object, [...path, 'object']);
+  const program = o.program === undefined ? undefined : c.string(o.program, [...path, 'program']);
+  let globals: Record<string, unknown> = {};
+  if (o.globals !== undefined) globals = c.object(o.globals, [...path, 'globals'], Object.keys(o.globals as object)) ?? {};
+
+  let shipped: SlotProgramName | undefined;
+  let file: string | undefined;
+  if (objectText !== undefined) {
+    const isPath = objectText.includes('/') || objectText.endsWith('.o');
+    if (!isPath) {
+      if (!(objectText in slotPrograms)) {
+        c.add([...path, 'object'], `unknown program '${objectText}': a shipped program (${Object.keys(slotPrograms).join(', ')}) or a path to a .bpf.o`);
+      } else {
+        shipped = objectText as SlotProgramName;
+        try {
+          file = shippedObjectPath(shipped);
+        } catch (e) {
+          c.add([...path, 'object'], (e as Error).message);
+        }
+      }
+    } else {
+      file = isAbsolute(objectText) ? objectText : resolve(baseDir, objectText);
+      if (!existsSync(file)) c.add([...path, 'object'], `missing file ${file}`);
+      else if (!statSync(file).isFile()) c.add([...path, 'object'], `${file} is not a file`);
+    }
+  }
+  // Settings sections: only for the shipped program that takes them.
+  const section = shipped === undefined ? undefined : slotPrograms[shipped];
+  for (const name of ['filter', 'sampler', 'counter'] as const) {
+    if (o[name] !== undefined && section !== name) {
+      c.add([...path, name], `'${name}' settings are for object xdp_${name}${objectText ? `, not ${objectText}` : ''}`, c.keyWhere(path, name));
+    }
+  }
+  let filter: FilterSettings | undefined;
+  let sampler: SamplerSettings | undefined;
+  let counter: CounterSettings | undefined;
+  if (section === 'filter') {
+    const f = o.filter === undefined ? {} : c.object(o.filter, [...path, 'filter'], filterKeys);
+    if (f) {
+      const fp = [...path, 'filter'];
+      filter = { block: [], dropFragments: false, matchDestination: false };
+      if (f.dropFragments !== undefined) filter.dropFragments = c.boolean(f.dropFragments, [...fp, 'dropFragments']) ?? false;
+      if (f.matchDestination !== undefined) filter.matchDestination = c.boolean(f.matchDestination, [...fp, 'matchDestination']) ?? false;
+      if (f.maxEntries !== undefined) filter.maxEntries = c.integer(f.maxEntries, [...fp, 'maxEntries'], 1, 1 << 24);
+      const block = f.block === undefined ? [] : (c.list(f.block, [...fp, 'block']) ?? []);
+      block.forEach((entry, i) => {
+        const ep = [...fp, 'block', i];
+        const e = typeof entry === 'string' ? { cidr: entry } : c.object(entry, ep, ['cidr', 'tag']);
+        if (!e) return;
+        const cidr = c.string(e.cidr, typeof entry === 'string' ? ep : [...ep, 'cidr']);
+        const tag = e.tag === undefined ? '' : c.string(e.tag, [...ep, 'tag']);
+        if (tag !== undefined && Buffer.byteLength(tag) > TAG_BYTES) c.add([...ep, 'tag'], `tag '${tag}' is longer than ${TAG_BYTES} bytes`);
+        if (cidr === undefined) return;
+        try {
+          const p = parseCidr(cidr);
+          filter!.block.push({ cidr: p.cidr, tag: tag ?? "" });
+        } catch (err) {
+          c.add(typeof entry === 'string' ? ep : [...ep, 'cidr'], `bad CIDR: ${(err as Error).message}`);
+        }
+      });
+    }
+  } else if (section === 'sampler') {
+    const s = o.sampler === undefined ? {} : c.object(o.sampler, [...path, 'sampler'], samplerKeys);
+    if (s) {
+      sampler = { rate: s.rate === undefined ? 100 : (c.integer(s.rate, [...path, 'sampler', 'rate'], 0, 0xffffffff) ?? 100) };
+      if (s.ringBytes !== undefined) sampler.ringBytes = c.integer(s.ringBytes, [...path, 'sampler', 'ringBytes'], 4096, 1 << 30);
+    }
+  } else if (section === 'counter') {
+    const s = o.counter === undefined ? {} : c.object(o.counter, [...path, 'counter'], counterKeys);
+    if (s) {
+      counter = {};
+      if (s.maxSources !== undefined) counter.maxSources = c.integer(s.maxSources, [...path, 'counter', 'maxSources'], 1, 1 << 24);
+    }
+  }
+  if (file !== undefined && existsSync(file) && c.issues.length === before) checkObjectFile(c, path, file, program ?? shipped, globals);
+  if (c.issues.length !== before || slot === undefined || file === undefined) return undefined;
+  const settings = { shipped, program: program ?? shipped, globals, filter, sampler, counter };
+  const fingerprint = sha256(canonical({ ...settings, object: file, objectSha256: sha256(readFileSync(file)) }));
+  return { slot, object: file, ...settings, fingerprint, line: c.where(path).line };
+}
+
+function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string): InterfaceSpec | undefined {
+  const o = c.object(raw, path, ifaceKeys);
+  if (!o) return undefined;
+  const before = c.issues.length;
+  const name = c.string(o.name, [...path, 'name']);
+  if (name !== undefined && (name.length > 15 || /[/\s]/.test(name))) c.add([...path, 'name'], `'${name}' is not an interface name (at most 15 characters, no '/' or spaces)`);
+  const netns = o.netns === undefined ? undefined : c.string(o.netns, [...path, 'netns']);
+  if (netns !== undefined && !isAbsolute(netns)) c.add([...path, 'netns'], `must be an absolute path like /run/netns/NAME, got '${netns}'`);
+  let mode: 'skb' | 'native' | undefined;
+  if (o.mode !== undefined) {
+    if (o.mode === 'skb' || o.mode === 'native') mode = o.mode;
+    else c.add([...path, 'mode'], `must be skb or native, got ${kind(o.mode)}`);
+  }
+  const slots = o.slots === undefined ? DEFAULT_SLOTS : (c.integer(o.slots, [...path, 'slots'], 1, MAX_SLOTS) ?? MAX_SLOTS);
+  const programs: SlotSpec[] = [];
+  const seen = new Map<number, number>();
+  const list = o.programs === undefined ? [] : (c.list(o.programs, [...path, 'programs']) ?? []);
+  list.forEach((entry, i) => {
+    const spec = checkSlot(c, entry, [...path, 'programs', i], baseDir, slots);
+    // Duplicates by the slot as written, so an entry with other mistakes still counts.
+    const slot = (entry as { slot?: unknown } | null)?.slot;
+    if (typeof slot === 'number') {
+      if (seen.has(slot)) c.add([...path, 'programs', i, 'slot'], `slot ${slot} is given twice (also at programs[${seen.get(slot)}])`);
+      else seen.set(slot, i);
+    }
+    if (spec) programs.push(spec);
+  });
+  if (c.issues.length !== before || name === undefined) return undefined;
+  return { name, netns, mode, slots, programs: programs.sort((a, b) => a.slot - b.slot), line: c.where(path).line };
+}
+
+/**
+ * Parses and checks a config from its text. Every mistake is collected (not just the first),
+ * each with its line; object files are opened (not loaded) to check their programs and globals.
+ *
+ * @param file the file the text came from: for messages, and to resolve relative object paths
+ * @throws {@link FleetConfigError} listing every mistake
+ */
+export function parseFleetConfig(text: string, file: string): FleetConfig {
+  const abs = resolve(file);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const c = new Checker(abs, doc, lines);
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const { line, col } = lines.linePos(e.pos[0]);
+      c.issues.push({ file: abs, line, column: col, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
+    }
+    throw new FleetConfigError(c.issues);
+  }
+  const data: unknown = doc.toJS();
+  const top = c.object(data ?? {}, [], topKeys);
+  const interfaces: InterfaceSpec[] = [];
+  let pinBase: string | undefined;
+  if (top) {
+    if (top.pinBase !== undefined) {
+      pinBase = c.string(top.pinBase, ['pinBase']);
+      if (pinBase !== undefined && (!pinBase.startsWith('/sys/fs/bpf/') || pinBase.split('/').includes('..'))) c.add(['pinBase'], `must be a folder under /sys/fs/bpf/ without '..', got '${pinBase}'`);
+    }
+    const list = top.interfaces === undefined ? [] : (c.list(top.interfaces, ['interfaces']) ?? []);
+    if (top.interfaces !== undefined && !isSeq(doc.get('interfaces', true)) && list.length > 0) c.add(['interfaces'], 'must be a list');
+    const seen = new Map<string, number>();
+    list.forEach((entry, i) => {
+      const spec = checkInterface(c, entry, ['interfaces', i], dirname(abs));
+      const { name, netns } = (entry ?? {}) as { name?: unknown; netns?: unknown };
+      if (typeof name === 'string') {
+        const key = `${name}@${typeof netns === 'string' ? netns : ''}`;
+        if (seen.has(key)) c.add(['interfaces', i, 'name'], `interface ${name}${typeof netns === 'string' ? ` in ${netns}` : ''} is given twice (also at interfaces[${seen.get(key)}])`);
+        else seen.set(key, i);
+      }
+      if (spec) interfaces.push(spec);
+    });
+  }
+  if (c.issues.length > 0) throw new FleetConfigError(c.issues.sort((a, b) => a.line - b.line || a.column - b.column));
+  return { file: abs, pinBase, interfaces };
+}
+
+/**
+ * Reads and checks a config file (YAML, or JSON, which is YAML too).
+ *
+ * @throws {@link FleetConfigError} for a missing or unreadable file, or any mistake in it
+ * @example
+ * ```ts
+ * const config = loadFleetConfig('/etc/xdp-root/fleet.yaml');
+ * config.interfaces[0].programs[0].fingerprint;
+ * ```
+ */
+export function loadFleetConfig(file: string): FleetConfig {
+  if (typeof file !== 'string' || file.length === 0) throw new TypeError(`file must be a non-empty string, got ${kind(file)}`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new FleetConfigError([{ file: resolve(file), line: 0, column: 0, path: '', message: `cannot read the config: ${(e as Error).message}` }]);
+  }
+  return parseFleetConfig(text, file);
+}

@@ -1,0 +1,21 @@
+/**
+ * Running root arrays on a fleet: a node's XDP setup in one config file
+ * ({@link loadFleetConfig}), applied with the smallest set of atomic changes ({@link applyFleet}),
+ * kept that way by an agent ({@link FleetAgent}), with Prometheus metrics ({@link rootArrayMetrics}).
+ *
+ * @example
+ * ```ts
+ * import { loadFleetConfig, applyFleet, formatPlan } from 'libbpf-node/fleet';
+ * const { plan } = await applyFleet(loadFleetConfig('/etc/xdp-root/fleet.yaml'));
+ * console.log(formatPlan(plan));
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { loadFleetConfig, parseFleetConfig, FleetConfigError, slotPrograms, type FleetConfig, type InterfaceSpec, type SlotSpec, type ConfigIssue, type FilterSettings, type SamplerSettings, type CounterSettings, type SlotProgramName } from './config';
+export { planFleet, formatPlan, type FleetPlan, type FleetChange, type PlanOptions } from './plan';
+export { applyFleet, installSlot, type ApplyOptions, type ApplyResult } from './apply';
+export { readFleetState, writeFleetState, DEFAULT_STATE_FILE, type FleetState, type AppliedProgram } from './state';
+export { rootArrayMetrics, addRootArrayMetrics, MetricSet, type RootArrayMetricsOptions, type Labels } from './metrics';
+export { FleetAgent, type FleetAgentOptions, type AgentLog } from './agent';
+export { enableRunStats, RunStats } from '../run-stats';
