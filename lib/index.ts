@@ -12,6 +12,7 @@
 export { BpfObject, type BpfObjectState, type OpenOptions } from './object';
 export { BpfProgram } from './program';
 export { BpfLink, type LinkInfo } from './link';
+export * from './attach/index';
 export { attachXdp, queryXdp, detachXdp, XdpLink, XdpAttachment, type XdpMode, type XdpAttachOptions, type XdpDetachOptions, type XdpQueryResult, type XdpProgramRef } from './xdp';
 export { attachTc, queryTc, TcxLink, TcFilter, type TcAttachment, type TcAttachOptions, type TcDirection, type TcQueryResult } from './tc';
 export { actionName, type TestRunOptions, type TestRunResult } from './test-run';

@@ -90,7 +90,7 @@ export interface NativeProgram {
   kernelInfo(): NativeProgramKernelInfo;
   pin(path: string): void;
   unpin(path: string): void;
-  attach(): NativeLink;
+  attach(explicitApi?: string): NativeLink;
   close(): void;
 }
 
