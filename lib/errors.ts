@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 
 const errnoNames = new Map<number, string>();
@@ -119,6 +119,24 @@ function privilegeHint(op: string, needed: string[], fallback: string): string {
   return `the process already has ${needed.join(', ')}, so more privileges will not help; the refusal comes from ${causes.join(', or ')}`;
 }
 
+/**
+ * For kprobe and tracepoint attach failures: what this machine lacks (tracefs, the kprobe PMU),
+ * found by looking, since libbpf reports both as a bare ENOENT.
+ */
+function tracingHint(op: string): string | undefined {
+  const tracefs = ['/sys/kernel/tracing/events', '/sys/kernel/debug/tracing/events'].some((p) => existsSync(p));
+  if (op.startsWith('bpf_program__attach_tracepoint')) {
+    return tracefs ? 'check the category and name under /sys/kernel/tracing/events' : 'tracefs is not mounted (mount -t tracefs tracefs /sys/kernel/tracing); raw tracepoints (attachRawTracepoint) need no tracefs';
+  }
+  if (op.startsWith('bpf_program__attach_kprobe')) {
+    const pmu = existsSync('/sys/bus/event_source/devices/kprobe/type');
+    if (!pmu && !tracefs) return "this kernel has no kprobe PMU ('/sys/bus/event_source/devices/kprobe/type' is missing) and tracefs is not mounted for legacy kprobes";
+    if (!pmu) return "this kernel has no kprobe PMU ('/sys/bus/event_source/devices/kprobe/type' is missing); check the function exists in /proc/kallsyms and kprobes are enabled";
+    return 'check the function exists in /proc/kallsyms and is not blacklisted for kprobes';
+  }
+  return undefined;
+}
+
 /** What to try next, for errors with a common cause. */
 function hintFor(code: string, op: string): string | undefined {
   switch (code) {
@@ -138,8 +156,13 @@ function hintFor(code: string, op: string): string | undefined {
       }
       return privilegeHint(op, ['CAP_BPF', 'CAP_NET_ADMIN', 'CAP_SYS_ADMIN'], 'this needs CAP_BPF/CAP_NET_ADMIN/CAP_SYS_ADMIN, or root');
     case 'ENOENT':
-      if (op.includes('open')) return 'check that the path exists';
+    case 'EOPNOTSUPP':
+    case 'ENOTSUP': {
+      const tracing = tracingHint(op);
+      if (tracing !== undefined) return tracing;
+      if (code === 'ENOENT' && op.includes('open')) return 'check that the path exists';
       return undefined;
+    }
     case 'LIBBPF_ERRNO__FORMAT':
     case 'ENOEXEC':
       return 'the file is not a valid BPF ELF object (build it with clang -target bpf -g -O2)';
