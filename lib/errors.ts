@@ -115,6 +115,7 @@ function privilegeHint(op: string, needed: string[], fallback: string): string {
     lockdown !== undefined && lockdown !== 'none' ? `kernel lockdown is '${lockdown}'` : undefined,
     'a security module (SELinux, AppArmor, BPF LSM) or a seccomp filter refusing it',
     /attach|trace|lsm|kprobe|uprobe|fentry|fexit/.test(op) ? 'a kernel that refuses this kind of attach (no trampolines, kprobes or uprobes)' : undefined,
+    op.startsWith('bpf_object__load') || op.startsWith('bpf_prog_load') ? 'a kernel that refuses this program type (some refuse BPF trampolines: fentry, fexit, LSM)' : undefined,
   ].filter((c) => c !== undefined);
   return `the process already has ${needed.join(', ')}, so more privileges will not help; the refusal comes from ${causes.join(', or ')}`;
 }
@@ -228,14 +229,14 @@ export class BpfError extends Error {
 }
 
 /**
- * The libbpf line that says why: the last warning that names a cause, without libbpf's
- * "libbpf: " prefix and trailing errno text it repeats.
+ * The libbpf line that says why: the first warning that is not one of libbpf's generic wrap-ups
+ * ("failed to load object", "failed to load: -22"), which follow the real cause. Without
+ * libbpf's "libbpf: " prefix.
  */
 function libbpfReason(lines: readonly string[]): string | undefined {
   const cleaned = lines.map((l) => l.replace(/^libbpf: /, '').trim()).filter((l) => l.length > 0);
-  // The last line is often a generic wrap-up ("failed to load object"); prefer a specific one.
-  const specific = cleaned.filter((l) => /missing|not mounted|failed to (open|find|resolve|create|attach)|check ELF|not supported|unknown|cannot|can't|no such|invalid/i.test(l));
-  return (specific.length > 0 ? specific : cleaned).slice(-1)[0];
+  const generic = /failed to load object|failed to load: -?\d+$|failed to prepare load attributes|try raising 'ulimit -l'/;
+  return cleaned.find((l) => !generic.test(l)) ?? cleaned[cleaned.length - 1];
 }
 
 /**
