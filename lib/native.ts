@@ -286,6 +286,16 @@ export interface NativeBinding {
   NativePerfBuffer: new (mapFd: number, pagesPerCpu: number, onRecords: NativeRecordsCallback) => NativeEventReader;
   openPinnedMap(path: string): NativeMap;
   openMapById(id: number): NativeMap;
+  createMap(options: {
+    type: string;
+    keySize: number;
+    valueSize: number;
+    maxEntries: number;
+    flags?: number;
+    name?: string;
+    innerMapFd?: number;
+    mapExtra?: number;
+  }): NativeMap;
   mapInfoByFd(fd: number): NativeMapKernelInfo;
   numPossibleCpus(): number;
   setErrorFactory(factory: typeof makeBpfError): void;
