@@ -35,6 +35,7 @@
         'native/attach/socket.cc',
         'native/attach/cgroup.cc',
         'native/attach/iter.cc',
+        'native/features.cc',
       ],
       'include_dirs': [ "<!(node -p \"require('node-addon-api').include_dir\")" ],
       'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED' ],

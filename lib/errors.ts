@@ -294,3 +294,29 @@ export function makeBpfError(op: string, errno: number, details: BpfErrorDetails
   }
   return new BpfError(op, errno, details.detail, undefined, details.libbpfLog ?? []);
 }
+
+/**
+ * The running kernel lacks a feature the operation needs. Thrown up front (before any syscall)
+ * by the operations that probe for what they need; see `features` in the main module.
+ */
+export class BpfFeatureError extends BpfError {
+  /** The feature's name in `FEATURES`, such as `'ringbuf'`. */
+  readonly feature: string;
+  /** The first mainline kernel with the feature, such as `'5.8'`. */
+  readonly minKernel: string;
+  /** The running kernel's release string. */
+  readonly kernel: string;
+
+  constructor(feature: string, description: string, minKernel: string, kernel: string, what?: string) {
+    super(
+      what ? `${what}` : `feature ${feature}`,
+      95, // EOPNOTSUPP
+      `the running kernel (${kernel}) lacks ${description} ('${feature}'), which needs Linux ${minKernel} or newer`,
+      `run on a kernel >= ${minKernel}, or use an option that does without '${feature}'`,
+    );
+    this.name = 'BpfFeatureError';
+    this.feature = feature;
+    this.minKernel = minKernel;
+    this.kernel = kernel;
+  }
+}

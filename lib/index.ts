@@ -24,7 +24,19 @@ export { RingBuffer } from './ringbuf';
 export { PerfBuffer, type PerfBufferOptions } from './perfbuf';
 export type { EventReaderOptions } from './event-queue';
 export { Globals } from './globals';
-export { BpfError, BpfVerifierError, BpfStateError, errnoName, verifierSummary, type BpfErrorDetails } from './errors';
+export { BpfError, BpfVerifierError, BpfStateError, BpfFeatureError, errnoName, verifierSummary, type BpfErrorDetails } from './errors';
+export {
+  features,
+  FEATURES,
+  kernelVersion,
+  kernelAtLeast,
+  parseKernelVersion,
+  requireFeature,
+  hasFeature,
+  type FeatureName,
+  type FeatureSpec,
+  type KernelVersion,
+} from './features';
 export { setLogger, libbpfVersion, type Logger, type LogLevel } from './log';
 export { shippedObjectPath, shippedObjects, shippedObjectDir, type ShippedObject } from './shipped';
 export { Btf, BtfParseError } from './btf';

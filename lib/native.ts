@@ -301,6 +301,10 @@ export interface NativeBinding {
   setErrorFactory(factory: typeof makeBpfError): void;
   setLogger(logger: ((level: string, message: string) => void) | null): void;
   libbpfVersion(): string;
+  probeProgramType(name: string): boolean;
+  probeMapType(name: string): boolean;
+  probeHelper(programType: string, helper: string): boolean;
+  featureNames(): { programTypes: string[]; mapTypes: string[]; helpers: string[] };
   tryLock(path: string): number;
   unlock(fd: number): void;
 }

@@ -4,6 +4,7 @@
 
 #include "args.h"
 #include "attach/attach.h"
+#include "features.h"
 #include "link.h"
 #include "lock.h"
 #include "log.h"
@@ -54,6 +55,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tc::Init(env, exports);
   test_run::Init(env, exports);
   lock::Init(env, exports);
+  features::Init(env, exports);
   RingBufWrap::Init(env, exports, addon);
   PerfBufWrap::Init(env, exports, addon);
   attach::Init(env, exports);

@@ -1,0 +1,168 @@
+/**
+ * What the running kernel can do: program types, map types and helpers (libbpf's probes), the
+ * kernel version, BTF, and the named features the library itself depends on, each with the first
+ * kernel that has it. Every answer is probed once per thread and cached.
+ *
+ * The library uses {@link requireFeature} before an operation that needs a feature, so that a
+ * kernel without it fails up front with a {@link BpfFeatureError} naming the feature and its
+ * minimum kernel, instead of a bare errno from deep inside the call.
+ *
+ * @example
+ * ```ts
+ * import { features } from 'libbpf-node';
+ * if (!features.mapType('ringbuf')) console.log('no ring buffers before Linux 5.8');
+ * features.helper('xdp', 'bpf_fib_lookup');   // true on 4.18+
+ * features.require('ringbuf');                // throws BpfFeatureError when missing
+ * ```
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { release } from 'node:os';
+import { BpfFeatureError } from './errors';
+import { binding } from './native';
+
+/** The running kernel's version, from `uname -r`. */
+export interface KernelVersion {
+  major: number;
+  minor: number;
+  patch: number;
+  /** The full release string, such as `'6.1.0-27-amd64'`. */
+  release: string;
+}
+
+/** Parses `'6.1.0-27-amd64'` (or `'5.10'`) into numbers; missing parts are 0. */
+export function parseKernelVersion(text: string): KernelVersion {
+  const m = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(text);
+  if (!m) throw new TypeError(`not a kernel version: '${text}'`);
+  return { major: Number(m[1]), minor: Number(m[2] ?? 0), patch: Number(m[3] ?? 0), release: text };
+}
+
+function compareVersions(a: KernelVersion, b: KernelVersion): number {
+  return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+}
+
+let runningKernel: KernelVersion | undefined;
+
+/** The running kernel's version. */
+export function kernelVersion(): KernelVersion {
+  runningKernel ??= parseKernelVersion(release());
+  return runningKernel;
+}
+
+/** True when the running kernel's version is at least `version` (`'5.10'`, `'6.6.0'`). */
+export function kernelAtLeast(version: string): boolean {
+  return compareVersions(kernelVersion(), parseKernelVersion(version)) >= 0;
+}
+
+const cache = new Map<string, boolean>();
+
+function cached(key: string, probe: () => boolean): boolean {
+  let v = cache.get(key);
+  if (v === undefined) {
+    v = probe();
+    cache.set(key, v);
+  }
+  return v;
+}
+
+/** True when the kernel exposes its own BTF (`/sys/kernel/btf/vmlinux`), needed for CO-RE. */
+export function hasKernelBtf(): boolean {
+  return cached('btf', () => existsSync('/sys/kernel/btf/vmlinux'));
+}
+
+/**
+ * True when the kernel can load programs of this type. Names as libbpf prints them (`'xdp'`,
+ * `'sched_cls'`, `'kprobe'`, `'tracing'`…); an unknown name throws a `TypeError`.
+ */
+export function probeProgramType(name: string): boolean {
+  return cached(`prog:${name}`, () => binding.probeProgramType(name));
+}
+
+/** True when the kernel can create maps of this type (`'hash'`, `'ringbuf'`, `'lru_hash'`…). */
+export function probeMapType(name: string): boolean {
+  return cached(`map:${name}`, () => binding.probeMapType(name));
+}
+
+/**
+ * True when programs of `programType` may call `helper` (`'bpf_fib_lookup'` or `'fib_lookup'`).
+ * False also when the program type itself is missing.
+ */
+export function probeHelper(programType: string, helper: string): boolean {
+  return cached(`helper:${programType}:${helper}`, () => binding.probeHelper(programType, helper));
+}
+
+/** A feature the library depends on: what it is, the first kernel with it, and how to tell. */
+export interface FeatureSpec {
+  /** What the feature is, for messages: "BPF ring buffer maps". */
+  readonly description: string;
+  /** The first mainline kernel that has it, such as `'5.8'`. */
+  readonly minKernel: string;
+  /** Asks the running kernel. Called once per thread; the answer is cached. */
+  readonly probe: () => boolean;
+}
+
+/**
+ * The named features, each probed on the running kernel rather than inferred from its version
+ * (distributions backport features, and configs turn them off).
+ */
+export const FEATURES = {
+  btf: { description: 'kernel BTF (/sys/kernel/btf/vmlinux)', minKernel: '5.4', probe: hasKernelBtf },
+  ringbuf: { description: 'BPF ring buffer maps', minKernel: '5.8', probe: () => probeMapType('ringbuf') },
+  xdp: { description: 'XDP programs', minKernel: '4.8', probe: () => probeProgramType('xdp') },
+  'tc-programs': { description: 'tc (sched_cls) programs', minKernel: '4.1', probe: () => probeProgramType('sched_cls') },
+} satisfies Record<string, FeatureSpec>;
+
+/** The name of a feature in {@link FEATURES}. */
+export type FeatureName = keyof typeof FEATURES;
+
+function specOf(name: string): FeatureSpec {
+  const spec = (FEATURES as Record<string, FeatureSpec>)[name];
+  if (!spec) throw new TypeError(`unknown feature '${name}'; known: ${Object.keys(FEATURES).join(', ')}`);
+  return spec;
+}
+
+/** True when the running kernel has the named feature. An unknown name throws a `TypeError`. */
+export function hasFeature(name: FeatureName): boolean {
+  const spec = specOf(name);
+  return cached(`feature:${name}`, spec.probe);
+}
+
+/** The error {@link requireFeature} throws for a missing feature, with `what` as the operation. */
+export function featureError(name: FeatureName, what?: string): BpfFeatureError {
+  const spec = specOf(name);
+  return new BpfFeatureError(name, spec.description, spec.minKernel, kernelVersion().release, what);
+}
+
+/**
+ * Throws a {@link BpfFeatureError} when the running kernel lacks the named feature. `what` names
+ * the operation that needs it, for the message ("attachTc with mechanism 'tcx'").
+ */
+export function requireFeature(name: FeatureName, what?: string): void {
+  if (!hasFeature(name)) throw featureError(name, what);
+}
+
+/**
+ * Every probe in one object.
+ *
+ * Minimum kernel: the probes themselves work on every kernel libbpf supports.
+ */
+export const features = {
+  kernelVersion,
+  kernelAtLeast,
+  btf: hasKernelBtf,
+  programType: probeProgramType,
+  mapType: probeMapType,
+  helper: probeHelper,
+  has: hasFeature,
+  require: requireFeature,
+  /** The names libbpf knows: program types, map types and helpers. */
+  names: (): { programTypes: string[]; mapTypes: string[]; helpers: string[] } => binding.featureNames(),
+  /** Every named feature with its description, minimum kernel and whether this kernel has it. */
+  list: (): Array<{ name: FeatureName; description: string; minKernel: string; available: boolean }> =>
+    (Object.keys(FEATURES) as FeatureName[]).map((name) => ({
+      name,
+      description: FEATURES[name].description,
+      minKernel: FEATURES[name].minKernel,
+      available: hasFeature(name),
+    })),
+};
