@@ -8,16 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachCgroup, attachCgroupLegacy, BpfError, BpfObject } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
 import { describeNet, fixturePath } from './helpers';
+import { missingFeature } from './feature-skip';
+import { cgroup2Path } from '../lib/features';
 
-/** Where cgroup v2 is mounted (pure or hybrid hierarchy), from /proc/mounts. */
-function cgroup2Mount(): string | undefined {
-  const line = readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[2] === 'cgroup2');
-  return line?.split(' ')[1];
-}
-
-const mount = cgroup2Mount();
-const describeCgroup =
-  mount === undefined ? (name: string, fn: () => void) => describe.skip(`${name} [skipped: no cgroup v2 hierarchy is mounted]`, fn) : describeNet;
+const mount = cgroup2Path();
+const why = missingFeature('cgroup2');
+const describeCgroup = why !== undefined ? (name: string, fn: () => void) => describe.skip(`${name} [skipped: ${why}]`, fn) : describeNet;
 
 describeCgroup('cgroup_skb programs in a cgroup of the test', () => {
   let net: VethPair;

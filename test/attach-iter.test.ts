@@ -1,7 +1,8 @@
 // attachIter on a task iterator, read without a bpffs pin, with and without a pid filter.
 import { expect, it } from 'vitest';
 import { attachIter, BpfObject } from '../lib/index';
-import { describeBpf, fixturePath } from './helpers';
+import { fixturePath } from './helpers';
+import { describeWithFeature } from './feature-skip';
 
 function parse(text: string): Array<[number, number]> {
   return text
@@ -10,7 +11,7 @@ function parse(text: string): Array<[number, number]> {
     .map((l) => l.split(' ').map(Number) as [number, number]);
 }
 
-describeBpf('attachIter', () => {
+describeWithFeature('task-iterator', 'attachIter', () => {
   it('walks every task without a filter', async () => {
     using obj = BpfObject.open(fixturePath('attach_iter'));
     await obj.load();

@@ -1,7 +1,8 @@
 // attachPerfEvent with a software event (cpu-clock): this machine has no hardware PMU.
 import { expect, it } from 'vitest';
 import { attachPerfEvent, BpfError, BpfObject, onlineCpus } from '../lib/index';
-import { describeBpf, fixturePath } from './helpers';
+import { fixturePath } from './helpers';
+import { describeWithFeature } from './feature-skip';
 
 /** Spins the CPU for `ms` so that cpu-clock samples fire. */
 function spin(ms: number): void {
@@ -10,7 +11,7 @@ function spin(ms: number): void {
   while (Date.now() < end) x += Math.sqrt(x + 1);
 }
 
-describeBpf('attachPerfEvent', () => {
+describeWithFeature('perf-event', 'attachPerfEvent', () => {
   it('runs the program on cpu-clock samples of every CPU, with the cookie', async () => {
     using obj = BpfObject.open(fixturePath('attach_perf_event'));
     await obj.load();

@@ -1,10 +1,11 @@
 // attachUprobe on a function of a binary the build compiles (test/bin/uprobe_target.c).
 import { afterEach, expect, it } from 'vitest';
 import { attachUprobe, BpfError, BpfObject } from '../lib/index';
-import { describeBpf, fixturePath } from './helpers';
+import { fixturePath } from './helpers';
+import { describeWithFeature } from './feature-skip';
 import { startTarget, targetPath, type Target } from './probe-targets';
 
-describeBpf('attachUprobe', () => {
+describeWithFeature('uprobe', 'attachUprobe', () => {
   let target: Target | undefined;
   afterEach(() => target?.kill());
 

@@ -2,10 +2,11 @@
 // <sys/sdt.h> from Debian's systemtap-sdt-dev).
 import { afterEach, expect, it } from 'vitest';
 import { attachUsdt, BpfError, BpfObject } from '../lib/index';
-import { describeBpf, fixturePath } from './helpers';
+import { fixturePath } from './helpers';
+import { describeWithFeature } from './feature-skip';
 import { startTarget, targetPath, type Target } from './probe-targets';
 
-describeBpf('attachUsdt', () => {
+describeWithFeature('uprobe', 'attachUsdt', () => {
   let target: Target | undefined;
   afterEach(() => target?.kill());
 

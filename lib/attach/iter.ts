@@ -13,6 +13,7 @@ import { BpfLink } from '../link';
 import type { NativeLink } from '../native';
 import type { BpfProgram } from '../program';
 import { checkKnownKeys, checkNonEmptyString, checkUint32 } from '../validate';
+import { requireFeature } from '../features';
 import { checkOptions, checkPid, checkProgram, nativeAttach } from './common';
 
 /** Which objects an iterator visits (one of these groups; default: all of its kind). */
@@ -109,5 +110,6 @@ export function attachIter(program: BpfProgram, options: IterOptions = {}): Iter
   } else if (o.order !== undefined) {
     throw new TypeError('options.order applies to cgroup iterators only');
   }
+  if (program.section.startsWith('iter/task')) requireFeature('task-iterator', 'attachIter');
   return new IterLink(nativeAttach.iter(program.native, native));
 }

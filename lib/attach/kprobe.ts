@@ -8,6 +8,7 @@
 import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
 import { checkBoolean, checkKnownKeys, checkNonEmptyString } from '../validate';
+import { requireFeature } from '../features';
 import { checkCookie, checkOffset, checkOptions, checkProgram, nativeAttach } from './common';
 
 /** Options of {@link attachKprobe}. */
@@ -42,6 +43,7 @@ export function attachKprobe(program: BpfProgram, options: KprobeOptions): BpfLi
   const o = checkOptions(options);
   checkKnownKeys(o, 'options', ['func', 'offset', 'retprobe', 'cookie']);
   checkNonEmptyString(o.func, 'options.func');
+  requireFeature('kprobe', 'attachKprobe');
   if (o.retprobe !== undefined) checkBoolean(o.retprobe, 'options.retprobe');
   const native = { func: o.func, offset: checkOffset(o.offset, 'options.offset'), retprobe: o.retprobe, cookie: checkCookie(o.cookie) };
   return new BpfLink(nativeAttach.kprobe(program.native, native));
@@ -85,6 +87,7 @@ export function attachKprobeMulti(program: BpfProgram, options: KprobeMultiOptio
       throw new RangeError('options.cookies must have one cookie per entry of options.funcs');
     }
   }
+  requireFeature('kprobe', 'attachKprobeMulti');
   const cookies = Array.isArray(o.cookies) ? o.cookies.map((c, i) => checkCookie(c, `options.cookies[${i}]`)) : undefined;
   if (o.retprobe !== undefined) checkBoolean(o.retprobe, 'options.retprobe');
   return new BpfLink(nativeAttach.kprobeMulti(program.native, { pattern: o.pattern, funcs: o.funcs, cookies, retprobe: o.retprobe }));

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
 import { checkKnownKeys, describe } from '../validate';
+import { requireFeature } from '../features';
 import { checkCookie, checkOptions, checkPid, checkProgram, nativeAttach } from './common';
 
 // perf_event_attr.type / .config (linux/perf_event.h).
@@ -150,6 +151,7 @@ export function attachPerfEvent(program: BpfProgram, options: PerfEventOptions):
     cpus = pid !== undefined ? [-1] : onlineCpus();
   }
   const cookie = checkCookie(o.cookie);
+  requireFeature(type === PERF_TYPE_HARDWARE ? 'perf-event-hardware' : 'perf-event', `attachPerfEvent(${typeof o.event === 'string' ? o.event : `type ${type}`})`);
   const links: BpfLink[] = [];
   try {
     for (const cpu of cpus) {

@@ -8,6 +8,7 @@
 import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
 import { checkKnownKeys, checkNonEmptyString } from '../validate';
+import { requireFeature } from '../features';
 import { checkCookie, checkOptions, checkProgram, nativeAttach } from './common';
 
 /**
@@ -29,6 +30,7 @@ export function attachTracepoint(program: BpfProgram, category: string, name: st
   checkNonEmptyString(name, 'name');
   const o = checkOptions(options);
   checkKnownKeys(o, 'options', ['cookie']);
+  requireFeature('tracefs', `attachTracepoint(${category}:${name})`);
   return new BpfLink(nativeAttach.tracepoint(program.native, { category, name, cookie: checkCookie(o.cookie) }));
 }
 

@@ -8,6 +8,7 @@
 import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
 import { checkKnownKeys } from '../validate';
+import { requireFeature } from '../features';
 import { checkCookie, checkOptions, checkProgram, nativeAttach } from './common';
 
 /**
@@ -28,6 +29,7 @@ export function attachTrace(program: BpfProgram, options: { cookie?: number | bi
   checkProgram(program);
   const o = checkOptions(options);
   checkKnownKeys(o, 'options', ['cookie']);
+  requireFeature('trampoline', 'attachTrace');
   return new BpfLink(nativeAttach.trace(program.native, { cookie: checkCookie(o.cookie) }));
 }
 
@@ -44,5 +46,6 @@ export function attachTrace(program: BpfProgram, options: { cookie?: number | bi
  */
 export function attachLsm(program: BpfProgram): BpfLink {
   checkProgram(program);
+  requireFeature('trampoline', 'attachLsm');
   return new BpfLink(nativeAttach.lsm(program.native));
 }

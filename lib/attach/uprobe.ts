@@ -7,6 +7,7 @@
 import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
 import { checkKnownKeys, checkBoolean, checkNonEmptyString } from '../validate';
+import { requireFeature } from '../features';
 import { checkCookie, checkOffset, checkOptions, checkPid, checkProgram, nativeAttach } from './common';
 
 /** Options of {@link attachUprobe}. */
@@ -60,6 +61,7 @@ export function attachUprobe(program: BpfProgram, options: UprobeOptions): BpfLi
   const offset = checkOffset(o.offset, 'options.offset');
   if (o.func === undefined && offset === undefined) throw new TypeError('attachUprobe needs options.func, options.offset, or both');
   if (o.retprobe !== undefined) checkBoolean(o.retprobe, 'options.retprobe');
+  requireFeature('uprobe', 'attachUprobe');
   const native = {
     binary: o.binary,
     func: o.func,

@@ -7,6 +7,7 @@
 import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
 import { checkKnownKeys, checkNonEmptyString } from '../validate';
+import { requireFeature } from '../features';
 import { checkCookie, checkOptions, checkPid, checkProgram, nativeAttach } from './common';
 
 /** Options of {@link attachUsdt}. */
@@ -48,6 +49,7 @@ export function attachUsdt(program: BpfProgram, options: UsdtOptions): BpfLink {
   checkNonEmptyString(o.binary, 'options.binary');
   checkNonEmptyString(o.provider, 'options.provider');
   checkNonEmptyString(o.name, 'options.name');
+  requireFeature('uprobe', 'attachUsdt');
   const native = { binary: o.binary, provider: o.provider, name: o.name, pid: checkPid(o.pid), cookie: checkCookie(o.cookie) };
   return new BpfLink(nativeAttach.usdt(program.native, native));
 }
