@@ -1299,7 +1299,7 @@ export interface StructOptions {
  * ```ts
  * // struct event { __u32 pid; char comm[16]; __u64 ts; };  (32 bytes: 4 of padding before ts)
  * const event = struct({ pid: u32, comm: bytes(16), ts: u64 });
- * const rb = obj.ringBuffer('events', (data) => console.log(event.decode(data, 0)));
+ * for await (const e of obj.ringbuf('events', { codec: event })) console.log(e.pid, e.ts);
  * ```
  */
 export function struct<F extends Record<string, Codec<unknown, never>>>(fields: F, options: StructOptions = {}): AlignedCodec<StructValue<F>, StructInput<F>> {

@@ -263,7 +263,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   /**
    * Creates a map that belongs to no object (`bpf_map_create`): an inner map for a map-in-map
    * slot, or a map shared by the programs of several objects (hand its fd to them with
-   * `obj.map(name).reuseFd(fd)` before load). It lives as long as its fd or a pin, a map-in-map
+   * `obj.map(name).reuse(map)` before load). It lives as long as its fd or a pin, a map-in-map
    * slot or a program holds it; {@link BpfMap.close} closes the fd.
    *
    * Minimum kernel: 4.4 for hash/array; the type's own minimum otherwise (`features.mapType()`).
