@@ -14,7 +14,7 @@ export { BpfProgram } from './program';
 export { BpfLink, type LinkInfo } from './link';
 export * from './attach/index';
 export { attachXdp, queryXdp, detachXdp, XdpLink, XdpAttachment, type XdpMode, type XdpAttachOptions, type XdpDetachOptions, type XdpQueryResult, type XdpProgramRef } from './xdp';
-export { attachTc, queryTc, TcxLink, TcFilter, type TcAttachment, type TcAttachOptions, type TcDirection, type TcQueryResult } from './tc';
+export { attachTc, queryTc, TcxLink, TcFilter, type TcAttachment, type TcAttachOptions, type TcDirection, type TcQueryResult, type TcFilterInfo } from './tc';
 export { actionName, type TestRunOptions, type TestRunResult } from './test-run';
 export type { InterfaceRef, InterfaceOptions } from './iface';
 export { BpfMap, MappedArray, type CreateMapOptions, type MapKernelInfo, type UpdateFlag, type SetOptions, type MapCodecs } from './map';

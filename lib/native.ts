@@ -280,6 +280,10 @@ export interface NativeBinding {
   ): { ifindex: number; handle: number; priority: number; progId: number; hookCreated: boolean };
   tcFilterDetach(iface: NativeInterface, direction: string, handle: number, priority: number): boolean;
   tcFilterQuery(iface: NativeInterface, direction: string, handle: number, priority: number): number | null;
+  tcFilterList(
+    iface: NativeInterface,
+    direction: string,
+  ): { ifindex: number; filters: Array<{ handle: number; priority: number; progId: number; name: string; section: string; directAction: boolean }> };
   testRun(program: NativeProgram, options: NativeTestRunOptions): NativeTestRunResult;
   testRunAsync(program: NativeProgram, options: NativeTestRunOptions): Promise<NativeTestRunResult>;
   NativeRingBuffer: new (mapFd: number, onRecords: NativeRecordsCallback) => NativeEventReader;
