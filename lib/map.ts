@@ -50,6 +50,13 @@ export type UpdateFlag = 'any' | 'noexist' | 'exist' | 'lock';
 export interface SetOptions {
   /** Default `'any'`. */
   flags?: UpdateFlag;
+  /**
+   * For maps whose values name interfaces by ifindex (`devmap`, `devmap_hash`): the network
+   * namespace (`/run/netns/NAME`) the ifindex belongs to. The kernel resolves it in the writer's
+   * namespace, so without this an interface of another namespace is `EINVAL` (or the wrong
+   * interface). Only the calling thread enters the namespace, for this write.
+   */
+  netns?: string;
 }
 
 /** Codecs for {@link BpfMap.typed}; a side left out comes from the map's BTF, else the untyped codec. */
@@ -572,7 +579,20 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     const flags = options === undefined ? 0 : flagsOf(options);
     this.#key!.encode(key as K, s, 0);
     this.#value!.encode(value as V, s, this.#core.valueOffset);
-    this.#core.native.update(flags);
+    if (options?.netns !== undefined) {
+      checkNonEmptyString(options.netns, 'options.netns');
+      this.#core.native.updateInNetns(flags, options.netns);
+      return;
+    }
+    try {
+      this.#core.native.update(flags);
+    } catch (e) {
+      // A DEVMAP ifindex is resolved in the writer's namespace: say so, the errno alone does not.
+      if (e instanceof BpfError && (e.code === 'EINVAL' || e.code === 'ENODEV') && /^devmap/.test(this.#core.native.info().type)) {
+        throw new BpfError(e.op, e.errno, `map '${this.name}': no such interface in this process's network namespace; an interface of another namespace needs { netns }`, undefined, e.details);
+      }
+      throw e;
+    }
   }
 
   /**
@@ -776,6 +796,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * @throws As {@link BpfMap.set}; a kernel failure part-way says how many were written.
    */
   setBatch(entries: Iterable<readonly [K | Uint8Array, V | Uint8Array | unknown]>, options?: SetOptions): number {
+    if (options?.netns !== undefined) throw new TypeError('options.netns applies to set() only: write interfaces of another namespace one by one');
     this.#ready('update a batch', 'keyed');
     const flags = options === undefined ? 0 : flagsOf(options);
     const list = [...entries];

@@ -192,6 +192,7 @@ export interface NativeMap {
   bindScratch(key: Uint8Array, value: Uint8Array, next: Uint8Array): NativeMapSizes;
   lookup(flags?: number): boolean;
   update(flags?: number): void;
+  updateInNetns(flags: number, netns: string): void;
   remove(): boolean;
   lookupAndDelete(flags?: number): boolean;
   nextKey(fromKey: boolean): boolean;
