@@ -1245,3 +1245,113 @@ export const ipv4: Codec<string> = compile(ipv4Layout, 'value');
  * RFC 5952 form (lower case, longest zero run as `::`, IPv4-mapped in dotted form).
  */
 export const ipv6: Codec<string> = compile(ipv6Layout, 'value');
+
+// ---------------------------------------------------------------------------------------------
+// Struct combinator: records whose type is not in the object's BTF
+// ---------------------------------------------------------------------------------------------
+
+/** C alignment of the built-in codecs; codecs not listed here align to 1 unless they say otherwise. */
+const builtinAlign = new Map<Codec<unknown, never>, number>([
+  [u8, 1], [i8, 1], [bool, 1], [u16, 2], [i16, 2], [u32, 4], [i32, 4], [f32, 4],
+  [u64, 8], [i64, 8], [f64, 8], [ipv4, 1], [ipv6, 4],
+] as Array<[Codec<unknown, never>, number]>);
+
+/** A codec that knows its C alignment (what {@link struct} uses to place a field). */
+export interface AlignedCodec<T, TIn = T> extends Codec<T, TIn> {
+  /** The field's alignment in bytes (a power of two). */
+  readonly align: number;
+}
+
+/** The alignment {@link struct} gives a field: its own `align`, the built-in's, else 1. */
+function alignOf(codec: Codec<unknown, never>): number {
+  const own = (codec as Partial<AlignedCodec<unknown>>).align;
+  if (typeof own === 'number') return own;
+  return builtinAlign.get(codec) ?? 1;
+}
+
+/** The value type a {@link struct} codec decodes to. */
+export type StructValue<F extends Record<string, Codec<unknown, never>>> = { [K in keyof F]: F[K] extends Codec<infer T, never> ? T : never };
+/** The value type a {@link struct} codec encodes from. */
+export type StructInput<F extends Record<string, Codec<unknown, never>>> = { [K in keyof F]: F[K] extends Codec<unknown, infer TIn> ? TIn : never };
+
+/** Options of {@link struct}. */
+export interface StructOptions {
+  /** No padding: fields follow each other byte by byte (`__attribute__((packed))`). */
+  packed?: boolean;
+  /** Round the size up to this alignment (`__attribute__((aligned(n)))`); default: the largest field alignment. */
+  align?: number;
+}
+
+/**
+ * A codec for a C struct from codecs of its fields, in declaration order, with C's layout: each
+ * field at the next multiple of its alignment, the size rounded up to the struct's alignment
+ * (or byte by byte with `packed`). For ring-buffer and perf-buffer records, or map values, whose
+ * type is not in the object's BTF (with BTF, {@link codecFromBtf} does this for you).
+ *
+ * Field alignments: the built-in codecs align as their C types (`u32` 4, `u64` 8, {@link bytes}
+ * 1); a nested `struct` aligns as its widest field; a user codec can say `align`, else 1.
+ * Encoding checks the whole value first and writes nothing when a field is wrong (the message
+ * names the field: `value.comm: ...`); padding is written as zeros.
+ *
+ * @throws TypeError If `fields` is not an object of codecs.
+ * @throws RangeError For an alignment that is not a power of two.
+ * @example
+ * ```ts
+ * // struct event { __u32 pid; char comm[16]; __u64 ts; };  (32 bytes: 4 of padding before ts)
+ * const event = struct({ pid: u32, comm: bytes(16), ts: u64 });
+ * for await (const e of obj.ringbuf('events', { codec: event })) console.log(e.pid, e.ts);
+ * ```
+ */
+export function struct<F extends Record<string, Codec<unknown, never>>>(fields: F, options: StructOptions = {}): AlignedCodec<StructValue<F>, StructInput<F>> {
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw new TypeError(`struct: fields must be an object of codecs, got ${show(fields)}`);
+  const packed = options.packed === true;
+  const placed: Array<{ name: string; codec: Codec<unknown, never>; offset: number }> = [];
+  let offset = 0;
+  let maxAlign = 1;
+  for (const [name, codec] of Object.entries(fields)) {
+    if (typeof codec !== 'object' || codec === null || typeof codec.size !== 'number' || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
+      throw new TypeError(`struct: field '${name}' must be a codec (size, encode, decode), got ${show(codec)}`);
+    }
+    const align = packed ? 1 : alignOf(codec);
+    if (!Number.isInteger(align) || align < 1 || (align & (align - 1)) !== 0) throw new RangeError(`struct: field '${name}' has alignment ${align}, not a power of two`);
+    offset = Math.ceil(offset / align) * align;
+    placed.push({ name, codec, offset });
+    offset += codec.size;
+    maxAlign = Math.max(maxAlign, align);
+  }
+  const structAlign = options.align ?? (packed ? 1 : maxAlign);
+  if (!Number.isInteger(structAlign) || structAlign < 1 || (structAlign & (structAlign - 1)) !== 0) {
+    throw new RangeError(`struct: align must be a power of two, got ${show(options.align)}`);
+  }
+  const size = Math.ceil(offset / structAlign) * structAlign;
+  const rename = (e: unknown, name: string): unknown => {
+    if (e instanceof Error) e.message = e.message.replace(/^value\b/, `value.${name}`);
+    return e;
+  };
+  return {
+    size,
+    align: structAlign,
+    encode(value, buf, at) {
+      if (typeof value !== 'object' || value === null) throw new TypeError(`value: expected an object with fields ${placed.map((p) => p.name).join(', ')}, got ${show(value)}`);
+      checkBuffer(buf, at, size, 'value', 'encode');
+      // Into a scratch copy first, so that a wrong field leaves `buf` untouched.
+      const scratch = new Uint8Array(size);
+      for (const p of placed) {
+        const v = (value as Record<string, unknown>)[p.name];
+        if (v === undefined) throw new TypeError(`value.${p.name}: missing`);
+        try {
+          (p.codec.encode as (v: unknown, b: Uint8Array, o: number) => void)(v, scratch, p.offset);
+        } catch (e) {
+          throw rename(e, p.name);
+        }
+      }
+      buf.set(scratch, at);
+    },
+    decode(buf, at) {
+      checkBuffer(buf, at, size, 'value', 'decode');
+      const out: Record<string, unknown> = {};
+      for (const p of placed) out[p.name] = p.codec.decode(buf, at + p.offset);
+      return out as StructValue<F>;
+    },
+  };
+}

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 
 const errnoNames = new Map<number, string>();
@@ -75,6 +76,68 @@ const systemMessages: Record<string, string> = {
   ENXIO: 'no such device or address',
 };
 
+// Capabilities by bit number (linux/capability.h), for the EPERM diagnosis.
+const CAPS: Record<string, number> = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_PERFMON: 38, CAP_BPF: 39 };
+
+/** The effective capabilities of this process, from /proc/self/status; undefined when unreadable. */
+function effectiveCapabilities(): bigint | undefined {
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? BigInt(`0x${m[1]}`) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kernel lockdown mode (`'none'`, `'integrity'`, `'confidentiality'`), undefined when unknown. */
+function lockdownMode(): string | undefined {
+  try {
+    return /\[(\w+)\]/.exec(readFileSync('/sys/kernel/security/lockdown', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What EPERM/EACCES means for this process: which of the capabilities `op` needs are missing, or,
+ * when it has them all, that the refusal comes from elsewhere (lockdown, a security module,
+ * seccomp, a kernel without the feature) so asking for more privileges will not help.
+ */
+function privilegeHint(op: string, needed: string[], fallback: string): string {
+  const caps = effectiveCapabilities();
+  if (caps === undefined) return fallback;
+  const has = (name: string): boolean => (caps & (1n << BigInt(CAPS[name]!))) !== 0n;
+  // CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON (kernels before 5.8 know only it).
+  const missing = needed.filter((c) => !has(c) && !((c === 'CAP_BPF' || c === 'CAP_PERFMON') && has('CAP_SYS_ADMIN')));
+  if (missing.length > 0) return `this process lacks ${missing.join(', ')}: ${fallback}`;
+  const lockdown = lockdownMode();
+  const causes = [
+    lockdown !== undefined && lockdown !== 'none' ? `kernel lockdown is '${lockdown}'` : undefined,
+    'a security module (SELinux, AppArmor, BPF LSM) or a seccomp filter refusing it',
+    /attach|trace|lsm|kprobe|uprobe|fentry|fexit/.test(op) ? 'a kernel that refuses this kind of attach (no trampolines, kprobes or uprobes)' : undefined,
+    op.startsWith('bpf_object__load') || op.startsWith('bpf_prog_load') ? 'a kernel that refuses this program type (some refuse BPF trampolines: fentry, fexit, LSM)' : undefined,
+  ].filter((c) => c !== undefined);
+  return `the process already has ${needed.join(', ')}, so more privileges will not help; the refusal comes from ${causes.join(', or ')}`;
+}
+
+/**
+ * For kprobe and tracepoint attach failures: what this machine lacks (tracefs, the kprobe PMU),
+ * found by looking, since libbpf reports both as a bare ENOENT.
+ */
+function tracingHint(op: string): string | undefined {
+  const tracefs = ['/sys/kernel/tracing/events', '/sys/kernel/debug/tracing/events'].some((p) => existsSync(p));
+  if (op.startsWith('bpf_program__attach_tracepoint')) {
+    return tracefs ? 'check the category and name under /sys/kernel/tracing/events' : 'tracefs is not mounted (mount -t tracefs tracefs /sys/kernel/tracing); raw tracepoints (attachRawTracepoint) need no tracefs';
+  }
+  if (op.startsWith('bpf_program__attach_kprobe')) {
+    const pmu = existsSync('/sys/bus/event_source/devices/kprobe/type');
+    if (!pmu && !tracefs) return "this kernel has no kprobe PMU ('/sys/bus/event_source/devices/kprobe/type' is missing) and tracefs is not mounted for legacy kprobes";
+    if (!pmu) return "this kernel has no kprobe PMU ('/sys/bus/event_source/devices/kprobe/type' is missing); check the function exists in /proc/kallsyms and kprobes are enabled";
+    return 'check the function exists in /proc/kallsyms and is not blacklisted for kprobes';
+  }
+  return undefined;
+}
+
 /** What to try next, for errors with a common cause. */
 function hintFor(code: string, op: string): string | undefined {
   switch (code) {
@@ -82,17 +145,25 @@ function hintFor(code: string, op: string): string | undefined {
     case 'EACCES':
       // From a program load, EACCES is the verifier's refusal (BpfVerifierError), not privileges.
       if (code === 'EACCES' && (op.startsWith('bpf_object__load') || op.startsWith('bpf_prog_load'))) return undefined;
-      if (op === 'setns') return 'entering another network namespace needs CAP_SYS_ADMIN, or root';
+      if (op === 'setns') return privilegeHint(op, ['CAP_SYS_ADMIN'], 'entering another network namespace needs CAP_SYS_ADMIN, or root');
+      if (op.startsWith('bpf_program__attach') || op.startsWith('perf_event_open')) {
+        return privilegeHint(op, ['CAP_BPF', 'CAP_PERFMON'], 'tracing attachments need CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), or root');
+      }
       if (op.startsWith('bpf_object__load') || op.startsWith('bpf_map') || op.startsWith('bpf_prog')) {
-        return 'loading BPF needs CAP_BPF (plus CAP_PERFMON for tracing, CAP_NET_ADMIN for networking programs), or root';
+        return privilegeHint(op, ['CAP_BPF'], 'loading BPF needs CAP_BPF (plus CAP_PERFMON for tracing, CAP_NET_ADMIN for networking programs), or root');
       }
-      if (op.includes('xdp') || op.includes('tc') || op.includes('netlink') || op.includes('link')) {
-        return 'attaching to an interface needs CAP_NET_ADMIN (and CAP_BPF), or root';
+      if (op.includes('xdp') || op.includes('tc') || op.includes('netlink') || op.includes('link') || op.includes('sock')) {
+        return privilegeHint(op, ['CAP_NET_ADMIN', 'CAP_BPF'], 'attaching to an interface needs CAP_NET_ADMIN (and CAP_BPF), or root');
       }
-      return 'this needs CAP_BPF/CAP_NET_ADMIN/CAP_SYS_ADMIN, or root';
+      return privilegeHint(op, ['CAP_BPF', 'CAP_NET_ADMIN', 'CAP_SYS_ADMIN'], 'this needs CAP_BPF/CAP_NET_ADMIN/CAP_SYS_ADMIN, or root');
     case 'ENOENT':
-      if (op.includes('open')) return 'check that the path exists';
+    case 'EOPNOTSUPP':
+    case 'ENOTSUP': {
+      const tracing = tracingHint(op);
+      if (tracing !== undefined) return tracing;
+      if (code === 'ENOENT' && op.includes('open')) return 'check that the path exists';
       return undefined;
+    }
     case 'LIBBPF_ERRNO__FORMAT':
     case 'ENOEXEC':
       return 'the file is not a valid BPF ELF object (build it with clang -target bpf -g -O2)';
@@ -109,6 +180,8 @@ export interface BpfErrorDetails {
   log?: string;
   /** Free text about the failure. */
   detail?: string;
+  /** libbpf's warnings during the failing call: its own reason. */
+  libbpfLog?: string[];
 }
 
 /**
@@ -130,12 +203,20 @@ export class BpfError extends Error {
   readonly op: string;
   /** What to try next, when the error has a common cause. */
   readonly hint: string | undefined;
+  /**
+   * libbpf's own warnings during the failing call, such as `"failed to open
+   * '/sys/bus/event_source/devices/kprobe/type'"` — kept even when no logger is set. The last one
+   * is also in the message. Empty when libbpf said nothing.
+   */
+  readonly details: readonly string[];
 
-  constructor(op: string, errno: number, detail?: string, hint?: string) {
+  constructor(op: string, errno: number, detail?: string, hint?: string, libbpfLog: readonly string[] = []) {
     const code = libbpfErrors[errno]?.[0] ?? errnoName(errno);
     hint ??= hintFor(code, op);
     let message = `${op} failed: ${describeErrno(errno)} (${code})`;
     if (detail) message += `: ${detail}`;
+    const reason = libbpfReason(libbpfLog);
+    if (reason !== undefined && !message.includes(reason)) message += `${message.endsWith('\n') ? '' : ' '}(libbpf: ${reason})`;
     if (hint) message += `${message.endsWith('\n') ? '' : '. '}Hint: ${hint}`;
     super(message);
     this.name = 'BpfError';
@@ -143,7 +224,19 @@ export class BpfError extends Error {
     this.errno = errno;
     this.op = op;
     this.hint = hint;
+    this.details = Object.freeze([...libbpfLog]);
   }
+}
+
+/**
+ * The libbpf line that says why: the first warning that is not one of libbpf's generic wrap-ups
+ * ("failed to load object", "failed to load: -22"), which follow the real cause. Without
+ * libbpf's "libbpf: " prefix.
+ */
+function libbpfReason(lines: readonly string[]): string | undefined {
+  const cleaned = lines.map((l) => l.replace(/^libbpf: /, '').trim()).filter((l) => l.length > 0);
+  const generic = /failed to load object|failed to load: -?\d+$|failed to prepare load attributes|try raising 'ulimit -l'/;
+  return cleaned.find((l) => !generic.test(l)) ?? cleaned[cleaned.length - 1];
 }
 
 /**
@@ -199,7 +292,7 @@ export function makeBpfError(op: string, errno: number, details: BpfErrorDetails
   if (details.log !== undefined && details.program !== undefined) {
     return new BpfVerifierError(op, errno, details.program, details.log);
   }
-  return new BpfError(op, errno, details.detail);
+  return new BpfError(op, errno, details.detail, undefined, details.libbpfLog ?? []);
 }
 
 /**

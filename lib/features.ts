@@ -16,10 +16,11 @@
  * ```
  * @module
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { BpfFeatureError } from './errors';
 import { binding } from './native';
+import { nativeAttach } from './attach/common';
 
 /** The running kernel's version, from `uname -r`. */
 export interface KernelVersion {
@@ -91,6 +92,26 @@ export function probeHelper(programType: string, helper: string): boolean {
   return cached(`helper:${programType}:${helper}`, () => binding.probeHelper(programType, helper));
 }
 
+/** Where tracefs is mounted (`/sys/kernel/tracing` or the debugfs copy), or undefined. */
+export function tracefsPath(): string | undefined {
+  return ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'].find((p) => existsSync(`${p}/events`));
+}
+
+/** Where the cgroup v2 hierarchy is mounted (pure or hybrid), from /proc/mounts, or undefined. */
+export function cgroup2Path(): string | undefined {
+  try {
+    const line = readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[2] === 'cgroup2');
+    return line?.split(' ')[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A perf PMU the kernel registered (`kprobe`, `uprobe`, `software`, `cpu`…). */
+function hasPmu(name: string): boolean {
+  return existsSync(`/sys/bus/event_source/devices/${name}/type`);
+}
+
 /** A feature the library depends on: what it is, the first kernel with it, and how to tell. */
 export interface FeatureSpec {
   /** What the feature is, for messages: "BPF ring buffer maps". */
@@ -99,6 +120,11 @@ export interface FeatureSpec {
   readonly minKernel: string;
   /** Asks the running kernel. Called once per thread; the answer is cached. */
   readonly probe: () => boolean;
+  /**
+   * What the feature needs besides the kernel version (a config option, a mount, hardware), for
+   * features a recent kernel can still lack; absent when the version alone decides.
+   */
+  readonly requires?: string;
 }
 
 /**
@@ -110,6 +136,42 @@ export const FEATURES = {
   ringbuf: { description: 'BPF ring buffer maps', minKernel: '5.8', probe: () => probeMapType('ringbuf') },
   xdp: { description: 'XDP programs', minKernel: '4.8', probe: () => probeProgramType('xdp') },
   'tc-programs': { description: 'tc (sched_cls) programs', minKernel: '4.1', probe: () => probeProgramType('sched_cls') },
+  // Attach kinds (lib/attach/): each probed where it would fail, not by version.
+  kprobe: {
+    requires: 'CONFIG_KPROBE_EVENTS',
+    description: 'kprobes (the kprobe PMU, or kprobe_events in a mounted tracefs)',
+    minKernel: '4.17',
+    probe: () => probeProgramType('kprobe') && (hasPmu('kprobe') || existsSync(`${tracefsPath() ?? '/nonexistent'}/kprobe_events`)),
+  },
+  uprobe: {
+    requires: 'CONFIG_UPROBE_EVENTS',
+    description: 'uprobes (the uprobe PMU, or uprobe_events in a mounted tracefs)',
+    minKernel: '4.17',
+    probe: () => probeProgramType('kprobe') && (hasPmu('uprobe') || existsSync(`${tracefsPath() ?? '/nonexistent'}/uprobe_events`)),
+  },
+  tracefs: { requires: 'tracefs mounted at /sys/kernel/tracing', description: 'a mounted tracefs (for tracepoints by category and name)', minKernel: '4.7', probe: () => tracefsPath() !== undefined },
+  'perf-event': {
+    requires: 'CONFIG_PERF_EVENTS',
+    description: 'perf_event programs on software perf events',
+    minKernel: '4.9',
+    probe: () => probeProgramType('perf_event') && hasPmu('software'),
+  },
+  'perf-event-hardware': { requires: 'a hardware PMU (VMs often have none)', description: 'a hardware PMU (cpu-cycles, instructions…)', minKernel: '4.9', probe: () => hasPmu('cpu') },
+  trampoline: {
+    requires: 'an architecture and a hypervisor that allow BPF trampolines',
+    description: 'BPF trampolines (fentry, fexit, fmod_ret, LSM programs)',
+    minKernel: '5.5',
+    probe: () => hasKernelBtf() && nativeAttach.probeTrampoline() === 0,
+  },
+  cgroup2: {
+    requires: 'a mounted cgroup v2 hierarchy',
+    description: 'cgroup v2 mounted and cgroup_skb programs',
+    minKernel: '4.10',
+    probe: () => cgroup2Path() !== undefined && probeProgramType('cgroup_skb'),
+  },
+  // libbpf's program type probe cannot load a tracing program without an attach target, so it
+  // answers false for 'tracing' everywhere; task iterators need kernel BTF and 5.8.
+  'task-iterator': { description: 'BPF task iterators (needs kernel BTF)', minKernel: '5.8', probe: () => hasKernelBtf() && kernelAtLeast('5.8') },
 } satisfies Record<string, FeatureSpec>;
 
 /** The name of a feature in {@link FEATURES}. */
@@ -158,11 +220,12 @@ export const features = {
   /** The names libbpf knows: program types, map types and helpers. */
   names: (): { programTypes: string[]; mapTypes: string[]; helpers: string[] } => binding.featureNames(),
   /** Every named feature with its description, minimum kernel and whether this kernel has it. */
-  list: (): Array<{ name: FeatureName; description: string; minKernel: string; available: boolean }> =>
+  list: (): Array<{ name: FeatureName; description: string; minKernel: string; requires?: string; available: boolean }> =>
     (Object.keys(FEATURES) as FeatureName[]).map((name) => ({
       name,
       description: FEATURES[name].description,
       minKernel: FEATURES[name].minKernel,
+      ...((FEATURES[name] as FeatureSpec).requires !== undefined ? { requires: (FEATURES[name] as FeatureSpec).requires } : {}),
       available: hasFeature(name),
     })),
 };

@@ -13,11 +13,12 @@ export { BpfObject, type BpfObjectState, type OpenOptions } from './object';
 export { BpfProgram } from './program';
 export { enableRunStats, RunStats } from './run-stats';
 export { BpfLink, type LinkInfo } from './link';
+export * from './attach/index';
 export { attachXdp, queryXdp, detachXdp, XdpLink, XdpAttachment, type XdpMode, type XdpAttachOptions, type XdpDetachOptions, type XdpQueryResult, type XdpProgramRef } from './xdp';
-export { attachTc, queryTc, TcxLink, TcFilter, type TcAttachment, type TcAttachOptions, type TcDirection, type TcQueryResult } from './tc';
+export { attachTc, queryTc, TcxLink, TcFilter, type TcAttachment, type TcAttachOptions, type TcDirection, type TcQueryResult, type TcFilterInfo } from './tc';
 export { actionName, type TestRunOptions, type TestRunResult } from './test-run';
 export type { InterfaceRef, InterfaceOptions } from './iface';
-export { BpfMap, MappedArray, type MapKernelInfo, type UpdateFlag, type SetOptions, type MapCodecs } from './map';
+export { BpfMap, MappedArray, type CreateMapOptions, type MapKernelInfo, type UpdateFlag, type SetOptions, type MapCodecs } from './map';
 export { sumPerCpu, type RawInput, type RawOutput, type HasFd } from './map-codecs';
 export { cidrKey, parseCidr, type Cidr } from './cidr';
 export { RingBuffer } from './ringbuf';
@@ -41,7 +42,7 @@ export { setLogger, libbpfVersion, type Logger, type LogLevel } from './log';
 export { shippedObjectPath, shippedObjects, shippedObjectDir, type ShippedObject } from './shipped';
 export { Btf, BtfParseError } from './btf';
 export type * from './btf';
-export { codecFromBtf, describeBtfType, u8, u16, u32, u64, i8, i16, i32, i64, bool, f32, f64, bytes, ipv4, ipv6, type Codec, type BtfCodecOptions } from './codec';
+export { codecFromBtf, describeBtfType, u8, u16, u32, u64, i8, i16, i32, i64, bool, f32, f64, bytes, ipv4, ipv6, struct, type Codec, type AlignedCodec, type StructOptions, type StructValue, type StructInput, type BtfCodecOptions } from './codec';
 export type { NativeProgramKernelInfo as ProgramKernelInfo } from './native';
 export {
   RootArray,

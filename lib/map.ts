@@ -18,6 +18,26 @@ import { checkNonEmptyString, checkString, checkUint32, describe } from './valid
 /** What the kernel reports about a map: type, name, sizes, flags, id, BTF ids. */
 export type MapKernelInfo = NativeMapKernelInfo;
 
+/** Options of {@link BpfMap.create}. */
+export interface CreateMapOptions {
+  /** The map type as libbpf names it: `'hash'`, `'array'`, `'percpu_hash'`, `'lru_hash'`, `'array_of_maps'`, `'ringbuf'`… */
+  type: string;
+  /** Key size in bytes (0 for maps without keys: ring buffers, queues, stacks). */
+  keySize: number;
+  /** Value size in bytes (for map-in-maps: 4, an inner map fd). */
+  valueSize: number;
+  /** The number of entries (for a ring buffer: its size in bytes, a power of two). */
+  maxEntries: number;
+  /** `BPF_F_*` map flags (`BPF_F_NO_PREALLOC` = 1, `BPF_F_RDONLY_PROG` = 0x80, `BPF_F_MMAPABLE` = 0x400…). */
+  flags?: number;
+  /** A name for `bpftool map show` (at most 15 characters). */
+  name?: string;
+  /** For `array_of_maps`/`hash_of_maps`: a map with the shape every inner map must have. */
+  innerMap?: BpfMap<unknown, unknown>;
+  /** Type-specific extra (the number of hash functions of a bloom filter). */
+  mapExtra?: number;
+}
+
 /**
  * How {@link BpfMap.set} treats an existing key: `'any'` creates or replaces (BPF_ANY),
  * `'noexist'` only creates (BPF_NOEXIST, `EEXIST` otherwise), `'exist'` only replaces
@@ -30,6 +50,13 @@ export type UpdateFlag = 'any' | 'noexist' | 'exist' | 'lock';
 export interface SetOptions {
   /** Default `'any'`. */
   flags?: UpdateFlag;
+  /**
+   * For maps whose values name interfaces by ifindex (`devmap`, `devmap_hash`): the network
+   * namespace (`/run/netns/NAME`) the ifindex belongs to. The kernel resolves it in the writer's
+   * namespace, so without this an interface of another namespace is `EINVAL` (or the wrong
+   * interface). Only the calling thread enters the namespace, for this write.
+   */
+  netns?: string;
 }
 
 /** Codecs for {@link BpfMap.typed}; a side left out comes from the map's BTF, else the untyped codec. */
@@ -238,6 +265,46 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   static openById(id: number): BpfMap {
     checkUint32(id, 'id', 1);
     return new BpfMap(binding.openMapById(id), undefined);
+  }
+
+  /**
+   * Creates a map that belongs to no object (`bpf_map_create`): an inner map for a map-in-map
+   * slot, or a map shared by the programs of several objects (hand its fd to them with
+   * `obj.map(name).reuse(map)` before load). It lives as long as its fd or a pin, a map-in-map
+   * slot or a program holds it; {@link BpfMap.close} closes the fd.
+   *
+   * Minimum kernel: 4.4 for hash/array; the type's own minimum otherwise (`features.mapType()`).
+   * @throws TypeError / RangeError for bad options (before any syscall)
+   * @throws {@link BpfError} `EINVAL` when the kernel refuses the shape (sizes, flags, missing
+   *   inner map), `EPERM` without CAP_BPF
+   * @example
+   * ```ts
+   * using inner = BpfMap.create({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1024, name: 'inner' });
+   * using outer = BpfMap.create({ type: 'array_of_maps', keySize: 4, valueSize: 4, maxEntries: 8, innerMap: inner });
+   * outer.set(0, inner.fd);
+   * ```
+   */
+  static create(options: CreateMapOptions): BpfMap {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${describe(options)}`);
+    const known = ['type', 'keySize', 'valueSize', 'maxEntries', 'flags', 'name', 'innerMap', 'mapExtra'];
+    for (const k of Object.keys(options)) if (!known.includes(k)) throw new TypeError(`options: unknown option '${k}' (known: ${known.join(', ')})`);
+    checkNonEmptyString(options.type, 'options.type');
+    checkUint32(options.keySize, 'options.keySize');
+    checkUint32(options.valueSize, 'options.valueSize');
+    checkUint32(options.maxEntries, 'options.maxEntries');
+    if (options.flags !== undefined) checkUint32(options.flags, 'options.flags');
+    if (options.mapExtra !== undefined) checkUint32(options.mapExtra, 'options.mapExtra');
+    if (options.name !== undefined) {
+      checkString(options.name, 'options.name');
+      if (!/^[A-Za-z0-9_.]{0,15}$/.test(options.name)) throw new RangeError(`options.name must be at most 15 letters, digits, '_' or '.', got '${options.name}'`);
+    }
+    let innerMapFd: number | undefined;
+    if (options.innerMap !== undefined) {
+      if (!(options.innerMap instanceof BpfMap)) throw new TypeError(`options.innerMap must be a BpfMap, got ${describe(options.innerMap)}`);
+      innerMapFd = options.innerMap.fd;
+    }
+    const native = binding.createMap({ ...options, innerMap: undefined, innerMapFd } as Parameters<typeof binding.createMap>[0]);
+    return new BpfMap(native, undefined);
   }
 
   /**
@@ -512,7 +579,20 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     const flags = options === undefined ? 0 : flagsOf(options);
     this.#key!.encode(key as K, s, 0);
     this.#value!.encode(value as V, s, this.#core.valueOffset);
-    this.#core.native.update(flags);
+    if (options?.netns !== undefined) {
+      checkNonEmptyString(options.netns, 'options.netns');
+      this.#core.native.updateInNetns(flags, options.netns);
+      return;
+    }
+    try {
+      this.#core.native.update(flags);
+    } catch (e) {
+      // A DEVMAP ifindex is resolved in the writer's namespace: say so, the errno alone does not.
+      if (e instanceof BpfError && (e.code === 'EINVAL' || e.code === 'ENODEV') && /^devmap/.test(this.#core.native.info().type)) {
+        throw new BpfError(e.op, e.errno, `map '${this.name}': no such interface in this process's network namespace; an interface of another namespace needs { netns }`, undefined, e.details);
+      }
+      throw e;
+    }
   }
 
   /**
@@ -716,6 +796,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * @throws As {@link BpfMap.set}; a kernel failure part-way says how many were written.
    */
   setBatch(entries: Iterable<readonly [K | Uint8Array, V | Uint8Array | unknown]>, options?: SetOptions): number {
+    if (options?.netns !== undefined) throw new TypeError('options.netns applies to set() only: write interfaces of another namespace one by one');
     this.#ready('update a batch', 'keyed');
     const flags = options === undefined ? 0 : flagsOf(options);
     const list = [...entries];

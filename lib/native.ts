@@ -94,7 +94,7 @@ export interface NativeProgram {
   kernelInfo(): NativeProgramKernelInfo;
   pin(path: string): void;
   unpin(path: string): void;
-  attach(): NativeLink;
+  attach(explicitApi?: string): NativeLink;
   close(): void;
 }
 
@@ -196,6 +196,7 @@ export interface NativeMap {
   bindScratch(key: Uint8Array, value: Uint8Array, next: Uint8Array): NativeMapSizes;
   lookup(flags?: number): boolean;
   update(flags?: number): void;
+  updateInNetns(flags: number, netns: string): void;
   remove(): boolean;
   lookupAndDelete(flags?: number): boolean;
   nextKey(fromKey: boolean): boolean;
@@ -284,12 +285,26 @@ export interface NativeBinding {
   ): { ifindex: number; handle: number; priority: number; progId: number; hookCreated: boolean };
   tcFilterDetach(iface: NativeInterface, direction: string, handle: number, priority: number): boolean;
   tcFilterQuery(iface: NativeInterface, direction: string, handle: number, priority: number): number | null;
+  tcFilterList(
+    iface: NativeInterface,
+    direction: string,
+  ): { ifindex: number; filters: Array<{ handle: number; priority: number; progId: number; name: string; section: string; directAction: boolean }> };
   testRun(program: NativeProgram, options: NativeTestRunOptions): NativeTestRunResult;
   testRunAsync(program: NativeProgram, options: NativeTestRunOptions): Promise<NativeTestRunResult>;
   NativeRingBuffer: new (mapFd: number, onRecords: NativeRecordsCallback) => NativeEventReader;
   NativePerfBuffer: new (mapFd: number, pagesPerCpu: number, onRecords: NativeRecordsCallback) => NativeEventReader;
   openPinnedMap(path: string): NativeMap;
   openMapById(id: number): NativeMap;
+  createMap(options: {
+    type: string;
+    keySize: number;
+    valueSize: number;
+    maxEntries: number;
+    flags?: number;
+    name?: string;
+    innerMapFd?: number;
+    mapExtra?: number;
+  }): NativeMap;
   mapInfoByFd(fd: number): NativeMapKernelInfo;
   numPossibleCpus(): number;
   setErrorFactory(factory: typeof makeBpfError): void;

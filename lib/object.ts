@@ -3,13 +3,15 @@
  *
  * @module
  */
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { constants } from 'node:os';
 import { Btf } from './btf';
 import { BpfError, BpfStateError } from './errors';
 import { Globals } from './globals';
 import { BpfMap } from './map';
 import { binding, type NativeObject, type NativeOpenOptions } from './native';
+import { checkPinPath } from './pin';
 import { PerfBuffer, type PerfBufferOptions } from './perfbuf';
 import { BpfProgram } from './program';
 import { RingBuffer, type EventReaderOptions } from './ringbuf';
@@ -246,6 +248,74 @@ export class BpfObject implements Disposable {
    * Releases the object: its program and map fds, and libbpf's memory. Idempotent. A `close()`
    * while `load()` runs takes effect when the load ends.
    */
+  /**
+   * Pins every map defined in the object's `.maps` section at `<dir>/<map name>` in bpffs
+   * (making `dir` if needed), as `bpf_object__pin_maps` does: the maps then outlive the object and
+   * the process, and other processes open them with {@link BpfMap.openPinned}. The maps libbpf
+   * makes for global variables (`.bss`, `.data`, `.rodata`) stay private to the object. If one
+   * pin fails, the pins made so far are removed before the error is thrown.
+   *
+   * @returns The paths pinned, in map order.
+   * @throws RangeError for a `dir` outside bpffs or with `..`
+   * @throws {@link BpfStateError} before load or after close
+   * @throws {@link BpfError} `EEXIST` when a map's path is taken
+   * @example
+   * ```ts
+   * await obj.load();
+   * obj.pinMaps('/sys/fs/bpf/myapp');   // /sys/fs/bpf/myapp/counters, /sys/fs/bpf/myapp/myapp.bss...
+   * ```
+   */
+  pinMaps(dir: string): string[] {
+    checkPinPath(dir, 'dir');
+    this.#checkOpen('pin maps');
+    if (this.state !== 'loaded') throw new BpfStateError(`cannot pin maps: the BPF object is ${this.state} (call load() first)`);
+    mkdirSync(dir, { recursive: true });
+    checkPinPath(join(dir, 'map'), 'dir');
+    const done: Array<[BpfMap, string]> = [];
+    try {
+      for (const map of this.maps) {
+        if (map.internal) continue;
+        const path = join(dir, map.name);
+        map.pin(path);
+        done.push([map, path]);
+      }
+    } catch (e) {
+      for (const [map, path] of done) {
+        try {
+          map.unpin(path);
+        } catch {
+          // Best effort: the first error is the one to report.
+        }
+      }
+      throw e;
+    }
+    return done.map(([, path]) => path);
+  }
+
+  /**
+   * Removes the pins {@link BpfObject.pinMaps} made under `dir` (`bpf_object__unpin_maps`);
+   * paths already gone are skipped. The directory itself stays.
+   *
+   * @returns The paths removed.
+   * @throws RangeError for a `dir` outside bpffs; {@link BpfStateError} after close
+   */
+  unpinMaps(dir: string): string[] {
+    checkPinPath(join(dir, 'map'), 'dir');
+    this.#checkOpen('unpin maps');
+    const removed: string[] = [];
+    for (const map of this.maps) {
+      if (map.internal) continue;
+      const path = join(dir, map.name);
+      try {
+        map.unpin(path);
+        removed.push(path);
+      } catch (e) {
+        if (!(e instanceof BpfError && e.code === 'ENOENT')) throw e;
+      }
+    }
+    return removed;
+  }
+
   close(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';

@@ -11,6 +11,27 @@ import { checkPinPath } from './pin';
 import { MAX_SYNC_REPEAT, toNativeRunOptions, toRunResult, type TestRunOptions, type TestRunResult } from './test-run';
 import { checkBoolean, checkString, checkUint32 } from './validate';
 
+/** The explicit attach call for a section libbpf cannot auto-attach (named in the refusal). */
+function explicitAttachFor(section: string): string {
+  const kind = section.split('/')[0]!;
+  const table: Array<[RegExp, string]> = [
+    [/^u(ret)?probe(\.s|\.multi)?$/, 'attachUprobe(program, { binary, func })'],
+    [/^usdt$/, 'attachUsdt(program, { binary, provider, name })'],
+    [/^k(ret)?probe\.multi$/, 'attachKprobeMulti(program, { pattern })'],
+    [/^k(ret)?probe$/, 'attachKprobe(program, { func })'],
+    [/^(tracepoint|tp)$/, 'attachTracepoint(program, category, name)'],
+    [/^(raw_tp|raw_tracepoint)(\.w)?$/, 'attachRawTracepoint(program, name)'],
+    [/^perf_event$/, "attachPerfEvent(program, { event: 'cpu-clock', frequency })"],
+    [/^socket$/, 'attachSocket(program, socket)'],
+    [/^cgroup/, 'attachCgroup(program, cgroupPath)'],
+    [/^iter(\.s)?$/, 'attachIter(program)'],
+    [/^xdp/, 'attachXdp(program, iface)'],
+    [/^(tc|tcx|classifier|action)$/, "attachTc(program, iface, { direction: 'ingress' })"],
+  ];
+  for (const [re, api] of table) if (re.test(kind)) return api;
+  return '';
+}
+
 /**
  * One BPF program: either a program of a {@link BpfObject} (from {@link BpfObject.program} or
  * {@link BpfObject.programs}; valid as long as its object is open), or a standalone program
@@ -95,7 +116,11 @@ export class BpfProgram implements Disposable {
     this.#native.setType(type);
   }
 
-  /** The expected attach type as libbpf names it (`'xdp'`, `'tcx_ingress'`…). Settable before load. */
+  /**
+   * The expected attach type as libbpf names it (`'xdp'`, `'tcx_ingress'`, `'cgroup_inet_egress'`…),
+   * or `''` for programs that have none (tracepoint, kprobe, `sched_cls`, socket filter, perf
+   * event…). Settable before load.
+   */
   get expectedAttachType(): string {
     return this.#native.info().expectedAttachType;
   }
@@ -158,8 +183,10 @@ export class BpfProgram implements Disposable {
   /**
    * Attaches the program where its section name says, with libbpf's auto-attach: `kprobe/<fn>`,
    * `kretprobe/<fn>`, `tracepoint/<cat>/<name>`, `raw_tp/<name>`, `fentry/<fn>`, `fexit/<fn>`,
-   * `uprobe/<binary>:<fn>`, `lsm/<hook>`, `iter/…`… Networking programs attach with `attachXdp`
-   * and `attachTc` instead.
+   * `uprobe/<binary>:<fn>`, `lsm/<hook>`, `iter/…`… Sections that do not say where (`uprobe`
+   * without a target, `usdt`, `perf_event`, `socket`, `cgroup…`, `xdp`, `tc`) are refused with
+   * a message naming the explicit call to use: {@link attachUprobe}, {@link attachUsdt},
+   * {@link attachPerfEvent}, {@link attachSocket}, {@link attachCgroup}, `attachXdp`, `attachTc`.
    *
    * Lifetime: see {@link BpfLink}; the attachment ends when the link is closed unless it is pinned.
    * @throws {@link BpfError} when libbpf cannot attach the section (`EOPNOTSUPP`/`ESRCH` for
@@ -172,7 +199,7 @@ export class BpfProgram implements Disposable {
    */
   attach(): BpfLink {
     this.#checkOpen('attach');
-    return new BpfLink(this.#native.attach());
+    return new BpfLink(this.#native.attach(explicitAttachFor(this.section)));
   }
 
   /**

@@ -184,26 +184,58 @@ function tcxSupported(): boolean {
 /** What {@link queryTc} reports. */
 export interface TcQueryResult {
   ifindex: number;
-  /** The programs attached through tcx, in the order they run. */
+  /** The programs attached through tcx, in the order they run (empty on kernels without tcx). */
   programs: Array<{ id: number; name: string; linkId?: number }>;
-  /** tcx's revision counter of the hook: it changes with every attach and detach. */
+  /** tcx's revision counter of the hook: it changes with every attach and detach (0 without tcx). */
   revision: bigint;
+  /**
+   * The cls_bpf filters on the clsact hook (netlink, the pre-tcx way, as `tc filter show` lists
+   * them), in the kernel's order: by priority, then handle. tcx programs run before them.
+   */
+  filters: TcFilterInfo[];
+}
+
+/** One cls_bpf filter listed by {@link queryTc}. */
+export interface TcFilterInfo {
+  /** The filter's handle and priority: what {@link TcFilter} and `tc filter del` name it by. */
+  handle: number;
+  priority: number;
+  /** The program it runs, and that program's kernel name. */
+  progId: number;
+  name: string;
+  /** The name the attacher gave the filter (`'file.o:[sec]'` from tc, `'cls_bpf'`-style from libbpf). */
+  section: string;
+  /** Whether the filter runs in direct-action mode (the program's return value is the verdict). */
+  directAction: boolean;
 }
 
 /**
- * The programs attached with tcx to an interface's ingress or egress, whoever attached them.
- * (cls_bpf filters are not listed: `tc filter show dev <if> ingress` shows them;
- * {@link TcFilter.attached} checks one.) Minimum kernel: 6.6.
+ * Everything attached to an interface's ingress or egress, whoever attached it: the programs
+ * attached with tcx (`bpf_prog_query`, kernel 6.6+) and the cls_bpf filters on the clsact qdisc
+ * (a netlink filter dump; `bpf_tc_query` alone needs the handle and priority up front).
  *
- * @throws {@link BpfError} `ENODEV` for a missing interface, `EINVAL` on kernels without tcx
+ * Minimum kernel: 4.5 for the filter list (clsact), 6.6 for tcx programs.
+ *
+ * @throws {@link BpfError} `ENODEV` for a missing interface
  * @example
  * ```ts
- * queryTc('veth0', { direction: 'ingress', netns }).programs;   // [{ id: 51, name: 'tc_drop', linkId: 9 }]
+ * const q = queryTc('veth0', { direction: 'ingress', netns });
+ * q.programs;   // [{ id: 51, name: 'tc_drop', linkId: 9 }]          (tcx)
+ * q.filters;    // [{ handle: 1, priority: 1, progId: 52, name: 'tc_count', ... }]   (cls_bpf)
  * ```
  */
 export function queryTc(iface: InterfaceRef, options: InterfaceOptions & { direction: TcDirection }): TcQueryResult {
   checkOptions(options, 'queryTc options', ['netns', 'direction']);
   const direction = checkDirection(options.direction);
-  const q = binding.tcxQuery(toNativeInterface(iface, options.netns), direction);
-  return { ifindex: q.ifindex, programs: q.programs, revision: q.revision };
+  const ref = toNativeInterface(iface, options.netns);
+  const { ifindex, filters } = binding.tcFilterList(ref, direction);
+  let q: { ifindex: number; programs: TcQueryResult['programs']; revision: bigint };
+  try {
+    q = binding.tcxQuery(ref, direction);
+  } catch (e) {
+    // Kernels before 6.6 have no tcx hook to query: only filters then.
+    if (!(e instanceof BpfError && (e.code === 'EINVAL' || e.code === 'EOPNOTSUPP' || e.code === 'ENOTSUP'))) throw e;
+    q = { ifindex, programs: [], revision: 0n };
+  }
+  return { ifindex: q.ifindex, programs: q.programs, revision: q.revision, filters };
 }

@@ -3,6 +3,7 @@
 #include "addon.h"
 
 #include "args.h"
+#include "attach/attach.h"
 #include "features.h"
 #include "link.h"
 #include "lock.h"
@@ -57,6 +58,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   features::Init(env, exports);
   RingBufWrap::Init(env, exports, addon);
   PerfBufWrap::Init(env, exports, addon);
+  attach::Init(env, exports);
   exports.Set("setErrorFactory", Napi::Function::New<JS_setErrorFactory>(env, "setErrorFactory"));
   exports.Set("setLogger", Napi::Function::New<JS_setLogger>(env, "setLogger"));
   exports.Set("libbpfVersion", Napi::Function::New<JS_libbpfVersion>(env, "libbpfVersion"));

@@ -12,6 +12,11 @@ Napi::Value MakeBpfError(Napi::Env env, const std::string& op, int err,
   if (!details.program.empty()) extra.Set("program", details.program);
   if (!details.verifierLog.empty()) extra.Set("log", details.verifierLog);
   if (!details.detail.empty()) extra.Set("detail", details.detail);
+  if (!details.libbpfLog.empty()) {
+    Napi::Array lines = Napi::Array::New(env, details.libbpfLog.size());
+    for (size_t i = 0; i < details.libbpfLog.size(); i++) lines.Set(static_cast<uint32_t>(i), details.libbpfLog[i]);
+    extra.Set("libbpfLog", lines);
+  }
   if (addon == nullptr || addon->errorFactory.IsEmpty()) {
     // Only reachable if the binding is used without lib/native.ts; still a useful error.
     Napi::Error e = Napi::Error::New(env, op + " failed: errno " + std::to_string(errnum));

@@ -7,12 +7,16 @@
 
 #include <napi.h>
 #include <string>
+#include <vector>
 
 // Details some operations attach to their error.
 struct BpfErrorDetails {
   std::string program;     // the program being loaded, when known
   std::string verifierLog; // the kernel verifier's log, when a load was refused
   std::string detail;      // free text appended to the message
+  // libbpf's own warnings during the failing call (LogCapture::WarningLines): its reason, kept
+  // in the error even when no logger is set.
+  std::vector<std::string> libbpfLog;
 };
 
 // Builds the BpfError for `op` failing with `err` (a negative or positive errno).

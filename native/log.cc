@@ -45,8 +45,19 @@ void LogCapture::Append(int level, std::string message) {
 std::vector<LogRecord> LogCapture::Take() { return std::move(records_); }
 
 void LogCapture::Deliver(Napi::Env env) {
-  std::vector<LogRecord> records = Take();
+  std::vector<LogRecord> records = records_;
   DeliverLogRecords(env, records);
+}
+
+std::vector<std::string> LogCapture::WarningLines() const { return ::WarningLines(records_); }
+
+std::vector<std::string> WarningLines(const std::vector<LogRecord>& records, size_t max) {
+  std::vector<std::string> lines;
+  for (const LogRecord& r : records) {
+    if (r.level <= LIBBPF_INFO && !r.message.empty()) lines.push_back(r.message);
+  }
+  if (lines.size() > max) lines.erase(lines.begin(), lines.end() - max);
+  return lines;
 }
 
 void InstallLibbpfLogHook() {

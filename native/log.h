@@ -25,8 +25,11 @@ class LogCapture {
 
   // Takes the records collected so far.
   std::vector<LogRecord> Take();
-  // Sends the records collected so far to the JS logger (main thread only).
+  // Sends the records collected so far to the JS logger (main thread only). The records stay, so
+  // that a failing call can still put libbpf's reason into its error (WarningLines()).
   void Deliver(Napi::Env env);
+  // The warnings and info lines captured so far: libbpf's own reason for a failure.
+  std::vector<std::string> WarningLines() const;
 
   void Append(int level, std::string message);
 
@@ -34,6 +37,9 @@ class LogCapture {
   std::vector<LogRecord> records_;
   LogCapture* previous_;
 };
+
+// The warning and info lines of `records` (debug lines left out), at most the last `max`.
+std::vector<std::string> WarningLines(const std::vector<LogRecord>& records, size_t max = 8);
 
 // Installs libbpf's print callback (once per process).
 void InstallLibbpfLogHook();

@@ -12,6 +12,7 @@
 #include "args.h"
 #include "errors.h"
 #include "kinds.h"
+#include "netns.h"
 
 namespace {
 
@@ -93,6 +94,7 @@ void MapWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
       InstanceMethod<&MapWrap::JS_bindScratch>("bindScratch"),
       InstanceMethod<&MapWrap::JS_lookup>("lookup"),
       InstanceMethod<&MapWrap::JS_update>("update"),
+      InstanceMethod<&MapWrap::JS_updateInNetns>("updateInNetns"),
       InstanceMethod<&MapWrap::JS_remove>("remove"),
       InstanceMethod<&MapWrap::JS_lookupAndDelete>("lookupAndDelete"),
       InstanceMethod<&MapWrap::JS_nextKey>("nextKey"),
@@ -109,6 +111,7 @@ void MapWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
   exports.Set("NativeMap", ctor);
   exports.Set("openPinnedMap", Napi::Function::New<JS_openPinned>(env, "openPinnedMap"));
   exports.Set("openMapById", Napi::Function::New<JS_openById>(env, "openMapById"));
+  exports.Set("createMap", Napi::Function::New<JS_create>(env, "createMap"));
   exports.Set("mapInfoByFd", Napi::Function::New<JS_infoByFd>(env, "mapInfoByFd"));
   exports.Set("numPossibleCpus", Napi::Function::New<JS_numPossibleCpus>(env, "numPossibleCpus"));
 }
@@ -258,6 +261,46 @@ Napi::Value MapWrap::JS_openPinned(const Napi::CallbackInfo& info) {
   std::string path = args::String(info, 0, "path");
   int fd = bpf_obj_get(path.c_str());
   if (fd < 0) ThrowBpfError(env, "bpf_obj_get", -errno, BpfErrorDetails{"", "", "'" + path + "'"});
+  return NewStandalone(env, fd);
+}
+
+// JS: createMap(options) -> NativeMap owning the fd of a new map that belongs to no object
+// (inner maps of map-in-maps, maps shared by programs of several objects). lib/ validates.
+Napi::Value MapWrap::JS_create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Value arg = args::At(info, 0);
+  if (!arg.IsObject()) throw Napi::TypeError::New(env, "options must be an object");
+  Napi::Object o = arg.As<Napi::Object>();
+  auto u32 = [&](const char* key, uint32_t fallback) -> uint32_t {
+    Napi::Value v = o.Get(key);
+    if (v.IsUndefined()) return fallback;
+    if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("options.") + key + " must be a number");
+    return v.As<Napi::Number>().Uint32Value();
+  };
+  Napi::Value typeValue = o.Get("type");
+  if (!typeValue.IsString()) throw Napi::TypeError::New(env, "options.type must be a string");
+  std::string typeName = typeValue.As<Napi::String>().Utf8Value();
+  int type = -1;
+  for (int i = 0; i < 256 && type < 0; i++) {
+    const char* s = libbpf_bpf_map_type_str(static_cast<enum bpf_map_type>(i));
+    if (s != nullptr && typeName == s) type = i;
+  }
+  if (type < 0) throw Napi::RangeError::New(env, "unknown map type '" + typeName + "'");
+  Napi::Value nameValue = o.Get("name");
+  std::string name = nameValue.IsString() ? nameValue.As<Napi::String>().Utf8Value() : "";
+  LIBBPF_OPTS(bpf_map_create_opts, opts);
+  opts.map_flags = u32("flags", 0);
+  opts.inner_map_fd = u32("innerMapFd", 0);
+  opts.map_extra = u32("mapExtra", 0);
+  int fd = bpf_map_create(static_cast<enum bpf_map_type>(type), name.empty() ? nullptr : name.c_str(), u32("keySize", 0),
+                          u32("valueSize", 0), u32("maxEntries", 0), &opts);
+  if (fd < 0) {
+    int err = -errno;
+    BpfErrorDetails d;
+    d.detail = "map type '" + typeName + "'" + (name.empty() ? "" : " named '" + name + "'");
+    if (err == -EINVAL) d.detail += " (check the key/value sizes, max entries and flags this map type takes; map-in-maps need an inner map)";
+    ThrowBpfError(env, "bpf_map_create", err, d);
+  }
   return NewStandalone(env, fd);
 }
 
@@ -545,6 +588,29 @@ Napi::Value MapWrap::JS_update(const Napi::CallbackInfo& info) {
   uint32_t flags = info.Length() > 0 ? args::Uint32(info, 0, "flags") : 0;
   int err = bpf_map_update_elem(fd, keySize_ ? key_ : nullptr, value_, flags);
   if (err != 0) ThrowBpfError(env, keySize_ ? "bpf_map_update_elem" : "bpf_map_update_elem (push)", err);
+  return env.Undefined();
+}
+
+// JS: updateInNetns(flags, netnsPath): update() with the calling thread in `netnsPath`, for maps
+// whose values name interfaces by ifindex (DEVMAP, DEVMAP_HASH): the kernel resolves the ifindex
+// in the namespace of the thread that writes it.
+Napi::Value MapWrap::JS_updateInNetns(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = Fd(env, "update an element");
+  CheckScratch(env);
+  uint32_t flags = args::Uint32(info, 0, "flags");
+  std::string netns = args::String(info, 1, "netns");
+  int err;
+  {
+    NetnsScope scope(netns);
+    if (scope.error() != 0) ThrowNetnsError(env, scope, netns);
+    err = bpf_map_update_elem(fd, keySize_ ? key_ : nullptr, value_, flags);
+  }
+  if (err != 0) {
+    BpfErrorDetails d;
+    d.detail = "in netns " + netns + (err == -ENODEV || err == -EINVAL ? " (no interface with that ifindex there?)" : "");
+    ThrowBpfError(env, "bpf_map_update_elem", err, d);
+  }
   return env.Undefined();
 }
 

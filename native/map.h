@@ -45,6 +45,8 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   static Napi::Object NewStandalone(Napi::Env env, int fd);
   static Napi::Value JS_openPinned(const Napi::CallbackInfo& info);
   static Napi::Value JS_openById(const Napi::CallbackInfo& info);
+  // JS: createMap({ type, keySize, valueSize, maxEntries, flags, name, innerMapFd, mapExtra }): a map of no object.
+  static Napi::Value JS_create(const Napi::CallbackInfo& info);
   static Napi::Value JS_infoByFd(const Napi::CallbackInfo& info);
   static Napi::Value JS_numPossibleCpus(const Napi::CallbackInfo& info);
 
@@ -69,6 +71,8 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   Napi::Value JS_bindScratch(const Napi::CallbackInfo& info);
   Napi::Value JS_lookup(const Napi::CallbackInfo& info);
   Napi::Value JS_update(const Napi::CallbackInfo& info);
+  // update(flags) inside another network namespace: DEVMAP values are ifindexes resolved there.
+  Napi::Value JS_updateInNetns(const Napi::CallbackInfo& info);
   Napi::Value JS_remove(const Napi::CallbackInfo& info);
   Napi::Value JS_lookupAndDelete(const Napi::CallbackInfo& info);
   Napi::Value JS_nextKey(const Napi::CallbackInfo& info);

@@ -78,7 +78,11 @@ BpfObjectWrap::BpfObjectWrap(const Napi::CallbackInfo& info) : TaggedWrap<BpfObj
   }
   int err = obj == nullptr ? -errno : 0;
   capture.Deliver(env);
-  if (obj == nullptr) ThrowBpfError(env, op, err ? err : -EINVAL);
+  if (obj == nullptr) {
+    BpfErrorDetails d;
+    d.libbpfLog = capture.WarningLines();
+    ThrowBpfError(env, op, err ? err : -EINVAL, d);
+  }
 
   obj_ = obj;
   addon_ = Addon::Get(env);
@@ -135,9 +139,10 @@ BpfObjectWrap::LoadResult BpfObjectWrap::LoadOnAnyThread(struct bpf_object* obj)
   return result;
 }
 
-void BpfObjectWrap::FinishLoad(Napi::Env env, const LoadResult& result) {
+void BpfObjectWrap::FinishLoad(Napi::Env env, const LoadResult& result, const std::vector<std::string>& libbpfLog) {
   if (result.err != 0) {
     BpfErrorDetails details;
+    details.libbpfLog = libbpfLog;
     details.program = result.failedProgram;
     details.verifierLog = result.verifierLog;
     ThrowBpfError(env, "bpf_object__load", result.err, details);
@@ -153,7 +158,7 @@ Napi::Value BpfObjectWrap::JS_load(const Napi::CallbackInfo& info) {
   capture.Deliver(env);
   // libbpf does not allow a second load attempt after a failed one: mark it loaded either way.
   loaded_ = true;
-  FinishLoad(env, result);
+  FinishLoad(env, result, capture.WarningLines());
   return env.Undefined();
 }
 
@@ -181,7 +186,7 @@ class BpfObjectWrap::LoadWorker : public Napi::AsyncWorker {
     wrap_->busy_ = false;
     wrap_->loaded_ = true;
     try {
-      wrap_->FinishLoad(env, result_);
+      wrap_->FinishLoad(env, result_, WarningLines(logs_));
       deferred_.Resolve(env.Undefined());
     } catch (const Napi::Error& e) {
       deferred_.Reject(e.Value());

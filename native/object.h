@@ -78,7 +78,8 @@ class BpfObjectWrap : public TaggedWrap<BpfObjectWrap> {
     std::string verifierLog;
   };
   static LoadResult LoadOnAnyThread(struct bpf_object* obj);
-  void FinishLoad(Napi::Env env, const LoadResult& result);
+  // Throws the load's error (with libbpf's warnings `libbpfLog`, its reason) or marks it loaded.
+  void FinishLoad(Napi::Env env, const LoadResult& result, const std::vector<std::string>& libbpfLog);
 
   struct bpf_object* obj_ = nullptr;
   Addon* addon_ = nullptr;

@@ -125,6 +125,15 @@ int ProgramWrap::Fd(Napi::Env env, const char* what) const {
   return fd;
 }
 
+struct bpf_program* ProgramWrap::LibbpfProgram(Napi::Env env, const char* what) const {
+  if (standalone_) {
+    ThrowStateError(env, std::string("cannot ") + what +
+                             ": this program was reopened from a pin; libbpf attaches programs of a loaded BPF object");
+  }
+  Fd(env, what);
+  return prog_;
+}
+
 Napi::Value ProgramWrap::JS_info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (standalone_) {
@@ -146,7 +155,12 @@ Napi::Value ProgramWrap::JS_info(const Napi::CallbackInfo& info) {
   out.Set("name", bpf_program__name(prog_));
   out.Set("section", bpf_program__section_name(prog_));
   out.Set("type", kinds::ProgType(bpf_program__type(prog_)));
-  out.Set("expectedAttachType", kinds::AttachType(bpf_program__expected_attach_type(prog_)));
+  // Attach type 0 is BPF_CGROUP_INET_INGRESS, but it is also what every program without an
+  // attach type (tracepoint, kprobe, sched_cls, socket filter, perf event...) reads: only a
+  // cgroup_skb program means it.
+  enum bpf_attach_type eat = bpf_program__expected_attach_type(prog_);
+  bool none = eat == 0 && bpf_program__type(prog_) != BPF_PROG_TYPE_CGROUP_SKB;
+  out.Set("expectedAttachType", none ? std::string() : kinds::AttachType(eat));
   out.Set("autoload", bpf_program__autoload(prog_));
   out.Set("fd", bpf_program__fd(prog_));
   out.Set("insnCount", static_cast<double>(bpf_program__insn_cnt(prog_)));
@@ -292,6 +306,8 @@ Napi::Value ProgramWrap::JS_openById(const Napi::CallbackInfo& info) {
 
 Napi::Value ProgramWrap::JS_attach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  // lib/ passes the explicit API to name when libbpf cannot auto-attach this section.
+  std::string instead = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
   CheckObjectProgram(env, "attach");
   Fd(env, "attach");
   LogCapture capture;
@@ -300,10 +316,10 @@ Napi::Value ProgramWrap::JS_attach(const Napi::CallbackInfo& info) {
   capture.Deliver(env);
   if (link == nullptr) {
     BpfErrorDetails d;
-    d.program = bpf_program__name(prog_);
-    d.detail = "program '" + d.program + "' (section '" + bpf_program__section_name(prog_) + "')";
-    if (err == -EOPNOTSUPP || err == -ESRCH)
-      d.detail += ": libbpf cannot auto-attach this section; networking programs attach with attachXdp()/attachTc()";
+    d.detail = "program '" + std::string(bpf_program__name(prog_)) + "' (section '" + bpf_program__section_name(prog_) + "')";
+    if ((err == -EOPNOTSUPP || err == -ESRCH) && !instead.empty())
+      d.detail += ": libbpf cannot auto-attach this section; attach it with " + instead;
+    d.libbpfLog = capture.WarningLines();
     ThrowBpfError(env, "bpf_program__attach", err, d);
   }
   return BpfLinkWrap::New(env, link);

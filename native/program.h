@@ -34,6 +34,9 @@ class ProgramWrap : public TaggedWrap<ProgramWrap>, public ObjectOwned {
   int Fd(Napi::Env env, const char* what) const;
   // The name, for error messages ("" when unknown).
   std::string Name() const;
+  // The loaded libbpf program, for the explicit attach calls (native/attach/); BpfStateError
+  // for a program reopened from a pin (no libbpf program) or one that is not loaded.
+  struct bpf_program* LibbpfProgram(Napi::Env env, const char* what) const;
 
  private:
   // Open phase: description and configuration.

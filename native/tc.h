@@ -21,5 +21,8 @@ Napi::Value JS_filterAttach(const Napi::CallbackInfo& info);
 Napi::Value JS_filterDetach(const Napi::CallbackInfo& info);
 // JS: tcFilterQuery(iface, direction, handle, priority) -> progId or null
 Napi::Value JS_filterQuery(const Napi::CallbackInfo& info);
+// JS: tcFilterList(iface, direction) -> { ifindex, filters: [{ handle, priority, progId, name, section, directAction }] }: every
+// cls_bpf filter on the clsact hook (an RTM_GETTFILTER dump; bpf_tc_query needs handle and priority).
+Napi::Value JS_filterList(const Napi::CallbackInfo& info);
 
 }  // namespace tc

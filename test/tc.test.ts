@@ -48,12 +48,18 @@ describeNet('attachTc on a veth pair', () => {
     const bpf = filters.find((f) => f.kind === 'bpf' && f.options);
     expect(bpf?.options?.['direct-action']).toBe(true);
     expect(bpf?.options?.prog?.id).toBe(obj.program('tc_drop').id);
-    // cls_bpf filters are not tcx programs.
-    expect(queryTc(net.a.ifname, { direction: 'ingress', netns: net.a.netnsPath }).programs).toEqual([]);
+    // cls_bpf filters are not tcx programs, but queryTc lists them as filters.
+    const q = queryTc(net.a.ifname, { direction: 'ingress', netns: net.a.netnsPath });
+    expect(q.programs).toEqual([]);
+    expect(q.filters).toEqual([
+      expect.objectContaining({ handle: att.handle, priority: att.priority, progId: obj.program('tc_drop').id, name: 'tc_drop', directAction: true }),
+    ]);
+    expect(queryTc(net.a.ifname, { direction: 'egress', netns: net.a.netnsPath }).filters).toEqual([]);
     expect(await delivered(9201)).toBe(0);
     expect(att.detach()).toBe(true);
     expect(att.attached).toBe(false);
     expect(att.detach()).toBe(false);
+    expect(queryTc(net.a.ifname, { direction: 'ingress', netns: net.a.netnsPath }).filters).toEqual([]);
     expect(await delivered(9201)).toBe(20);
   });
 
@@ -64,6 +70,9 @@ describeNet('attachTc on a veth pair', () => {
     const second = attachTc(obj.program('tc_pass'), net.a.ifname, { direction: 'egress', netns: net.a.netnsPath, handle: 7, priority: 3, replace: true });
     expect(second.progId).toBe(obj.program('tc_pass').id);
     expect((first as TcFilter).attached).toBe(false);
+    expect(queryTc(net.a.ifname, { direction: 'egress', netns: net.a.netnsPath }).filters).toEqual([
+      expect.objectContaining({ handle: 7, priority: 3, progId: obj.program('tc_pass').id, name: 'tc_pass' }),
+    ]);
   });
 
   it('egress with tcx: traffic sent by a is dropped on its way out', async () => {

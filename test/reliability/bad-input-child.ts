@@ -384,6 +384,7 @@ for (const c of libClasses) {
 batches['lib:functions'] = () => sweepFunctions(api as unknown as Record<string, unknown>, '', ['setLogger']);
 for (const c of nativeClasses) batches[`native:${c}`] = () => sweepNativeClass(c);
 batches['native:functions'] = () => sweepFunctions(binding as unknown as Record<string, unknown>, 'binding.', ['setErrorFactory', 'setLogger']);
+batches['native:attach'] = () => sweepFunctions((binding as unknown as { attach: Record<string, unknown> }).attach, 'binding.attach.');
 
 // Hand-written misuse that a sweep cannot reach: state changed between calls.
 batches['scenarios'] = async () => {

@@ -1,0 +1,87 @@
+// Iterators: bpf_program__attach_iter makes the link, with its filter (one task or process, one
+// map, one cgroup and a walk order); bpf_iter_create opens a readable fd on the link — each
+// open runs the iterator once, from the start. Reading it (lib/, on the thread pool) gives the
+// bytes the program wrote with bpf_seq_printf / BPF_SEQ_PRINTF.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <bpf/bpf.h>
+
+#include "../args.h"
+#include "../errors.h"
+#include "attach.h"
+
+namespace attach {
+namespace {
+
+// JS: attach.iter(program, { tid?, pid?, pidFd?, mapFd?, cgroup?, cgroupId?, order? })
+Napi::Value Iter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct bpf_program* prog = ProgramArg(info, "attach an iterator");
+  Napi::Object o = OptionsArg(info, 1);
+  union bpf_iter_link_info linfo;
+  memset(&linfo, 0, sizeof(linfo));
+  bool filtered = false;
+  std::string what;
+  int cgroupFd = -1;
+  if (!o.Get("mapFd").IsUndefined()) {
+    linfo.map.map_fd = static_cast<__u32>(OptInt(o, "mapFd", 0));
+    filtered = true;
+    what = "map fd " + std::to_string(linfo.map.map_fd);
+  } else if (!o.Get("cgroup").IsUndefined() || !o.Get("cgroupId").IsUndefined()) {
+    std::string path = OptString(o, "cgroup");
+    if (!path.empty()) {
+      cgroupFd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (cgroupFd < 0) ThrowBpfError(env, "open", -errno, {"", "", "cannot open the cgroup '" + path + "'", {}});
+      linfo.cgroup.cgroup_fd = cgroupFd;
+    } else {
+      linfo.cgroup.cgroup_id = OptU64(o, "cgroupId");
+    }
+    linfo.cgroup.order = static_cast<enum bpf_cgroup_iter_order>(OptInt(o, "order", BPF_CGROUP_ITER_SELF_ONLY));
+    filtered = true;
+    what = path.empty() ? "cgroup id " + std::to_string(linfo.cgroup.cgroup_id) : "cgroup '" + path + "'";
+  } else if (!o.Get("tid").IsUndefined() || !o.Get("pid").IsUndefined() || !o.Get("pidFd").IsUndefined()) {
+    linfo.task.tid = static_cast<__u32>(OptInt(o, "tid", 0));
+    linfo.task.pid = static_cast<__u32>(OptInt(o, "pid", 0));
+    linfo.task.pid_fd = static_cast<__u32>(OptInt(o, "pidFd", 0));
+    filtered = true;
+    what = linfo.task.tid ? "tid " + std::to_string(linfo.task.tid) : "pid " + std::to_string(linfo.task.pid);
+  }
+  LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+  if (filtered) {
+    opts.link_info = &linfo;
+    opts.link_info_len = sizeof(linfo);
+  }
+  LogCapture capture;
+  struct bpf_link* link = bpf_program__attach_iter(prog, &opts);
+  int err = link == nullptr ? -errno : 0;
+  if (cgroupFd >= 0) close(cgroupFd);
+  return Finish(env, capture, link, err, "bpf_program__attach_iter",
+                std::string("iterator '") + bpf_program__section_name(prog) + "'" + (what.empty() ? "" : " for " + what));
+}
+
+// JS: attach.iterCreate(linkFd) -> a new fd; the caller owns (and closes) it.
+Napi::Value IterCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int linkFd = args::Int32(info, 0, "link fd");
+  int fd = bpf_iter_create(linkFd);
+  if (fd < 0) {
+    int err = -errno;
+    BpfErrorDetails d;
+    d.detail = "link fd " + std::to_string(linkFd) + (err == -EINVAL ? " (is it an iterator link?)" : "");
+    ThrowBpfError(env, "bpf_iter_create", err, d);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+}  // namespace
+
+void InitIter(Napi::Env env, Napi::Object target) {
+  target.Set("iter", Napi::Function::New<Iter>(env, "iter"));
+  target.Set("iterCreate", Napi::Function::New<IterCreate>(env, "iterCreate"));
+}
+
+}  // namespace attach

@@ -1,0 +1,69 @@
+// attachUprobe on a function of a binary the build compiles (test/bin/uprobe_target.c).
+import { afterEach, expect, it } from 'vitest';
+import { attachUprobe, BpfError, BpfObject } from '../lib/index';
+import { fixturePath } from './helpers';
+import { describeWithFeature } from './feature-skip';
+import { startTarget, targetPath, type Target } from './probe-targets';
+
+describeWithFeature('uprobe', 'attachUprobe', () => {
+  let target: Target | undefined;
+  afterEach(() => target?.kill());
+
+  it('counts the entries and returns of one process, with the cookie', async () => {
+    using obj = BpfObject.open(fixturePath('attach_uprobe'));
+    await obj.load();
+    target = startTarget('uprobe_target', ['7']);
+    using entry = attachUprobe(obj.program('on_target'), { binary: targetPath('uprobe_target'), func: 'libbpf_node_target', pid: target.pid, cookie: 0xfeedn });
+    using ret = attachUprobe(obj.program('on_target_ret'), { binary: targetPath('uprobe_target'), func: 'libbpf_node_target', pid: target.pid, retprobe: true });
+    expect(entry.info().type).toMatch(/perf_event|uprobe/);
+    expect((await target.go()).trim()).toBe('7');
+    expect(obj.globals.get('entries')).toBe(7n);
+    expect(obj.globals.get('returns')).toBe(7n);
+    expect(obj.globals.get('last_cookie')).toBe(0xfeedn);
+    expect(obj.globals.get('last_tgid')).toBe(target.pid);
+    ret.close();
+  });
+
+  it('sees nothing once the link is closed', async () => {
+    using obj = BpfObject.open(fixturePath('attach_uprobe'));
+    await obj.load();
+    target = startTarget('uprobe_target', ['3']);
+    const link = attachUprobe(obj.program('on_target'), { binary: targetPath('uprobe_target'), func: 'libbpf_node_target' });
+    link.close();
+    await target.go();
+    expect(obj.globals.get('entries')).toBe(0n);
+  });
+
+  it('names the missing function with libbpf\'s reason', async () => {
+    using obj = BpfObject.open(fixturePath('attach_uprobe'));
+    await obj.load();
+    let err: unknown;
+    try {
+      attachUprobe(obj.program('on_target'), { binary: targetPath('uprobe_target'), func: 'no_such_function_here' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(BpfError);
+    const e = err as BpfError;
+    expect(e.code).toBe('ENOENT');
+    expect(e.message).toContain('no_such_function_here');
+    expect(e.details.join('\n')).toMatch(/no_such_function_here/);
+  });
+
+  it('refuses auto-attach of a target-less SEC("uprobe"), naming attachUprobe', async () => {
+    using obj = BpfObject.open(fixturePath('attach_uprobe'));
+    await obj.load();
+    expect(() => obj.program('on_target').attach()).toThrow(/attachUprobe\(program, \{ binary, func \}\)/);
+  });
+
+  it('checks its options before any syscall', async () => {
+    using obj = BpfObject.open(fixturePath('attach_uprobe'));
+    await obj.load();
+    const p = obj.program('on_target');
+    expect(() => attachUprobe(p, { binary: '' })).toThrow(RangeError);
+    expect(() => attachUprobe(p, { binary: '/bin/true' })).toThrow(/func, options.offset/);
+    expect(() => attachUprobe(p, { binary: '/bin/true', func: 'main', pid: -3 })).toThrow(RangeError);
+    expect(() => attachUprobe(p, { binary: '/bin/true', func: 'main', bogus: 1 } as never)).toThrow(/unknown option 'bogus'/);
+    expect(() => attachUprobe({} as never, { binary: '/bin/true', func: 'main' })).toThrow(TypeError);
+  });
+});
