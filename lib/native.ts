@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { makeBpfError } from './errors';
+import { makeBpfError, makeStateError } from './errors';
 
 /** The package root: the nearest folder above this file holding binding.gyp. */
 function packageRoot(): string {
@@ -47,6 +47,7 @@ export interface NativeProgramKernelInfo {
   btfId: number;
   loadTimeNs: bigint;
   mapIds: number[];
+  verifiedInsns: number;
 }
 
 /** What `NativeMap.info()` returns. @internal */
@@ -246,10 +247,11 @@ export interface NativeOpenOptions {
 
 /** @internal */
 export interface NativeObject {
-  load(): void;
-  loadAsync(): Promise<void>;
+  load(options?: { logLevel?: number; logSize?: number }): void;
+  loadAsync(options?: { logLevel?: number; logSize?: number }): Promise<void>;
   close(): void;
-  state(): 'opened' | 'loading' | 'loaded' | 'closing' | 'closed';
+  state(): 'opened' | 'loading' | 'loaded' | 'failed' | 'closing' | 'closed';
+  verifierLog(program: string): string | null;
   name(): string;
   programs(): NativeProgram[];
   maps(): NativeMap[];
@@ -288,7 +290,7 @@ export interface NativeBinding {
   openMapById(id: number): NativeMap;
   mapInfoByFd(fd: number): NativeMapKernelInfo;
   numPossibleCpus(): number;
-  setErrorFactory(factory: typeof makeBpfError): void;
+  setErrorFactory(factory: typeof makeBpfError, stateFactory: typeof makeStateError): void;
   setLogger(logger: ((level: string, message: string) => void) | null): void;
   libbpfVersion(): string;
   tryLock(path: string): number;
@@ -301,4 +303,4 @@ const load = require('node-gyp-build') as (dir: string) => unknown;
 
 /** The addon of this thread. @internal */
 export const binding = load(PACKAGE_ROOT) as NativeBinding;
-binding.setErrorFactory(makeBpfError);
+binding.setErrorFactory(makeBpfError, makeStateError);

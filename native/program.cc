@@ -192,6 +192,7 @@ Napi::Value ProgramWrap::JS_kernelInfo(const Napi::CallbackInfo& info) {
   out.Set("xlatedSize", pi.xlated_prog_len);
   out.Set("btfId", pi.btf_id);
   out.Set("loadTimeNs", Napi::BigInt::New(env, static_cast<uint64_t>(pi.load_time)));
+  out.Set("verifiedInsns", pi.verified_insns);
   // The maps the program uses: a second call, now with room for their ids.
   std::vector<__u32> mapIds(pi.nr_map_ids);
   if (!mapIds.empty()) {
@@ -284,16 +285,20 @@ Napi::Value ProgramWrap::JS_attach(const Napi::CallbackInfo& info) {
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach(prog_);
   int err = link == nullptr ? -errno : 0;
-  capture.Deliver(env);
+  // Everything the error needs is read before the logger runs: it may close the object.
+  BpfErrorDetails d;
   if (link == nullptr) {
-    BpfErrorDetails d;
     d.program = bpf_program__name(prog_);
     d.detail = "program '" + d.program + "' (section '" + bpf_program__section_name(prog_) + "')";
     if (err == -EOPNOTSUPP || err == -ESRCH)
       d.detail += ": libbpf cannot auto-attach this section; networking programs attach with attachXdp()/attachTc()";
-    ThrowBpfError(env, "bpf_program__attach", err, d);
   }
-  return BpfLinkWrap::New(env, link);
+  // The link is wrapped (owned by JS) before any JS runs, so a throwing logger cannot leak it.
+  Napi::Object wrapped;
+  if (link != nullptr) wrapped = BpfLinkWrap::New(env, link);
+  capture.Deliver(env);
+  if (link == nullptr) ThrowBpfError(env, "bpf_program__attach", err, d);
+  return wrapped;
 }
 
 Napi::Value ProgramWrap::JS_close(const Napi::CallbackInfo& info) {

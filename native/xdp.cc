@@ -160,11 +160,13 @@ Napi::Value JS_attachNetlink(const Napi::CallbackInfo& info) {
     DeliverLogRecords(env, logs);
     ThrowBpfError(env, "bpf_xdp_attach", err, d);
   }
-  DeliverLogRecords(env, logs);
+  // Namespace-dependent calls first; the logger (JavaScript) last.
   LIBBPF_OPTS(bpf_xdp_query_opts, q);
+  bool queried = bpf_xdp_query(ifindex, 0, &q) == 0;
+  DeliverLogRecords(env, logs);
   Napi::Object out = Napi::Object::New(env);
   out.Set("ifindex", ifindex);
-  if (bpf_xdp_query(ifindex, 0, &q) == 0 && q.attach_mode < 5) out.Set("mode", kModeNames[q.attach_mode]);
+  if (queried && q.attach_mode < 5) out.Set("mode", kModeNames[q.attach_mode]);
   return out;
 }
 
@@ -218,14 +220,15 @@ Napi::Value JS_query(const Napi::CallbackInfo& info) {
   LIBBPF_OPTS(bpf_xdp_query_opts, q);
   LogCapture capture;
   int err = bpf_xdp_query(ifindex, 0, &q);
+  char name[IF_NAMESIZE] = "";
+  if (err == 0) if_indextoname(ifindex, name);
+  // Namespace-dependent calls done: now the logger (JavaScript).
   capture.Deliver(env);
   if (err != 0) {
     BpfErrorDetails d;
     d.detail = "querying XDP on " + ref.Describe();
     ThrowBpfError(env, "bpf_xdp_query", err, d);
   }
-  char name[IF_NAMESIZE] = "";
-  if_indextoname(ifindex, name);
   Napi::Object out = Napi::Object::New(env);
   out.Set("ifindex", ifindex);
   out.Set("ifname", name);
