@@ -234,6 +234,8 @@ export interface NativeEventReader {
   pause(): void;
   resume(): void;
   consume(max?: number): number;
+  /** Someone waits for a record: keep the event loop alive and the callback strongly held. */
+  setWaiting(waiting: boolean): void;
   close(): void;
 }
 

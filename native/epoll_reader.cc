@@ -2,9 +2,10 @@
 
 #include <cstring>
 
-// Records handed to JS per loop iteration at most; the rest wait for the next readiness event,
-// so that one burst cannot monopolise the event loop.
+// Records and bytes handed to JS per loop iteration at most; the rest wait in the kernel for the
+// next readiness event, so that one burst cannot monopolise the event loop or the heap.
 static constexpr size_t kRecordsPerTick = 16384;
+static constexpr size_t kBytesPerTick = 4 << 20;
 // How often the safety-net timer drains the reader (see the header).
 static constexpr uint64_t kDrainIntervalMs = 50;
 
@@ -13,7 +14,7 @@ EpollReader::~EpollReader() = default;
 
 void EpollReader::StartWatching(Napi::Env env, int epollFd, Napi::Function onRecords, const char* resourceName) {
   env_ = env;
-  onRecords_ = Napi::Persistent(onRecords);
+  onRecords_ = Napi::Weak(onRecords);
   context_ = new Napi::AsyncContext(env, resourceName);
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
@@ -21,11 +22,12 @@ void EpollReader::StartWatching(Napi::Env env, int epollFd, Napi::Function onRec
   uv_poll_init(loop, poll_, epollFd);
   poll_->data = this;
   uv_poll_start(poll_, UV_READABLE, OnPoll);
+  uv_unref(reinterpret_cast<uv_handle_t*>(poll_));  // until JS waits (SetWaiting)
   timer_ = new uv_timer_t;
   uv_timer_init(loop, timer_);
   timer_->data = this;
   uv_timer_start(timer_, OnTimer, kDrainIntervalMs, kDrainIntervalMs);
-  uv_unref(reinterpret_cast<uv_handle_t*>(timer_));  // the poll handle alone keeps the loop alive
+  uv_unref(reinterpret_cast<uv_handle_t*>(timer_));  // the poll handle alone may keep the loop alive
   napi_add_env_cleanup_hook(env, CleanupHook, this);
 }
 
@@ -45,6 +47,18 @@ void EpollReader::Resume() {
   paused_ = false;
 }
 
+void EpollReader::SetWaiting(bool waiting) {
+  if (poll_ == nullptr || waiting == waiting_) return;
+  waiting_ = waiting;
+  if (waiting) {
+    uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    onRecords_.Ref();
+  } else {
+    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    onRecords_.Unref();
+  }
+}
+
 void EpollReader::StopWatching() {
   if (poll_ == nullptr) return;
   uv_poll_stop(poll_);
@@ -57,9 +71,19 @@ void EpollReader::StopWatching() {
   timer_ = nullptr;
   napi_remove_env_cleanup_hook(env_, CleanupHook, this);
   FreeReader();
-  delete context_;
-  context_ = nullptr;
+  if (!delivering_) {
+    delete context_;
+    context_ = nullptr;
+  }
   onRecords_.Reset();
+}
+
+void EpollReader::AfterDelivery() {
+  delivering_ = false;
+  if (poll_ == nullptr && context_ != nullptr) {
+    delete context_;
+    context_ = nullptr;
+  }
 }
 
 void EpollReader::CleanupHook(void* arg) { static_cast<EpollReader*>(arg)->StopWatching(); }
@@ -71,9 +95,20 @@ void EpollReader::AppendRecord(const void* data, size_t size) {
 }
 
 int EpollReader::ConsumeAndDeliver(size_t max) {
+  byteBudget_ = kBytesPerTick;
   int n = ConsumeSome(max);
+  byteBudget_ = SIZE_MAX;
+  if (n < 0 && !ends_.empty()) n = static_cast<int>(ends_.size());  // stopped by the byte budget
   if (ends_.empty() && lost_ == 0) return n < 0 ? n : 0;
   Napi::HandleScope scope(env_);
+  Napi::Function onRecords = onRecords_.Value();
+  if (onRecords.IsEmpty()) {
+    // JS dropped the reader; its finalizer is on the way. Nobody can take these records.
+    data_.clear();
+    ends_.clear();
+    lost_ = 0;
+    return n;
+  }
   Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::Copy(env_, data_.data(), data_.size());
   Napi::Uint32Array ends = Napi::Uint32Array::New(env_, ends_.size());
   if (!ends_.empty()) memcpy(ends.Data(), ends_.data(), ends_.size() * sizeof(uint32_t));
@@ -81,7 +116,16 @@ int EpollReader::ConsumeAndDeliver(size_t max) {
   data_.clear();
   ends_.clear();
   lost_ = 0;
-  onRecords_.MakeCallback(env_.Global(), {data, ends, lost}, *context_);
+  // JavaScript runs here; it may close this reader (StopWatching then leaves the async context,
+  // which this call still uses, to us).
+  delivering_ = true;
+  try {
+    onRecords.MakeCallback(env_.Global(), {data, ends, lost}, *context_);
+  } catch (...) {
+    AfterDelivery();
+    throw;
+  }
+  AfterDelivery();
   return n;
 }
 
