@@ -18,58 +18,54 @@ void EpollReader::StartWatching(Napi::Env env, int epollFd, Napi::Function onRec
   context_ = new Napi::AsyncContext(env, resourceName);
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
-  poll_ = new uv_poll_t;
-  uv_poll_init(loop, poll_, epollFd);
-  poll_->data = this;
-  uv_poll_start(poll_, UV_READABLE, OnPoll);
-  uv_unref(reinterpret_cast<uv_handle_t*>(poll_));  // until JS waits (SetWaiting)
-  timer_ = new uv_timer_t;
-  uv_timer_init(loop, timer_);
-  timer_->data = this;
-  uv_timer_start(timer_, OnTimer, kDrainIntervalMs, kDrainIntervalMs);
-  uv_unref(reinterpret_cast<uv_handle_t*>(timer_));  // the poll handle alone may keep the loop alive
-  napi_add_env_cleanup_hook(env, CleanupHook, this);
+  watch_ = new Watch();
+  watch_->reader = this;
+  uv_poll_init(loop, &watch_->poll, epollFd);
+  watch_->poll.data = watch_;
+  uv_poll_start(&watch_->poll, UV_READABLE, OnPoll);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&watch_->poll));  // until JS waits (SetWaiting)
+  uv_timer_init(loop, &watch_->timer);
+  watch_->timer.data = watch_;
+  uv_timer_start(&watch_->timer, OnTimer, kDrainIntervalMs, kDrainIntervalMs);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&watch_->timer));  // the poll handle alone may keep the loop alive
+  // Environment teardown: Node calls the hook and waits until the handles are closed (the hook
+  // is removed in the last close callback), so no callback of ours runs after unloading.
+  napi_add_async_cleanup_hook(env, OnEnvCleanup, watch_, &watch_->hook);
 }
 
 void EpollReader::Pause() {
-  if (poll_ != nullptr && !paused_) {
-    uv_poll_stop(poll_);
-    uv_timer_stop(timer_);
+  if (watch_ != nullptr && !paused_) {
+    uv_poll_stop(&watch_->poll);
+    uv_timer_stop(&watch_->timer);
   }
   paused_ = true;
 }
 
 void EpollReader::Resume() {
-  if (poll_ != nullptr && paused_) {
-    uv_poll_start(poll_, UV_READABLE, OnPoll);
-    uv_timer_start(timer_, OnTimer, kDrainIntervalMs, kDrainIntervalMs);
+  if (watch_ != nullptr && paused_) {
+    uv_poll_start(&watch_->poll, UV_READABLE, OnPoll);
+    uv_timer_start(&watch_->timer, OnTimer, kDrainIntervalMs, kDrainIntervalMs);
   }
   paused_ = false;
 }
 
 void EpollReader::SetWaiting(bool waiting) {
-  if (poll_ == nullptr || waiting == waiting_) return;
+  if (watch_ == nullptr || waiting == waiting_) return;
   waiting_ = waiting;
   if (waiting) {
-    uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    uv_ref(reinterpret_cast<uv_handle_t*>(&watch_->poll));
     onRecords_.Ref();
   } else {
-    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    uv_unref(reinterpret_cast<uv_handle_t*>(&watch_->poll));
     onRecords_.Unref();
   }
 }
 
 void EpollReader::StopWatching() {
-  if (poll_ == nullptr) return;
-  uv_poll_stop(poll_);
-  poll_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-  poll_ = nullptr;
-  uv_timer_stop(timer_);
-  timer_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  timer_ = nullptr;
-  napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+  if (watch_ == nullptr) return;
+  watch_->reader = nullptr;
+  BeginClose(watch_);
+  watch_ = nullptr;
   FreeReader();
   if (!delivering_) {
     delete context_;
@@ -78,15 +74,34 @@ void EpollReader::StopWatching() {
   onRecords_.Reset();
 }
 
+void EpollReader::BeginClose(Watch* w) {
+  if (w->closing) return;
+  w->closing = true;
+  uv_poll_stop(&w->poll);
+  uv_timer_stop(&w->timer);
+  auto closed = [](uv_handle_t* h) {
+    Watch* w = static_cast<Watch*>(h->data);
+    if (--w->open > 0) return;
+    if (w->hook != nullptr) napi_remove_async_cleanup_hook(w->hook);
+    delete w;
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->timer), closed);
+}
+
+void EpollReader::OnEnvCleanup(napi_async_cleanup_hook_handle hook, void* arg) {
+  Watch* w = static_cast<Watch*>(arg);
+  if (w->reader != nullptr) w->reader->StopWatching();  // frees the libbpf reader too
+  else BeginClose(w);                                   // already closing: waits for it
+}
+
 void EpollReader::AfterDelivery() {
   delivering_ = false;
-  if (poll_ == nullptr && context_ != nullptr) {
+  if (watch_ == nullptr && context_ != nullptr) {
     delete context_;
     context_ = nullptr;
   }
 }
-
-void EpollReader::CleanupHook(void* arg) { static_cast<EpollReader*>(arg)->StopWatching(); }
 
 void EpollReader::AppendRecord(const void* data, size_t size) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
@@ -130,13 +145,13 @@ int EpollReader::ConsumeAndDeliver(size_t max) {
 }
 
 void EpollReader::OnPoll(uv_poll_t* handle, int status, int events) {
-  auto* self = static_cast<EpollReader*>(handle->data);
-  if (self != nullptr) self->Drain();
+  Watch* w = static_cast<Watch*>(handle->data);
+  if (w->reader != nullptr) w->reader->Drain();
 }
 
 void EpollReader::OnTimer(uv_timer_t* handle) {
-  auto* self = static_cast<EpollReader*>(handle->data);
-  if (self != nullptr) self->Drain();
+  Watch* w = static_cast<Watch*>(handle->data);
+  if (w->reader != nullptr) w->reader->Drain();
 }
 
 void EpollReader::Drain() {
@@ -146,6 +161,8 @@ void EpollReader::Drain() {
     ConsumeAndDeliver(kRecordsPerTick);
   } catch (const Napi::Error& e) {
     // The JS callback threw: report it as an uncaught exception, as an event emitter would.
+    // (While the environment ends this can fail too; nobody is left to tell then.)
     napi_fatal_exception(env, e.Value());
+  } catch (...) {
   }
 }

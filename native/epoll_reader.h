@@ -40,7 +40,7 @@ class EpollReader {
   void SetWaiting(bool waiting);
   // Stops watching for good; safe to call twice and from the environment cleanup hook.
   void StopWatching();
-  bool Watching() const { return poll_ != nullptr; }
+  bool Watching() const { return watch_ != nullptr; }
 
   // Consumes up to about `max` records into the batch (AppendRecord/AddLost), stopping early
   // once BudgetReached(); returns the count or a negative errno.
@@ -60,15 +60,26 @@ class EpollReader {
   int ConsumeAndDeliver(size_t max);
 
  private:
+  // The libuv handles, apart from the reader: closing them takes a loop turn, which may come
+  // after the reader was freed (finalizer) or, in an ending worker, must come before the addon
+  // is unloaded. An async cleanup hook makes Node wait for that turn (see StartWatching).
+  struct Watch {
+    uv_poll_t poll;
+    uv_timer_t timer;
+    EpollReader* reader;  // null once the reader stopped watching
+    napi_async_cleanup_hook_handle hook = nullptr;
+    int open = 2;         // handles not closed yet
+    bool closing = false;
+  };
   static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnTimer(uv_timer_t* handle);
+  static void OnEnvCleanup(napi_async_cleanup_hook_handle hook, void* arg);
+  static void BeginClose(Watch* w);
   void Drain();
   void AfterDelivery();
-  static void CleanupHook(void* arg);
 
   Napi::Env env_ = Napi::Env(nullptr);
-  uv_poll_t* poll_ = nullptr;
-  uv_timer_t* timer_ = nullptr;
+  Watch* watch_ = nullptr;
   bool paused_ = false;
   bool waiting_ = false;
   bool delivering_ = false;  // onRecords is running
