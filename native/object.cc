@@ -206,9 +206,13 @@ void BpfObjectWrap::FinishLoad(Napi::Env env, LoadResult& result) {
   DeliverLogRecords(env, result.logs);
   if (result.err != 0) {
     BpfErrorDetails details;
-    details.program = result.failedProgram;
-    details.verifierLog = result.verifierLog;
-    if (result.logTruncated) details.detail = "the verifier log did not fit in logSize; raise it";
+    if (result.logTruncated) {
+      // Not a refusal: the log asked for with logLevel was larger than logSize.
+      details.detail = "the verifier log of program '" + result.failedProgram + "' did not fit in logSize; raise it";
+    } else {
+      details.program = result.failedProgram;
+      details.verifierLog = result.verifierLog;
+    }
     ThrowBpfError(env, "bpf_object__load", result.err, details);
   }
 }
