@@ -11,6 +11,7 @@
 #include "addon.h"
 #include "args.h"
 #include "errors.h"
+#include "pin.h"
 #include "kinds.h"
 
 namespace {
@@ -257,7 +258,10 @@ Napi::Value MapWrap::JS_openPinned(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = args::String(info, 0, "path");
   int fd = bpf_obj_get(path.c_str());
-  if (fd < 0) ThrowBpfError(env, "bpf_obj_get", -errno, BpfErrorDetails{"", "", "'" + path + "'"});
+  if (fd < 0) {
+    int err = -errno;  // before building strings, which may change errno
+    ThrowBpfError(env, "bpf_obj_get", err, BpfErrorDetails{"", "", "'" + path + "'"});
+  }
   return NewStandalone(env, fd);
 }
 
@@ -266,7 +270,10 @@ Napi::Value MapWrap::JS_openById(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t id = args::Uint32(info, 0, "id");
   int fd = bpf_map_get_fd_by_id(id);
-  if (fd < 0) ThrowBpfError(env, "bpf_map_get_fd_by_id", -errno, BpfErrorDetails{"", "", "map id " + std::to_string(id)});
+  if (fd < 0) {
+    int err = -errno;  // before building strings, which may change errno
+    ThrowBpfError(env, "bpf_map_get_fd_by_id", err, BpfErrorDetails{"", "", "map id " + std::to_string(id)});
+  }
   return NewStandalone(env, fd);
 }
 
@@ -663,6 +670,7 @@ Napi::Value MapWrap::JS_pin(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = args::String(info, 0, "path");
   int fd = Fd(env, "pin the map");
+  pin::CheckPath(env, path);
   int err = standalone_ ? bpf_obj_pin(fd, path.c_str()) : bpf_map__pin(map_, path.c_str());
   if (err != 0) ThrowBpfError(env, standalone_ ? "bpf_obj_pin" : "bpf_map__pin", err, BpfErrorDetails{"", "", "'" + path + "'"});
   return env.Undefined();
@@ -673,6 +681,8 @@ Napi::Value MapWrap::JS_unpin(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = args::String(info, 0, "path");
   Fd(env, "unpin the map");
+  // unlink() only in bpffs: never a file elsewhere, whatever JS passes.
+  pin::CheckPath(env, path);
   int err = standalone_ ? (unlink(path.c_str()) == 0 ? 0 : -errno) : bpf_map__unpin(map_, path.c_str());
   if (err != 0) ThrowBpfError(env, standalone_ ? "unlink" : "bpf_map__unpin", err, BpfErrorDetails{"", "", "'" + path + "'"});
   return env.Undefined();
