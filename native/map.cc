@@ -13,6 +13,7 @@
 #include "errors.h"
 #include "pin.h"
 #include "kinds.h"
+#include "log.h"
 
 namespace {
 
@@ -321,9 +322,25 @@ Napi::Value MapWrap::JS_info(const Napi::CallbackInfo& info) {
   out.Set("name", name);
   bool internal = bpf_map__is_internal(map_);
   out.Set("internal", internal);
-  // An internal map's name is "<object prefix>.<section>"; the section is what BTF calls it.
-  const char* dot = internal ? strchr(name, '.') : nullptr;
-  if (dot != nullptr) out.Set("section", dot);
+  // An internal map's name is "<object prefix><section>" for .data/.bss/.rodata/.kconfig (the
+  // prefix may hold dots itself: objectName 'a.b' gives 'a.b.rodata'), and the section itself
+  // for custom .data.*/.rodata.* sections. The section is what BTF calls it.
+  if (internal) {
+    std::string n = name;
+    std::string section;
+    if (!n.empty() && n[0] == '.') {
+      section = n;
+    } else {
+      for (const char* s : {".rodata", ".data", ".bss", ".kconfig"}) {
+        size_t len = strlen(s);
+        if (n.size() >= len && n.compare(n.size() - len, len, s) == 0) {
+          section = s;
+          break;
+        }
+      }
+    }
+    if (!section.empty()) out.Set("section", section);
+  }
   out.Set("type", kinds::MapType(bpf_map__type(map_)));
   out.Set("keySize", bpf_map__key_size(map_));
   out.Set("valueSize", bpf_map__value_size(map_));
@@ -671,7 +688,9 @@ Napi::Value MapWrap::JS_pin(const Napi::CallbackInfo& info) {
   std::string path = args::String(info, 0, "path");
   int fd = Fd(env, "pin the map");
   pin::CheckPath(env, path);
-  int err = standalone_ ? bpf_obj_pin(fd, path.c_str()) : bpf_map__pin(map_, path.c_str());
+  LogCapture capture;
+  int err = standalone_ ? (bpf_obj_pin(fd, path.c_str()) != 0 ? -errno : 0) : bpf_map__pin(map_, path.c_str());
+  capture.Deliver(env);  // JS: nothing native is read below
   if (err != 0) ThrowBpfError(env, standalone_ ? "bpf_obj_pin" : "bpf_map__pin", err, BpfErrorDetails{"", "", "'" + path + "'"});
   return env.Undefined();
 }

@@ -115,11 +115,11 @@ BpfObjectWrap::~BpfObjectWrap() {
   if (addon_ != nullptr) addon_->liveObjects.erase(this);
 }
 
-void BpfObjectWrap::CloseNow() {
+void BpfObjectWrap::CloseNow(std::vector<LogRecord>* logs) {
   if (obj_ == nullptr || phase_ == Phase::kLoading) return;
-  // libbpf may log while closing (unpinning, freeing): nobody can take those records here.
   LogCapture capture;
   bpf_object__close(obj_);
+  if (logs != nullptr) *logs = capture.Take();
   obj_ = nullptr;
   phase_ = Phase::kClosed;
   elf_.clear();
@@ -281,7 +281,9 @@ Napi::Value BpfObjectWrap::JS_close(const Napi::CallbackInfo& info) {
     // Copy: a listener may remove itself while being told.
     std::vector<CloseListener*> listeners(closeListeners_.begin(), closeListeners_.end());
     for (CloseListener* l : listeners) l->OwnerClosing(info.Env());
-    CloseNow();
+    std::vector<LogRecord> logs;
+    CloseNow(&logs);
+    DeliverLogRecords(info.Env(), logs);  // JS last
   }
   return info.Env().Undefined();
 }

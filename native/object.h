@@ -51,8 +51,9 @@ class BpfObjectWrap : public TaggedWrap<BpfObjectWrap> {
   // Throws unless the object is open, not loaded and no load is running.
   void CheckConfigurable(Napi::Env env, const char* what) const;
 
-  // Closes the libbpf object now (environment teardown, finalizer, JS close()).
-  void CloseNow();
+  // Closes the libbpf object now (environment teardown, finalizer, JS close()); libbpf's
+  // messages go to `logs` when given (JS close() delivers them), else nowhere.
+  void CloseNow(std::vector<LogRecord>* logs = nullptr);
   void Detach() { addon_ = nullptr; }
 
   // Listeners told by close() from JS; a listener removes itself when it goes away.
