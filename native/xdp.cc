@@ -129,18 +129,9 @@ Napi::Value JS_attachNetlink(const Napi::CallbackInfo& info) {
   int ifindex = EnterAndResolve(env, scope, ref);
   LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
   if (oldFd >= 0) {
+    // lib/xdp.ts passes the mode of the program being replaced.
     flags |= XDP_FLAGS_REPLACE;
     opts.old_prog_fd = oldFd;
-    if (mode.empty()) {
-      // Keep the mode of the program being replaced: the kernel refuses a replace across modes.
-      LIBBPF_OPTS(bpf_xdp_query_opts, q);
-      if (bpf_xdp_query(ifindex, 0, &q) == 0) {
-        if (q.attach_mode == XDP_ATTACHED_SKB) mode = "skb";
-        if (q.attach_mode == XDP_ATTACHED_DRV) mode = "native";
-        if (q.attach_mode == XDP_ATTACHED_HW) mode = "hw";
-        flags |= ModeFlags(env, mode);
-      }
-    }
   } else if (!force) {
     flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
   }
