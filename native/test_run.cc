@@ -21,9 +21,6 @@
 namespace test_run {
 namespace {
 
-// Room for what a program may add to a frame (bpf_xdp_adjust_head/tail, skb pushes).
-constexpr size_t kDataHeadroom = 4096;
-constexpr size_t kMaxCtx = 4096;
 
 struct Baton {
   // Input.
@@ -91,8 +88,9 @@ Baton Prepare(const Napi::CallbackInfo& info) {
   b.repeat = OptionalUint(o, "repeat", 1);
   b.live = o.Get("live").ToBoolean().Value();
   b.batchSize = OptionalUint(o, "batchSize", 0);
-  b.dataOutSize = OptionalUint(o, "dataOutSize", static_cast<uint32_t>(b.data.size() + kDataHeadroom));
-  b.ctxOutSize = OptionalUint(o, "ctxOutSize", b.hasCtx ? static_cast<uint32_t>(std::max(b.ctx.size(), kMaxCtx)) : 0);
+  // Output sizes: lib/test-run.ts chooses the defaults.
+  b.dataOutSize = OptionalUint(o, "dataOutSize", 0);
+  b.ctxOutSize = OptionalUint(o, "ctxOutSize", 0);
   Napi::Value ingress = o.Get("ingress");
   if (!ingress.IsUndefined() && !ingress.IsNull()) {
     if (!ingress.IsObject()) throw Napi::TypeError::New(env, "options.ingress must be an interface { name | index, netns? }");
