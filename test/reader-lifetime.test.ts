@@ -37,4 +37,23 @@ describeBpf('reader lifetime', () => {
     for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 20));
     expect(rb.pendingBytes).toBe(first); // paused: nothing more was copied in
   });
+
+  it('32 KiB records, nobody reading: this process holds about highWaterBytes (16 MiB) + one 4 MiB batch, the rest waits in the kernel', async () => {
+    using obj = BpfObject.open(fixturePath('ringbuf_large'));
+    obj.loadSync();
+    using rb = obj.ringbuf('large_events');
+    const records = 1900; // ~60 MiB: before, the 65,536-record mark let all of it into this process
+    obj.program('xdp_large').testRun({ data: Buffer.alloc(64), repeat: records });
+    expect(obj.globals.get('large_dropped')).toBe(0n);
+    for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(rb.pendingBytes).toBeGreaterThanOrEqual(16 << 20);
+    expect(rb.pendingBytes).toBeLessThanOrEqual((16 << 20) + (4 << 20) + 32768);
+    // Reading resumes the reader: everything arrives, in order, nothing lost.
+    let expected = 0n;
+    for await (const r of rb) {
+      expect(r.length).toBe(32768);
+      expect(r.readBigUInt64LE(0)).toBe(expected);
+      if (++expected === BigInt(records)) break;
+    }
+  });
 });
