@@ -334,7 +334,17 @@ function checkLoadOptions(options: LoadOptions): { logLevel?: number; logSize?: 
   return { logLevel, logSize: logSize ?? 1 << 20 };
 }
 
-/** The statistics lines of a verifier log (BPF_LOG_STATS). */
+/**
+ * The statistics lines of a verifier log (BPF_LOG_STATS): "processed N insns … total_states …
+ * peak_states …" and "verification time N usec". Fields missing from the log are left out.
+ * Never throws. Minimum kernel: 5.2 for BPF_LOG_STATS.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * parseVerifierStats('verification time 12 usec\n'); // { timeUsec: 12 }
+ * ```
+ */
 export function parseVerifierStats(log: string): Omit<VerifierStats, 'verifiedInsns'> {
   const out: Omit<VerifierStats, 'verifiedInsns'> = {};
   const processed = /processed (\d+) insns \(limit \d+\) max_states_per_insn \d+ total_states (\d+) peak_states (\d+)/.exec(log);
