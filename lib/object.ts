@@ -237,6 +237,11 @@ export class BpfObject implements Disposable {
    * The verifier's log of `program`, when the object was loaded with a `logLevel`; otherwise
    * `undefined`.
    * @throws RangeError for an unknown program; {@link BpfStateError} when closed
+   * @example
+   * ```ts
+   * obj.loadSync({ logLevel: 1, logSize: 1 << 20 });
+   * console.log(obj.verifierLog('xdp_main'));
+   * ```
    */
   verifierLog(program: string): string | undefined {
     this.program(program);
@@ -248,6 +253,11 @@ export class BpfObject implements Disposable {
    * 5.16+, always), plus with `logLevel` 4 (`BPF_LOG_STATS`) the processed instructions, states
    * and verification time from its log.
    * @throws RangeError for an unknown program; {@link BpfStateError} unless loaded
+   * @example
+   * ```ts
+   * await obj.load({ logLevel: 4, logSize: 4096 });
+   * obj.verifierStats('xdp_main'); // { verifiedInsns: 812, processedInsns: 812, totalStates: 40, peakStates: 40, timeUsec: 95 }
+   * ```
    */
   verifierStats(program: string): VerifierStats {
     const p = this.program(program);
