@@ -38,7 +38,10 @@
         'native/features.cc',
       ],
       'include_dirs': [ "<!(node -p \"require('node-addon-api').include_dir\")" ],
-      'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED' ],
+      'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED',
+                   # A call into the addon while a worker ends cannot throw into JS: swallow, do
+                   # not std::terminate (see native/async.h and native/README.md).
+                   'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS' ],
       'cflags_cc': [ '-std=c++17', '-fexceptions', '-fvisibility=hidden', '-Wall', '-Wextra', '-Wno-unused-parameter',
                      '-Wno-missing-field-initializers' ],
       'cflags_cc!': [ '-fno-exceptions', '-std=gnu++17', '-std=gnu++20' ],

@@ -287,8 +287,7 @@ export class BpfStateError extends Error {
 }
 
 /** Builds the error for a failed native call. Registered with the addon by lib/native.ts. */
-export function makeBpfError(op: string, errno: number, details: BpfErrorDetails): Error {
-  if (errno === 0) return new BpfStateError(details.detail ?? 'invalid state');
+export function makeBpfError(op: string, errno: number, details: BpfErrorDetails): BpfError {
   if (details.log !== undefined && details.program !== undefined) {
     return new BpfVerifierError(op, errno, details.program, details.log);
   }
@@ -319,4 +318,9 @@ export class BpfFeatureError extends BpfError {
     this.minKernel = minKernel;
     this.kernel = kernel;
   }
+}
+
+/** Builds the error for a handle used in the wrong phase. Registered with the addon by lib/native.ts. */
+export function makeStateError(message: string): BpfStateError {
+  return new BpfStateError(message);
 }

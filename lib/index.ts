@@ -9,7 +9,7 @@
  * ```
  * @module libbpf-node
  */
-export { BpfObject, type BpfObjectState, type OpenOptions } from './object';
+export { BpfObject, type BpfObjectState, type OpenOptions, type LoadOptions, type VerifierStats } from './object';
 export { BpfProgram } from './program';
 export { enableRunStats, RunStats } from './run-stats';
 export { BpfLink, type LinkInfo } from './link';

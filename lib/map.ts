@@ -4,13 +4,12 @@
  *
  * @module
  */
-import { statfsSync } from 'node:fs';
-import { dirname, isAbsolute } from 'node:path';
 import { Btf } from './btf';
 import { cidrKey } from './cidr';
 import { codecFromBtf, type Codec } from './codec';
 import { BpfError, BpfStateError } from './errors';
 import { fdValueCodec, perCpuCodec, rawCodec } from './map-codecs';
+import { checkPinPath } from './pin';
 import { binding, type NativeMap, type NativeMapInfo, type NativeMapKernelInfo, type NativeMapSizes } from './native';
 import type { BpfObject } from './object';
 import { checkNonEmptyString, checkString, checkUint32, describe } from './validate';
@@ -70,7 +69,6 @@ const updateFlags: Record<UpdateFlag, number> = { any: 0, noexist: 1, exist: 2, 
 /** BPF_F_MMAPABLE. */
 const BPF_F_MMAPABLE = 1 << 10;
 /** statfs magic of bpffs. */
-const BPF_FS_MAGIC = 0xcafe4a11;
 /** errnos meaning "this map type has no batch operations" (EINVAL, EOPNOTSUPP, kernel ENOTSUPP). */
 const NO_BATCH_ERRNOS = new Set([22, 95, 524]);
 /** Entries fetched per batch call when iterating. */
@@ -81,21 +79,6 @@ const arrayTypes = new Set(['array', 'percpu_array', 'prog_array', 'perf_event_a
 const queueTypes = new Set(['queue', 'stack']);
 const streamTypes = new Set(['ringbuf', 'user_ringbuf', 'perf_event_array']);
 
-/** Throws unless `path` is an absolute path without `..`, whose folder is on bpffs. */
-function checkPinPath(path: unknown): asserts path is string {
-  checkNonEmptyString(path, 'path');
-  if (!isAbsolute(path)) throw new RangeError(`pin path must be absolute, got '${path}'`);
-  if (path.split('/').includes('..')) throw new RangeError(`pin path must not contain '..', got '${path}'`);
-  let type: number;
-  try {
-    type = statfsSync(dirname(path)).type;
-  } catch (e) {
-    throw new RangeError(`pin path '${path}': its folder ${dirname(path)} does not exist (${(e as Error).message})`);
-  }
-  if (type !== BPF_FS_MAGIC) {
-    throw new RangeError(`pin path '${path}' is not on a BPF filesystem (bpffs, usually mounted at /sys/fs/bpf)`);
-  }
-}
 
 /**
  * What typed views of one map share: the native handle, its state and the scratch buffers.
@@ -888,7 +871,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    *   {@link BpfError} `EEXIST` when something is pinned there already.
    */
   pin(path: string): void {
-    checkPinPath(path);
+    checkPinPath(path, 'pin path', 'create');
     this.#core.check('pin the map');
     this.#core.native.pin(path);
     this.#core.pinPath = path;
@@ -904,7 +887,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     this.#core.check('unpin the map');
     const target = path ?? this.pinPath;
     if (target === undefined) throw new BpfStateError(`cannot unpin map '${this.name}': it has no pin path`);
-    checkPinPath(target);
+    checkPinPath(target, 'pin path');
     this.#core.native.unpin(target);
     if (target === this.#core.pinPath) this.#core.pinPath = undefined;
   }

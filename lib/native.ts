@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { makeBpfError } from './errors';
+import { makeBpfError, makeStateError } from './errors';
 
 /** The package root: the nearest folder above this file holding binding.gyp. */
 function packageRoot(): string {
@@ -51,6 +51,7 @@ export interface NativeProgramKernelInfo {
   /** Run time in nanoseconds counted while BPF statistics were enabled. */
   runTimeNs: bigint;
   mapIds: number[];
+  verifiedInsns: number;
 }
 
 /** What `NativeMap.info()` returns. @internal */
@@ -238,6 +239,8 @@ export interface NativeEventReader {
   pause(): void;
   resume(): void;
   consume(max?: number): number;
+  /** Someone waits for a record: keep the event loop alive and the callback strongly held. */
+  setWaiting(waiting: boolean): void;
   close(): void;
 }
 
@@ -251,10 +254,11 @@ export interface NativeOpenOptions {
 
 /** @internal */
 export interface NativeObject {
-  load(): void;
-  loadAsync(): Promise<void>;
+  load(options?: { logLevel?: number; logSize?: number }): void;
+  loadAsync(options?: { logLevel?: number; logSize?: number }): Promise<void>;
   close(): void;
-  state(): 'opened' | 'loading' | 'loaded' | 'closing' | 'closed';
+  state(): 'opened' | 'loading' | 'loaded' | 'failed' | 'closing' | 'closed';
+  verifierLog(program: string): string | null;
   name(): string;
   programs(): NativeProgram[];
   maps(): NativeMap[];
@@ -307,7 +311,7 @@ export interface NativeBinding {
   }): NativeMap;
   mapInfoByFd(fd: number): NativeMapKernelInfo;
   numPossibleCpus(): number;
-  setErrorFactory(factory: typeof makeBpfError): void;
+  setErrorFactory(factory: typeof makeBpfError, stateFactory: typeof makeStateError): void;
   setLogger(logger: ((level: string, message: string) => void) | null): void;
   libbpfVersion(): string;
   probeProgramType(name: string): boolean;
@@ -325,4 +329,4 @@ const load = require('node-gyp-build') as (dir: string) => unknown;
 
 /** The addon of this thread. @internal */
 export const binding = load(PACKAGE_ROOT) as NativeBinding;
-binding.setErrorFactory(makeBpfError);
+binding.setErrorFactory(makeBpfError, makeStateError);

@@ -71,8 +71,6 @@ export class BpfObject implements Disposable {
   readonly #native: NativeObject;
   readonly #programs: Map<string, BpfProgram>;
   readonly #maps: Map<string, BpfMap>;
-  #state: BpfObjectState = 'opened';
-  #loading: Promise<void> | undefined;
   #btf: Btf | null | undefined;
   #globals: Globals | undefined;
   /** The object's name (see {@link OpenOptions.objectName}). */
@@ -122,9 +120,13 @@ export class BpfObject implements Disposable {
     return new BpfObject(new binding.NativeObject(source, nativeOptions));
   }
 
-  /** Where the object is in its life. */
+  /**
+   * Where the object is in its life. The native object keeps the phase (one source of truth):
+   * a `close()` from anywhere, even a logger during `loadSync()`, shows here at once.
+   */
   get state(): BpfObjectState {
-    return this.#state;
+    const s = this.#native.state();
+    return s === 'closing' ? 'closed' : s;
   }
 
   /** The programs, in ELF order. */
@@ -208,40 +210,63 @@ export class BpfObject implements Disposable {
    * Creates the maps and loads the programs into the kernel. The verifier runs on a libuv worker
    * thread, so the event loop keeps running.
    *
+   * By default no verifier log is asked for while loading; when the kernel refuses a program,
+   * libbpf loads it again with a log that it grows on `ENOSPC` up to the kernel's limit, so a
+   * refusal always comes with its full log. `options.logLevel` asks for the log of every program
+   * (1 = verbose, 2 = very verbose, 4 = statistics, combinable) in a buffer of `options.logSize`
+   * bytes per program; read it with {@link BpfObject.verifierLog} and {@link BpfObject.verifierStats}.
+   *
    * @throws {@link BpfVerifierError} when the verifier refuses a program (its `log` has the full log)
-   * @throws {@link BpfError} for other failures (`EPERM` without privileges, map creation…)
+   * @throws {@link BpfError} for other failures (`EPERM` without privileges, map creation…;
+   *   `ENOSPC` when a log asked for with `logLevel` does not fit in `logSize`)
    * @throws {@link BpfStateError} when already loaded, loading, or closed
+   * @throws TypeError / RangeError for bad options
    */
-  async load(): Promise<void> {
+  async load(options: LoadOptions = {}): Promise<void> {
+    const native = checkLoadOptions(options);
     this.#checkLoadable();
-    this.#state = 'loading';
-    this.#loading = this.#native.loadAsync();
-    try {
-      await this.#loading;
-      this.#settle('loaded');
-    } catch (e) {
-      this.#settle('failed');
-      throw e;
-    } finally {
-      this.#loading = undefined;
-    }
+    await this.#native.loadAsync(native);
   }
 
   /** {@link BpfObject.load}, blocking the thread until the verifier is done. Same errors. */
-  loadSync(): void {
+  loadSync(options: LoadOptions = {}): void {
+    const native = checkLoadOptions(options);
     this.#checkLoadable();
-    try {
-      this.#native.load();
-      this.#state = 'loaded';
-    } catch (e) {
-      this.#state = 'failed';
-      throw e;
-    }
+    this.#native.load(native);
   }
 
-  // A close() during the load wins: the native side closes the object when the load ends.
-  #settle(state: 'loaded' | 'failed'): void {
-    if (this.#state === 'loading') this.#state = state;
+  /**
+   * The verifier's log of `program`, when the object was loaded with a `logLevel`; otherwise
+   * `undefined`.
+   * @throws RangeError for an unknown program; {@link BpfStateError} when closed
+   * @example
+   * ```ts
+   * obj.loadSync({ logLevel: 1, logSize: 1 << 20 });
+   * console.log(obj.verifierLog('xdp_main'));
+   * ```
+   */
+  verifierLog(program: string): string | undefined {
+    this.program(program);
+    return this.#native.verifierLog(program) ?? undefined;
+  }
+
+  /**
+   * What the verifier reported for `program`: the instructions it verified (from the kernel,
+   * 5.16+, always), plus with `logLevel` 4 (`BPF_LOG_STATS`) the processed instructions, states
+   * and verification time from its log.
+   * @throws RangeError for an unknown program; {@link BpfStateError} unless loaded
+   * @example
+   * ```ts
+   * await obj.load({ logLevel: 4, logSize: 4096 });
+   * obj.verifierStats('xdp_main'); // { verifiedInsns: 812, processedInsns: 812, totalStates: 40, peakStates: 40, timeUsec: 95 }
+   * ```
+   */
+  verifierStats(program: string): VerifierStats {
+    const p = this.program(program);
+    const stats: VerifierStats = { verifiedInsns: p.kernelInfo().verifiedInsns };
+    const log = this.#native.verifierLog(program);
+    if (log) Object.assign(stats, parseVerifierStats(log));
+    return stats;
   }
 
   /**
@@ -317,8 +342,6 @@ export class BpfObject implements Disposable {
   }
 
   close(): void {
-    if (this.#state === 'closed') return;
-    this.#state = 'closed';
     this.#native.close();
   }
 
@@ -328,11 +351,11 @@ export class BpfObject implements Disposable {
   }
 
   #checkOpen(what: string): void {
-    if (this.#state === 'closed') throw new BpfStateError(`cannot ${what}: the BPF object '${this.name}' is closed`);
+    if (this.state === 'closed') throw new BpfStateError(`cannot ${what}: the BPF object '${this.name}' is closed`);
   }
 
   #checkLoadable(): void {
-    switch (this.#state) {
+    switch (this.state) {
       case 'opened':
         return;
       case 'loading':
@@ -345,4 +368,72 @@ export class BpfObject implements Disposable {
         throw new BpfStateError(`cannot load '${this.name}': the BPF object is closed`);
     }
   }
+}
+
+/** Options of {@link BpfObject.load}. */
+export interface LoadOptions {
+  /**
+   * The verifier's log level for every program: a combination of 1 (`BPF_LOG_LEVEL1`),
+   * 2 (`BPF_LOG_LEVEL2`) and 4 (`BPF_LOG_STATS`). Default 0: no log unless a program is refused.
+   */
+  logLevel?: number;
+  /** Bytes of log per program with a `logLevel`, in [128, 2^30). Default 1 MiB. */
+  logSize?: number;
+}
+
+/** What {@link BpfObject.verifierStats} returns. Fields from the log are there with `logLevel` 4. */
+export interface VerifierStats {
+  /** Instructions the verifier walked, as the kernel counts them (5.16+; 0 before). */
+  verifiedInsns: number;
+  /** "processed N insns" from the log. */
+  processedInsns?: number;
+  /** "total_states" from the log. */
+  totalStates?: number;
+  /** "peak_states" from the log. */
+  peakStates?: number;
+  /** "verification time N usec" from the log. */
+  timeUsec?: number;
+}
+
+const maxLogSize = 2 ** 30 - 1;
+
+function checkLoadOptions(options: LoadOptions): { logLevel?: number; logSize?: number } {
+  const raw: unknown = options;
+  checkObject(raw, 'load options');
+  checkKnownKeys(raw, 'load options', ['logLevel', 'logSize']);
+  const logLevel = raw.logLevel ?? 0;
+  const logSize = raw.logSize;
+  if (typeof logLevel !== 'number' || (logSize !== undefined && typeof logSize !== 'number')) {
+    throw new TypeError('load options: logLevel and logSize must be numbers');
+  }
+  if (!Number.isInteger(logLevel) || logLevel < 0 || logLevel > 7) throw new RangeError(`logLevel must be an integer in [0, 7], got ${String(logLevel)}`);
+  if (logSize !== undefined && (!Number.isInteger(logSize) || logSize < 128 || logSize > maxLogSize)) {
+    throw new RangeError(`logSize must be an integer in [128, 2^30), got ${String(logSize)}`);
+  }
+  if (logLevel === 0) return {};
+  return { logLevel, logSize: logSize ?? 1 << 20 };
+}
+
+/**
+ * The statistics lines of a verifier log (BPF_LOG_STATS): "processed N insns … total_states …
+ * peak_states …" and "verification time N usec". Fields missing from the log are left out.
+ * Never throws. Minimum kernel: 5.2 for BPF_LOG_STATS.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * parseVerifierStats('verification time 12 usec\n'); // { timeUsec: 12 }
+ * ```
+ */
+export function parseVerifierStats(log: string): Omit<VerifierStats, 'verifiedInsns'> {
+  const out: Omit<VerifierStats, 'verifiedInsns'> = {};
+  const processed = /processed (\d+) insns \(limit \d+\) max_states_per_insn \d+ total_states (\d+) peak_states (\d+)/.exec(log);
+  if (processed) {
+    out.processedInsns = Number(processed[1]);
+    out.totalStates = Number(processed[2]);
+    out.peakStates = Number(processed[3]);
+  }
+  const time = /verification time (\d+) usec/.exec(log);
+  if (time) out.timeUsec = Number(time[1]);
+  return out;
 }

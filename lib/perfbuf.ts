@@ -21,6 +21,11 @@ export interface PerfBufferOptions<T> extends EventReaderOptions<T> {
  * Creating it stores a perf event fd per CPU in the map (libbpf `perf_buffer__new`), replacing
  * what was there: one reader per map.
  *
+ * Lifetime: the reader holds its own dup of the map fd, so closing the map or its object does
+ * not silence it, and its `close()` removes its entries from this map only. It keeps the process
+ * alive only while a `next()` waits; dropped without `close()`, it is garbage-collected. Each
+ * wake-up drains whole CPU rings until about 16384 records or 4 MiB, the rest on the next turn.
+ *
  * Minimum kernel: 4.4.
  *
  * @example

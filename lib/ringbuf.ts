@@ -18,8 +18,13 @@ export type { EventReaderOptions } from './event-queue';
  * when this process's queue reaches `highWaterMark`, reading pauses and records wait in the
  * kernel's ring; the kernel drops (and `bpf_ringbuf_output` fails) only when that ring is full.
  *
- * Lifetime: the reader holds its own reference to the map, so it keeps working after the map's
- * object is closed; `close()`, `break` or the abort signal stop it. Records still queued are dropped.
+ * Memory: reading also pauses once `highWaterBytes` (default 16 MiB) of records are queued;
+ * one wake-up copies at most 4 MiB, so an unread reader holds about `highWaterBytes` + 4 MiB.
+ *
+ * Lifetime: the reader holds its own dup of the map fd, so it keeps working after the map or its
+ * object is closed; `close()`, `break` or the abort signal stop it. Records still queued are
+ * dropped. The reader keeps the process alive only while a `next()` (a `for await`) waits; a
+ * reader dropped without `close()` is garbage-collected and its fds closed.
  *
  * Minimum kernel: 5.8.
  *

@@ -80,6 +80,9 @@ const runKeys = ['data', 'ctx', 'repeat', 'dataOutSize', 'ctxOutSize', 'live'] a
 /** Largest repeat for the synchronous testRun: longer runs belong on the thread pool. */
 export const MAX_SYNC_REPEAT = 1_000_000;
 
+const DATA_HEADROOM = 4096;
+const MAX_CTX = 4096;
+
 /** @internal Validates options into the native form. */
 export function toNativeRunOptions(programType: string, options: TestRunOptions): NativeTestRunOptions {
   checkOptions(options, 'testRun options', runKeys);
@@ -102,6 +105,10 @@ export function toNativeRunOptions(programType: string, options: TestRunOptions)
     checkUint32(options.ctxOutSize, 'options.ctxOutSize');
     out.ctxOutSize = options.ctxOutSize;
   }
+  // Defaults: room for what a program may add to a frame (bpf_xdp_adjust_head/tail, skb
+  // pushes), and a context out as large as the one given (at least a page).
+  out.dataOutSize ??= (out.data?.length ?? 0) + DATA_HEADROOM;
+  out.ctxOutSize ??= out.ctx !== undefined ? Math.max(out.ctx.length, MAX_CTX) : 0;
   if (options.live !== undefined) {
     const live = checkOptions(options.live, 'options.live', ['ingress', 'netns', 'batchSize']);
     if (programType !== 'xdp') throw new TypeError(`options.live is for XDP programs; this is a ${programType} program`);

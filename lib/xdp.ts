@@ -193,6 +193,9 @@ export function attachXdp(program: BpfProgram, iface: InterfaceRef, options: Xdp
       const actual = m ?? modeOf(target, native.info().progId);
       return new XdpLink(native, actual, ifindex, options.netns);
     }
+    // Replacing: keep the mode the replaced program runs in (the kernel refuses a replace
+    // across modes). Not attached anywhere: no mode, and the kernel answers EEXIST.
+    if (m === undefined && options.replace !== undefined) m = modeOf(target, options.replace.id);
     const r = binding.xdpAttachNetlink(program.native, target, {
       mode: m ?? '',
       force: options.force ?? false,

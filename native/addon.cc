@@ -2,6 +2,8 @@
 // open when the environment (main thread or worker) goes away.
 #include "addon.h"
 
+#include <unistd.h>
+
 #include "args.h"
 #include "attach/attach.h"
 #include "features.h"
@@ -20,7 +22,11 @@
 
 namespace {
 
+// Environment teardown (main thread exit, worker end): see native/README.md.
 void DestroyAddon(Napi::Env, Addon* addon) {
+  // A lock held by a worker that ends is released with it, or every later writer would wait.
+  for (int fd : addon->lockFds) close(fd);
+  addon->lockFds.clear();
   for (MapWrap* map : addon->liveMaps) map->CloseWithoutJs();
   for (BpfObjectWrap* obj : addon->liveObjects) {
     obj->CloseNow();
@@ -29,11 +35,13 @@ void DestroyAddon(Napi::Env, Addon* addon) {
   delete addon;
 }
 
-// JS: setErrorFactory((op, errno, details) => Error)
+// JS: setErrorFactory((op, errno, details) => BpfError, (message) => BpfStateError)
 Napi::Value JS_setErrorFactory(const Napi::CallbackInfo& info) {
   Napi::Value fn = args::At(info, 0);
-  if (!fn.IsFunction()) throw Napi::TypeError::New(info.Env(), "error factory must be a function");
+  Napi::Value state = args::At(info, 1);
+  if (!fn.IsFunction() || !state.IsFunction()) throw Napi::TypeError::New(info.Env(), "error factories must be functions");
   Addon::Get(info.Env())->errorFactory = Napi::Persistent(fn.As<Napi::Function>());
+  Addon::Get(info.Env())->stateErrorFactory = Napi::Persistent(state.As<Napi::Function>());
   return info.Env().Undefined();
 }
 

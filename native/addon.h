@@ -16,8 +16,9 @@ struct Addon {
   Napi::FunctionReference linkCtor;
   Napi::FunctionReference packetSocketCtor;
 
-  // JS hooks registered by lib/native.ts: the error factory (see errors.h) and the libbpf logger.
+  // JS hooks registered by lib/native.ts: the error factories (see errors.h) and the libbpf logger.
   Napi::FunctionReference errorFactory;
+  Napi::FunctionReference stateErrorFactory;
   Napi::FunctionReference logger;
 
   // Live BPF objects, closed by the environment cleanup hook if JS never closed them.

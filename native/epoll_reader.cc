@@ -2,9 +2,10 @@
 
 #include <cstring>
 
-// Records handed to JS per loop iteration at most; the rest wait for the next readiness event,
-// so that one burst cannot monopolise the event loop.
+// Records and bytes handed to JS per loop iteration at most; the rest wait in the kernel for the
+// next readiness event, so that one burst cannot monopolise the event loop or the heap.
 static constexpr size_t kRecordsPerTick = 16384;
+static constexpr size_t kBytesPerTick = 4 << 20;
 // How often the safety-net timer drains the reader (see the header).
 static constexpr uint64_t kDrainIntervalMs = 50;
 
@@ -13,56 +14,94 @@ EpollReader::~EpollReader() = default;
 
 void EpollReader::StartWatching(Napi::Env env, int epollFd, Napi::Function onRecords, const char* resourceName) {
   env_ = env;
-  onRecords_ = Napi::Persistent(onRecords);
+  onRecords_ = Napi::Weak(onRecords);
   context_ = new Napi::AsyncContext(env, resourceName);
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
-  poll_ = new uv_poll_t;
-  uv_poll_init(loop, poll_, epollFd);
-  poll_->data = this;
-  uv_poll_start(poll_, UV_READABLE, OnPoll);
-  timer_ = new uv_timer_t;
-  uv_timer_init(loop, timer_);
-  timer_->data = this;
-  uv_timer_start(timer_, OnTimer, kDrainIntervalMs, kDrainIntervalMs);
-  uv_unref(reinterpret_cast<uv_handle_t*>(timer_));  // the poll handle alone keeps the loop alive
-  napi_add_env_cleanup_hook(env, CleanupHook, this);
+  watch_ = new Watch();
+  watch_->reader = this;
+  uv_poll_init(loop, &watch_->poll, epollFd);
+  watch_->poll.data = watch_;
+  uv_poll_start(&watch_->poll, UV_READABLE, OnPoll);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&watch_->poll));  // until JS waits (SetWaiting)
+  uv_timer_init(loop, &watch_->timer);
+  watch_->timer.data = watch_;
+  uv_timer_start(&watch_->timer, OnTimer, kDrainIntervalMs, kDrainIntervalMs);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&watch_->timer));  // the poll handle alone may keep the loop alive
+  // Environment teardown: Node calls the hook and waits until the handles are closed (the hook
+  // is removed in the last close callback), so no callback of ours runs after unloading.
+  napi_add_async_cleanup_hook(env, OnEnvCleanup, watch_, &watch_->hook);
 }
 
 void EpollReader::Pause() {
-  if (poll_ != nullptr && !paused_) {
-    uv_poll_stop(poll_);
-    uv_timer_stop(timer_);
+  if (watch_ != nullptr && !paused_) {
+    uv_poll_stop(&watch_->poll);
+    uv_timer_stop(&watch_->timer);
   }
   paused_ = true;
 }
 
 void EpollReader::Resume() {
-  if (poll_ != nullptr && paused_) {
-    uv_poll_start(poll_, UV_READABLE, OnPoll);
-    uv_timer_start(timer_, OnTimer, kDrainIntervalMs, kDrainIntervalMs);
+  if (watch_ != nullptr && paused_) {
+    uv_poll_start(&watch_->poll, UV_READABLE, OnPoll);
+    uv_timer_start(&watch_->timer, OnTimer, kDrainIntervalMs, kDrainIntervalMs);
   }
   paused_ = false;
 }
 
+void EpollReader::SetWaiting(bool waiting) {
+  if (watch_ == nullptr || waiting == waiting_) return;
+  waiting_ = waiting;
+  if (waiting) {
+    uv_ref(reinterpret_cast<uv_handle_t*>(&watch_->poll));
+    onRecords_.Ref();
+  } else {
+    uv_unref(reinterpret_cast<uv_handle_t*>(&watch_->poll));
+    onRecords_.Unref();
+  }
+}
+
 void EpollReader::StopWatching() {
-  if (poll_ == nullptr) return;
-  uv_poll_stop(poll_);
-  poll_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-  poll_ = nullptr;
-  uv_timer_stop(timer_);
-  timer_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  timer_ = nullptr;
-  napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+  if (watch_ == nullptr) return;
+  watch_->reader = nullptr;
+  BeginClose(watch_);
+  watch_ = nullptr;
   FreeReader();
-  delete context_;
-  context_ = nullptr;
+  if (!delivering_) {
+    delete context_;
+    context_ = nullptr;
+  }
   onRecords_.Reset();
 }
 
-void EpollReader::CleanupHook(void* arg) { static_cast<EpollReader*>(arg)->StopWatching(); }
+void EpollReader::BeginClose(Watch* w) {
+  if (w->closing) return;
+  w->closing = true;
+  uv_poll_stop(&w->poll);
+  uv_timer_stop(&w->timer);
+  auto closed = [](uv_handle_t* h) {
+    Watch* w = static_cast<Watch*>(h->data);
+    if (--w->open > 0) return;
+    if (w->hook != nullptr) napi_remove_async_cleanup_hook(w->hook);
+    delete w;
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->timer), closed);
+}
+
+void EpollReader::OnEnvCleanup(napi_async_cleanup_hook_handle hook, void* arg) {
+  Watch* w = static_cast<Watch*>(arg);
+  if (w->reader != nullptr) w->reader->StopWatching();  // frees the libbpf reader too
+  else BeginClose(w);                                   // already closing: waits for it
+}
+
+void EpollReader::AfterDelivery() {
+  delivering_ = false;
+  if (watch_ == nullptr && context_ != nullptr) {
+    delete context_;
+    context_ = nullptr;
+  }
+}
 
 void EpollReader::AppendRecord(const void* data, size_t size) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
@@ -71,9 +110,20 @@ void EpollReader::AppendRecord(const void* data, size_t size) {
 }
 
 int EpollReader::ConsumeAndDeliver(size_t max) {
+  byteBudget_ = kBytesPerTick;
   int n = ConsumeSome(max);
+  byteBudget_ = SIZE_MAX;
+  if (n < 0 && !ends_.empty()) n = static_cast<int>(ends_.size());  // stopped by the byte budget
   if (ends_.empty() && lost_ == 0) return n < 0 ? n : 0;
   Napi::HandleScope scope(env_);
+  Napi::Function onRecords = onRecords_.Value();
+  if (onRecords.IsEmpty()) {
+    // JS dropped the reader; its finalizer is on the way. Nobody can take these records.
+    data_.clear();
+    ends_.clear();
+    lost_ = 0;
+    return n;
+  }
   Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::Copy(env_, data_.data(), data_.size());
   Napi::Uint32Array ends = Napi::Uint32Array::New(env_, ends_.size());
   if (!ends_.empty()) memcpy(ends.Data(), ends_.data(), ends_.size() * sizeof(uint32_t));
@@ -81,18 +131,27 @@ int EpollReader::ConsumeAndDeliver(size_t max) {
   data_.clear();
   ends_.clear();
   lost_ = 0;
-  onRecords_.MakeCallback(env_.Global(), {data, ends, lost}, *context_);
+  // JavaScript runs here; it may close this reader (StopWatching then leaves the async context,
+  // which this call still uses, to us).
+  delivering_ = true;
+  try {
+    onRecords.MakeCallback(env_.Global(), {data, ends, lost}, *context_);
+  } catch (...) {
+    AfterDelivery();
+    throw;
+  }
+  AfterDelivery();
   return n;
 }
 
 void EpollReader::OnPoll(uv_poll_t* handle, int status, int events) {
-  auto* self = static_cast<EpollReader*>(handle->data);
-  if (self != nullptr) self->Drain();
+  Watch* w = static_cast<Watch*>(handle->data);
+  if (w->reader != nullptr) w->reader->Drain();
 }
 
 void EpollReader::OnTimer(uv_timer_t* handle) {
-  auto* self = static_cast<EpollReader*>(handle->data);
-  if (self != nullptr) self->Drain();
+  Watch* w = static_cast<Watch*>(handle->data);
+  if (w->reader != nullptr) w->reader->Drain();
 }
 
 void EpollReader::Drain() {
@@ -102,6 +161,8 @@ void EpollReader::Drain() {
     ConsumeAndDeliver(kRecordsPerTick);
   } catch (const Napi::Error& e) {
     // The JS callback threw: report it as an uncaught exception, as an event emitter would.
+    // (While the environment ends this can fail too; nobody is left to tell then.)
     napi_fatal_exception(env, e.Value());
+  } catch (...) {
   }
 }

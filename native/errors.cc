@@ -3,9 +3,13 @@
 #include <cstdlib>
 
 #include "addon.h"
+#include "netns.h"
 
 Napi::Value MakeBpfError(Napi::Env env, const std::string& op, int err,
                          const BpfErrorDetails& details) {
+  // A boundary: the factory is JavaScript, which runs in the caller's namespace, never in one a
+  // NetnsScope entered (the scope stays left; the caller throws what this returns).
+  NetnsScope::LeaveBeforeJs();
   int errnum = std::abs(err);
   Addon* addon = Addon::Get(env);
   Napi::Object extra = Napi::Object::New(env);
@@ -32,10 +36,8 @@ void ThrowBpfError(Napi::Env env, const std::string& op, int err, const BpfError
 }
 
 void ThrowStateError(Napi::Env env, const std::string& message) {
+  NetnsScope::LeaveBeforeJs();
   Addon* addon = Addon::Get(env);
-  if (addon == nullptr || addon->errorFactory.IsEmpty()) throw Napi::Error::New(env, message);
-  // errno 0 tells the factory this is a state error (BpfStateError), not a failed call.
-  Napi::Object extra = Napi::Object::New(env);
-  extra.Set("detail", message);
-  throw Napi::Error(env, addon->errorFactory.Call({Napi::String::New(env, ""), Napi::Number::New(env, 0), extra}));
+  if (addon == nullptr || addon->stateErrorFactory.IsEmpty()) throw Napi::Error::New(env, message);
+  throw Napi::Error(env, addon->stateErrorFactory.Call({Napi::String::New(env, message)}));
 }

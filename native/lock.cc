@@ -16,7 +16,10 @@ Napi::Value JS_tryLock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = args::String(info, 0, "path");
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) ThrowBpfError(env, "open", -errno, {"", "", path});
+  if (fd < 0) {
+    int err = -errno;  // before copying strings, which may change errno
+    ThrowBpfError(env, "open", err, {"", "", path});
+  }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     close(fd);

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "addon.h"
+#include "netns.h"
 
 namespace {
 
@@ -68,6 +69,8 @@ void InstallLibbpfLogHook() {
 void DeliverLogRecords(Napi::Env env, std::vector<LogRecord>& records) {
   Addon* addon = Addon::Get(env);
   if (records.empty() || addon == nullptr || addon->logger.IsEmpty()) return;
+  // A boundary: the logger runs in the caller's namespace (see NetnsScope::LeaveBeforeJs).
+  NetnsScope::LeaveBeforeJs();
   static const char* names[] = {"warn", "info", "debug"};
   for (const LogRecord& r : records) {
     const char* name = (r.level >= 0 && r.level <= 2) ? names[r.level] : "debug";
@@ -76,6 +79,8 @@ void DeliverLogRecords(Napi::Env env, std::vector<LogRecord>& records) {
       addon->logger.Value().Call({Napi::String::New(env, name), Napi::String::New(env, r.message)});
     } catch (const Napi::Error&) {
     }
+    // The logger may have removed itself (setLogger(null)): the reference is gone then.
+    if (addon->logger.IsEmpty()) break;
   }
 }
 

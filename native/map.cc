@@ -11,8 +11,10 @@
 #include "addon.h"
 #include "args.h"
 #include "errors.h"
+#include "pin.h"
 #include "kinds.h"
 #include "netns.h"
+#include "log.h"
 
 namespace {
 
@@ -260,7 +262,10 @@ Napi::Value MapWrap::JS_openPinned(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = args::String(info, 0, "path");
   int fd = bpf_obj_get(path.c_str());
-  if (fd < 0) ThrowBpfError(env, "bpf_obj_get", -errno, BpfErrorDetails{"", "", "'" + path + "'"});
+  if (fd < 0) {
+    int err = -errno;  // before building strings, which may change errno
+    ThrowBpfError(env, "bpf_obj_get", err, BpfErrorDetails{"", "", "'" + path + "'"});
+  }
   return NewStandalone(env, fd);
 }
 
@@ -309,7 +314,10 @@ Napi::Value MapWrap::JS_openById(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t id = args::Uint32(info, 0, "id");
   int fd = bpf_map_get_fd_by_id(id);
-  if (fd < 0) ThrowBpfError(env, "bpf_map_get_fd_by_id", -errno, BpfErrorDetails{"", "", "map id " + std::to_string(id)});
+  if (fd < 0) {
+    int err = -errno;  // before building strings, which may change errno
+    ThrowBpfError(env, "bpf_map_get_fd_by_id", err, BpfErrorDetails{"", "", "map id " + std::to_string(id)});
+  }
   return NewStandalone(env, fd);
 }
 
@@ -357,9 +365,25 @@ Napi::Value MapWrap::JS_info(const Napi::CallbackInfo& info) {
   out.Set("name", name);
   bool internal = bpf_map__is_internal(map_);
   out.Set("internal", internal);
-  // An internal map's name is "<object prefix>.<section>"; the section is what BTF calls it.
-  const char* dot = internal ? strchr(name, '.') : nullptr;
-  if (dot != nullptr) out.Set("section", dot);
+  // An internal map's name is "<object prefix><section>" for .data/.bss/.rodata/.kconfig (the
+  // prefix may hold dots itself: objectName 'a.b' gives 'a.b.rodata'), and the section itself
+  // for custom .data.*/.rodata.* sections. The section is what BTF calls it.
+  if (internal) {
+    std::string n = name;
+    std::string section;
+    if (!n.empty() && n[0] == '.') {
+      section = n;
+    } else {
+      for (const char* s : {".rodata", ".data", ".bss", ".kconfig"}) {
+        size_t len = strlen(s);
+        if (n.size() >= len && n.compare(n.size() - len, len, s) == 0) {
+          section = s;
+          break;
+        }
+      }
+    }
+    if (!section.empty()) out.Set("section", section);
+  }
   out.Set("type", kinds::MapType(bpf_map__type(map_)));
   out.Set("keySize", bpf_map__key_size(map_));
   out.Set("valueSize", bpf_map__value_size(map_));
@@ -729,7 +753,10 @@ Napi::Value MapWrap::JS_pin(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = args::String(info, 0, "path");
   int fd = Fd(env, "pin the map");
-  int err = standalone_ ? bpf_obj_pin(fd, path.c_str()) : bpf_map__pin(map_, path.c_str());
+  pin::CheckPath(env, path);
+  LogCapture capture;
+  int err = standalone_ ? (bpf_obj_pin(fd, path.c_str()) != 0 ? -errno : 0) : bpf_map__pin(map_, path.c_str());
+  capture.Deliver(env);  // JS: nothing native is read below
   if (err != 0) ThrowBpfError(env, standalone_ ? "bpf_obj_pin" : "bpf_map__pin", err, BpfErrorDetails{"", "", "'" + path + "'"});
   return env.Undefined();
 }
@@ -739,6 +766,8 @@ Napi::Value MapWrap::JS_unpin(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = args::String(info, 0, "path");
   Fd(env, "unpin the map");
+  // unlink() only in bpffs: never a file elsewhere, whatever JS passes.
+  pin::CheckPath(env, path);
   int err = standalone_ ? (unlink(path.c_str()) == 0 ? 0 : -errno) : bpf_map__unpin(map_, path.c_str());
   if (err != 0) ThrowBpfError(env, standalone_ ? "unlink" : "bpf_map__unpin", err, BpfErrorDetails{"", "", "'" + path + "'"});
   return env.Undefined();

@@ -14,7 +14,19 @@
 #include "args.h"
 #include "errors.h"
 
-NetnsScope::NetnsScope(const std::string& path) {
+namespace {
+// The innermost NetnsScope of this thread.
+thread_local NetnsScope* tls_scope = nullptr;
+
+[[noreturn]] void RestoreFailed() {
+  // Carrying on would run this thread's later network calls in a test namespace: stop here.
+  fprintf(stderr, "libbpf-node: FATAL: could not return to the original network namespace: %s\n", strerror(errno));
+  abort();
+}
+}  // namespace
+
+NetnsScope::NetnsScope(const std::string& path) : outer_(tls_scope) {
+  tls_scope = this;
   if (path.empty()) return;
   // /proc/thread-self: the namespace of this thread, which may differ from the process's.
   int original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -49,13 +61,31 @@ NetnsScope::NetnsScope(const std::string& path) {
 }
 
 NetnsScope::~NetnsScope() {
+  tls_scope = outer_;
   if (original_ < 0) return;
-  if (setns(original_, CLONE_NEWNET) != 0) {
-    // Carrying on would run this thread's later network calls in a test namespace: stop here.
-    fprintf(stderr, "libbpf-node: FATAL: could not return to the original network namespace: %s\n", strerror(errno));
-    abort();
-  }
+  if (setns(original_, CLONE_NEWNET) != 0) RestoreFailed();
   close(original_);
+}
+
+void NetnsScope::LeaveBeforeJs() {
+  // The outermost switched scope holds the thread's own namespace; inner ones are forgotten.
+  NetnsScope* outermost = nullptr;
+  for (NetnsScope* s = tls_scope; s != nullptr; s = s->outer_) {
+    if (s->original_ >= 0) outermost = s;
+  }
+  if (outermost == nullptr) return;
+  if (setns(outermost->original_, CLONE_NEWNET) != 0) RestoreFailed();
+  for (NetnsScope* s = tls_scope; s != nullptr; s = s->outer_) {
+    if (s->original_ >= 0) close(s->original_);
+    s->original_ = -1;
+  }
+}
+
+bool NetnsScope::Inside() {
+  for (NetnsScope* s = tls_scope; s != nullptr; s = s->outer_) {
+    if (s->original_ >= 0) return true;
+  }
+  return false;
 }
 
 std::string InterfaceRef::Describe() const {

@@ -22,12 +22,21 @@ class NetnsScope {
   NetnsScope(const NetnsScope&) = delete;
   NetnsScope& operator=(const NetnsScope&) = delete;
 
+  // A boundary before any call into JavaScript (the logger, the error factories): returns the
+  // calling thread to the namespace it was in before the outermost active scope. The scopes stay
+  // left, so a caller must not make namespace-dependent calls after calling into JS (and the
+  // entry points do not: they deliver logs and build errors last).
+  static void LeaveBeforeJs();
+  // Whether this thread is inside an entered scope (for tests of the boundary, and asserts).
+  static bool Inside();
+
   int error() const { return error_; }
   // The operation that failed when error() != 0 ("open" or "setns").
   const char* failedOp() const { return failedOp_; }
 
  private:
   int original_ = -1;  // fd of the thread's namespace before the switch, -1 when not switched
+  NetnsScope* outer_ = nullptr;  // the scope this one is nested in, on this thread
   int error_ = 0;
   const char* failedOp_ = "";
 };

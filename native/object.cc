@@ -3,10 +3,12 @@
 #include <bpf/btf.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <memory>
 
 #include "addon.h"
+#include "async.h"
 #include "args.h"
 #include "errors.h"
 #include "log.h"
@@ -15,9 +17,28 @@
 
 namespace {
 
-// Verifier log buffer per program during a load. Pages that the kernel does not write are never
-// touched, so a large buffer costs address space, not memory.
-constexpr size_t kVerifierLogSize = 4 << 20;
+// The kernel's limit for a verifier log buffer (kernel/bpf/log.c: len_total > UINT_MAX >> 2).
+constexpr uint32_t kMaxLogSize = UINT32_MAX >> 2;
+
+// libbpf prints the log of a refused program (grown on ENOSPC in its own buffer) as one warning:
+// "prog 'NAME': -- BEGIN PROG LOAD LOG --\n<log>-- END PROG LOAD LOG --". Takes it from the records.
+bool FindLibbpfVerifierLog(const std::vector<LogRecord>& logs, std::string* program, std::string* log) {
+  static const std::string kBegin = "-- BEGIN PROG LOAD LOG --\n";
+  static const std::string kEnd = "-- END PROG LOAD LOG --";
+  for (auto it = logs.rbegin(); it != logs.rend(); ++it) {
+    const std::string& m = it->message;
+    size_t begin = m.find(kBegin);
+    if (begin == std::string::npos) continue;
+    size_t end = m.rfind(kEnd);
+    if (end == std::string::npos || end < begin) end = m.size();
+    size_t q1 = m.find("prog '");
+    size_t q2 = q1 == std::string::npos ? std::string::npos : m.find("': ", q1 + 6);
+    if (q1 != std::string::npos && q2 != std::string::npos && q2 < begin) *program = m.substr(q1 + 6, q2 - q1 - 6);
+    *log = m.substr(begin + kBegin.size(), end - begin - kBegin.size());
+    return true;
+  }
+  return false;
+}
 
 std::string OptionalString(Napi::Object options, const char* key) {
   Napi::Value v = options.Get(key);
@@ -38,6 +59,7 @@ void BpfObjectWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
       InstanceMethod<&BpfObjectWrap::JS_programs>("programs"),
       InstanceMethod<&BpfObjectWrap::JS_maps>("maps"),
       InstanceMethod<&BpfObjectWrap::JS_btf>("btf"),
+      InstanceMethod<&BpfObjectWrap::JS_verifierLog>("verifierLog"),
   });
   addon->objectCtor = Napi::Persistent(ctor);
   exports.Set("NativeObject", ctor);
@@ -91,144 +113,202 @@ BpfObjectWrap::BpfObjectWrap(const Napi::CallbackInfo& info) : TaggedWrap<BpfObj
 
 BpfObjectWrap::~BpfObjectWrap() {
   // Safety net only: JS is expected to call close(). A running load keeps the object alive
-  // through its reference, so busy_ cannot be set here.
+  // through its reference, so the phase cannot be loading here.
   CloseNow();
   for (CloseListener* l : closeListeners_) l->OwnerGone();
   if (addon_ != nullptr) addon_->liveObjects.erase(this);
 }
 
-void BpfObjectWrap::CloseNow() {
-  if (obj_ == nullptr || busy_) return;
+void BpfObjectWrap::CloseNow(std::vector<LogRecord>* logs) {
+  if (obj_ == nullptr || phase_ == Phase::kLoading) return;
+  LogCapture capture;
   bpf_object__close(obj_);
+  if (logs != nullptr) *logs = capture.Take();
   obj_ = nullptr;
+  phase_ = Phase::kClosed;
   elf_.clear();
   elf_.shrink_to_fit();
+  verifierLogs_.clear();
 }
 
 void BpfObjectWrap::CheckUsable(Napi::Env env, const char* what) const {
   if (obj_ == nullptr) ThrowStateError(env, std::string("cannot ") + what + ": the BPF object is closed");
-  if (busy_) ThrowStateError(env, std::string("cannot ") + what + ": the BPF object is being loaded");
+  if (phase_ == Phase::kLoading) ThrowStateError(env, std::string("cannot ") + what + ": the BPF object is being loaded");
 }
 
 void BpfObjectWrap::CheckConfigurable(Napi::Env env, const char* what) const {
   CheckUsable(env, what);
-  if (loaded_) ThrowStateError(env, std::string("cannot ") + what + ": the BPF object is already loaded (configure before load())");
+  if (phase_ == Phase::kFailed) ThrowStateError(env, std::string("cannot ") + what + ": an earlier load() failed; open the object again");
+  if (phase_ != Phase::kOpened) ThrowStateError(env, std::string("cannot ") + what + ": the BPF object is already loaded (configure before load())");
 }
 
-BpfObjectWrap::LoadResult BpfObjectWrap::LoadOnAnyThread(struct bpf_object* obj) {
+BpfObjectWrap::LoadOptions BpfObjectWrap::ParseLoadOptions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  LoadOptions o;
+  Napi::Value v = info.Length() > 0 ? info[0] : env.Undefined();
+  if (v.IsUndefined() || v.IsNull()) return o;
+  if (!v.IsObject()) throw Napi::TypeError::New(env, "load options must be an object");
+  Napi::Object opts = v.As<Napi::Object>();
+  // lib/object.ts validates these; re-checked cheaply here.
+  Napi::Value level = opts.Get("logLevel");
+  if (!level.IsUndefined()) {
+    if (!level.IsNumber()) throw Napi::TypeError::New(env, "logLevel must be a number");
+    o.logLevel = level.As<Napi::Number>().Uint32Value();
+  }
+  Napi::Value size = opts.Get("logSize");
+  if (!size.IsUndefined()) {
+    if (!size.IsNumber()) throw Napi::TypeError::New(env, "logSize must be a number");
+    o.logSize = size.As<Napi::Number>().Uint32Value();
+  }
+  if (o.logLevel > 0 && (o.logSize < 128 || o.logSize > kMaxLogSize))
+    throw Napi::RangeError::New(env, "logSize must be in [128, 2^30) with a logLevel");
+  return o;
+}
+
+BpfObjectWrap::LoadResult BpfObjectWrap::LoadOnAnyThread(struct bpf_object* obj, const LoadOptions& options) {
   LoadResult result;
-  // A log buffer per program, so that a refused program's verifier log is ours to report.
+  LogCapture capture;
+  // logLevel 0: no buffer of ours. libbpf loads without a log and, when the kernel refuses a
+  // program, loads it again with a log it grows on ENOSPC (up to the kernel's limit) and prints
+  // it as a warning, which we take from the records. logLevel > 0: the caller asked for the log
+  // of every program (BPF_LOG_STATS etc.), in buffers of the size they chose.
   std::vector<std::pair<struct bpf_program*, std::unique_ptr<char[]>>> logs;
-  struct bpf_program* prog;
-  bpf_object__for_each_program(prog, obj) {
-    if (!bpf_program__autoload(prog)) continue;
-    std::unique_ptr<char[]> buf(new char[kVerifierLogSize]);
-    buf[0] = '\0';
-    bpf_program__set_log_buf(prog, buf.get(), kVerifierLogSize);
-    logs.emplace_back(prog, std::move(buf));
+  if (options.logLevel > 0) {
+    struct bpf_program* prog;
+    bpf_object__for_each_program(prog, obj) {
+      if (!bpf_program__autoload(prog)) continue;
+      std::unique_ptr<char[]> buf(new char[options.logSize]);
+      buf[0] = '\0';
+      bpf_program__set_log_level(prog, options.logLevel);
+      bpf_program__set_log_buf(prog, buf.get(), options.logSize);
+      logs.emplace_back(prog, std::move(buf));
+    }
   }
   int err = bpf_object__load(obj);
   result.err = err < 0 ? err : 0;
   for (auto& entry : logs) {
-    if (result.err != 0 && result.verifierLog.empty() && entry.second[0] != '\0') {
+    std::string text(entry.second.get(), strnlen(entry.second.get(), options.logSize));
+    if (result.err != 0 && result.verifierLog.empty() && !text.empty()) {
       result.failedProgram = bpf_program__name(entry.first);
-      result.verifierLog.assign(entry.second.get(), strnlen(entry.second.get(), kVerifierLogSize));
+      result.verifierLog = text;
+      result.logTruncated = result.err == -ENOSPC;
     }
+    if (result.err == 0) result.programLogs.emplace_back(bpf_program__name(entry.first), std::move(text));
     bpf_program__set_log_buf(entry.first, nullptr, 0);
   }
+  result.logs = capture.Take();
+  if (result.err != 0 && result.verifierLog.empty()) FindLibbpfVerifierLog(result.logs, &result.failedProgram, &result.verifierLog);
   return result;
 }
 
-void BpfObjectWrap::FinishLoad(Napi::Env env, const LoadResult& result, const std::vector<std::string>& libbpfLog) {
+void BpfObjectWrap::FinishLoad(Napi::Env env, LoadResult& result) {
+  // C state first: libbpf does not allow a second load attempt after a failed one.
+  phase_ = result.err == 0 ? Phase::kLoaded : Phase::kFailed;
+  if (result.err == 0) verifierLogs_ = std::move(result.programLogs);
+  if (closeRequested_) CloseNow();
+  // libbpf's own reason for a failure, collected before any JS runs.
+  std::vector<std::string> libbpfLog = result.err != 0 ? WarningLines(result.logs) : std::vector<std::string>{};
+  // Then JS: the logger may close the object; nothing below reads this wrapper.
+  DeliverLogRecords(env, result.logs);
   if (result.err != 0) {
     BpfErrorDetails details;
-    details.libbpfLog = libbpfLog;
-    details.program = result.failedProgram;
-    details.verifierLog = result.verifierLog;
+    details.libbpfLog = std::move(libbpfLog);
+    if (result.logTruncated) {
+      // Not a refusal: the log asked for with logLevel was larger than logSize.
+      details.detail = "the verifier log of program '" + result.failedProgram + "' did not fit in logSize; raise it";
+    } else {
+      details.program = result.failedProgram;
+      details.verifierLog = result.verifierLog;
+    }
     ThrowBpfError(env, "bpf_object__load", result.err, details);
   }
-  loaded_ = true;
 }
 
 Napi::Value BpfObjectWrap::JS_load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  LoadOptions options = ParseLoadOptions(info);
   CheckConfigurable(env, "load");
-  LogCapture capture;
-  LoadResult result = LoadOnAnyThread(obj_);
-  capture.Deliver(env);
-  // libbpf does not allow a second load attempt after a failed one: mark it loaded either way.
-  loaded_ = true;
-  FinishLoad(env, result, capture.WarningLines());
+  LoadResult result = LoadOnAnyThread(obj_, options);
+  FinishLoad(env, result);
   return env.Undefined();
 }
 
 // Runs bpf_object__load() on the libuv thread pool; the verifier can take seconds.
 class BpfObjectWrap::LoadWorker : public Napi::AsyncWorker {
  public:
-  LoadWorker(Napi::Env env, BpfObjectWrap* wrap)
-      : Napi::AsyncWorker(env, "libbpf-node:load"), deferred_(Napi::Promise::Deferred::New(env)), wrap_(wrap) {
+  LoadWorker(Napi::Env env, BpfObjectWrap* wrap, LoadOptions options)
+      : Napi::AsyncWorker(env, "libbpf-node:load"), completion_(env), wrap_(wrap), options_(options) {
     // Input: the object, kept alive (and its JS owner reachable) until the load ends.
     self_ = Napi::Persistent(wrap->Value());
     obj_ = wrap->obj_;
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  Napi::Value Promise() { return completion_.Promise(); }
 
-  void Execute() override {
-    LogCapture capture;
-    result_ = LoadOnAnyThread(obj_);
-    logs_ = capture.Take();
-  }
+  void Execute() override { result_ = LoadOnAnyThread(obj_, options_); }
 
+  // Also runs during environment teardown (see async.h): FinishLoad's C part always runs,
+  // its JS part inside Settle.
   void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    DeliverLogRecords(env, logs_);
-    wrap_->busy_ = false;
-    wrap_->loaded_ = true;
-    try {
-      wrap_->FinishLoad(env, result_, WarningLines(logs_));
-      deferred_.Resolve(env.Undefined());
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
+    completion_.Settle([&]() -> Napi::Value {
+      wrap_->FinishLoad(Env(), result_);
+      return Env().Undefined();
+    });
+    // If Settle could not even start FinishLoad, the phase must still leave "loading".
+    if (wrap_->phase_ == Phase::kLoading) {
+      wrap_->phase_ = result_.err == 0 ? Phase::kLoaded : Phase::kFailed;
+      if (wrap_->closeRequested_) wrap_->CloseNow();
     }
-    if (wrap_->closeRequested_) wrap_->CloseNow();
   }
 
  private:
-  Napi::Promise::Deferred deferred_;
+  Completion completion_;
   BpfObjectWrap* wrap_;
   Napi::ObjectReference self_;
   struct bpf_object* obj_;
+  LoadOptions options_;
   // Output.
   LoadResult result_;
-  std::vector<LogRecord> logs_;
 };
 
 Napi::Value BpfObjectWrap::JS_loadAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  LoadOptions options = ParseLoadOptions(info);
   CheckConfigurable(env, "load");
-  auto* worker = new LoadWorker(env, this);
-  busy_ = true;
-  Napi::Promise promise = worker->Promise();
+  auto* worker = new LoadWorker(env, this, options);
+  phase_ = Phase::kLoading;
+  Napi::Value promise = worker->Promise();
   worker->Queue();
   return promise;
 }
 
 Napi::Value BpfObjectWrap::JS_close(const Napi::CallbackInfo& info) {
-  if (busy_) {
+  if (phase_ == Phase::kLoading) {
     closeRequested_ = true;
   } else {
     // Copy: a listener may remove itself while being told.
     std::vector<CloseListener*> listeners(closeListeners_.begin(), closeListeners_.end());
     for (CloseListener* l : listeners) l->OwnerClosing(info.Env());
-    CloseNow();
+    std::vector<LogRecord> logs;
+    CloseNow(&logs);
+    DeliverLogRecords(info.Env(), logs);  // JS last
   }
   return info.Env().Undefined();
 }
 
+// JS: verifierLog(program) -> the verifier's log of a program loaded with logLevel > 0, or null.
+Napi::Value BpfObjectWrap::JS_verifierLog(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = args::String(info, 0, "program");
+  for (const auto& entry : verifierLogs_) {
+    if (entry.first == name) return Napi::String::New(env, entry.second);
+  }
+  return env.Null();
+}
+
 Napi::Value BpfObjectWrap::JS_state(const Napi::CallbackInfo& info) {
-  const char* state = obj_ == nullptr ? "closed" : busy_ ? "loading" : loaded_ ? "loaded" : "opened";
-  if (obj_ != nullptr && closeRequested_) state = "closing";
+  static const char* names[] = {"opened", "loading", "loaded", "failed", "closed"};
+  const char* state = names[static_cast<int>(phase_)];
+  if (phase_ == Phase::kLoading && closeRequested_) state = "closing";
   return Napi::String::New(info.Env(), state);
 }
 

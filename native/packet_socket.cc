@@ -14,6 +14,7 @@
 
 #include "addon.h"
 #include "args.h"
+#include "async.h"
 #include "errors.h"
 #include "netns.h"
 #include "tags.h"
@@ -94,22 +95,23 @@ void PacketSocketWrap::Done() {
 class PacketSocketWrap::SendWorker : public Napi::AsyncWorker {
  public:
   SendWorker(Napi::Env env, PacketSocketWrap* wrap, std::vector<std::vector<uint8_t>> frames, uint32_t count, uint32_t timeoutMs)
-      : Napi::AsyncWorker(env, "libbpf-node:packetSend"), deferred_(Napi::Promise::Deferred::New(env)), wrap_(wrap),
+      : Napi::AsyncWorker(env, "libbpf-node:packetSend"), completion_(env), wrap_(wrap),
         fd_(wrap->fd_), frames_(std::move(frames)), count_(count), timeoutMs_(timeoutMs) {
     self_ = Napi::Persistent(wrap->Value());
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  Napi::Value Promise() { return completion_.Promise(); }
 
   void Execute() override {
     int64_t deadline = NowMs() + timeoutMs_;
     while (sent_ < count_) {
       const std::vector<uint8_t>& f = frames_[sent_ % frames_.size()];
       if (send(fd_, f.data(), f.size(), 0) < 0) {
-        if ((errno == ENOBUFS || errno == EAGAIN || errno == EINTR) && NowMs() < deadline) {
+        int e = errno;  // before NowMs(), which may change it
+        if ((e == ENOBUFS || e == EAGAIN || e == EINTR) && NowMs() < deadline) {
           usleep(100);  // the device queue is full: let it drain
           continue;
         }
-        err_ = -errno;
+        err_ = -e;
         return;
       }
       sent_++;
@@ -117,25 +119,27 @@ class PacketSocketWrap::SendWorker : public Napi::AsyncWorker {
     }
   }
 
+  // Also runs during environment teardown: C state first, then Settle, which never throws.
   void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
+    int ifindex = wrap_->ifindex_;
     wrap_->Done();
-    if (err_ != 0) {
-      BpfErrorDetails d;
-      d.detail = "sending frames on ifindex " + std::to_string(wrap_->ifindex_) + " (after " + std::to_string(sent_) + " were sent)";
-      if (err_ == -EMSGSIZE) d.detail += ": a frame is larger than the interface's MTU plus its Ethernet header";
-      if (err_ == -ENETDOWN) d.detail += ": the interface is down";
-      deferred_.Reject(MakeBpfError(env, "send", err_, d));
-      return;
-    }
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("sent", sent_);
-    deferred_.Resolve(out);
+    completion_.Settle([&]() -> Napi::Value {
+      Napi::Env env = Env();
+      if (err_ != 0) {
+        BpfErrorDetails d;
+        d.detail = "sending frames on ifindex " + std::to_string(ifindex) + " (after " + std::to_string(sent_) + " were sent)";
+        if (err_ == -EMSGSIZE) d.detail += ": a frame is larger than the interface's MTU plus its Ethernet header";
+        if (err_ == -ENETDOWN) d.detail += ": the interface is down";
+        throw Napi::Error(env, MakeBpfError(env, "send", err_, d));
+      }
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("sent", sent_);
+      return out;
+    });
   }
 
  private:
-  Napi::Promise::Deferred deferred_;
+  Completion completion_;
   PacketSocketWrap* wrap_;
   Napi::ObjectReference self_;
   // Input.
@@ -151,11 +155,11 @@ class PacketSocketWrap::SendWorker : public Napi::AsyncWorker {
 class PacketSocketWrap::ReceiveWorker : public Napi::AsyncWorker {
  public:
   ReceiveWorker(Napi::Env env, PacketSocketWrap* wrap, uint32_t timeoutMs, uint32_t count)
-      : Napi::AsyncWorker(env, "libbpf-node:packetReceive"), deferred_(Napi::Promise::Deferred::New(env)), wrap_(wrap),
+      : Napi::AsyncWorker(env, "libbpf-node:packetReceive"), completion_(env), wrap_(wrap),
         fd_(wrap->fd_), timeoutMs_(timeoutMs), count_(count) {
     self_ = Napi::Persistent(wrap->Value());
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  Napi::Value Promise() { return completion_.Promise(); }
 
   void Execute() override {
     int64_t deadline = NowMs() + timeoutMs_;
@@ -184,23 +188,22 @@ class PacketSocketWrap::ReceiveWorker : public Napi::AsyncWorker {
     }
   }
 
+  // Also runs during environment teardown: C state first, then Settle, which never throws.
   void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
     wrap_->Done();
-    if (err_ != 0) {
-      deferred_.Reject(MakeBpfError(env, "recvfrom", err_));
-      return;
-    }
-    Napi::Array arr = Napi::Array::New(env, frames_.size());
-    for (size_t i = 0; i < frames_.size(); i++) arr.Set(i, Napi::Buffer<uint8_t>::Copy(env, frames_[i].data(), frames_[i].size()));
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("frames", arr);
-    deferred_.Resolve(out);
+    completion_.Settle([&]() -> Napi::Value {
+      Napi::Env env = Env();
+      if (err_ != 0) throw Napi::Error(env, MakeBpfError(env, "recvfrom", err_));
+      Napi::Array arr = Napi::Array::New(env, frames_.size());
+      for (size_t i = 0; i < frames_.size(); i++) arr.Set(i, Napi::Buffer<uint8_t>::Copy(env, frames_[i].data(), frames_[i].size()));
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("frames", arr);
+      return out;
+    });
   }
 
  private:
-  Napi::Promise::Deferred deferred_;
+  Completion completion_;
   PacketSocketWrap* wrap_;
   Napi::ObjectReference self_;
   // Input.
@@ -232,7 +235,7 @@ Napi::Value PacketSocketWrap::JS_send(const Napi::CallbackInfo& info) {
   uint32_t timeoutMs = args::Uint32(info, 2, "timeoutMs");
   auto* worker = new SendWorker(env, this, std::move(frames), count, timeoutMs);
   busy_++;
-  Napi::Promise promise = worker->Promise();
+  Napi::Value promise = worker->Promise();
   worker->Queue();
   return promise;
 }
@@ -246,7 +249,7 @@ Napi::Value PacketSocketWrap::JS_receive(const Napi::CallbackInfo& info) {
   if (count > kMaxCapture) count = kMaxCapture;
   auto* worker = new ReceiveWorker(env, this, timeoutMs, count);
   busy_++;
-  Napi::Promise promise = worker->Promise();
+  Napi::Value promise = worker->Promise();
   worker->Queue();
   return promise;
 }

@@ -1,6 +1,11 @@
 // PerfBufWrap: a consumer of one BPF perf event array (libbpf `struct perf_buffer`: one perf
 // ring per CPU), driven from the libuv loop by EpollReader. Lost-sample counts reported by the
 // kernel come with each batch.
+//
+// It owns a dup of the map fd: libbpf keeps the fd it is given to delete the CPUs' entries when
+// the buffer is freed, and the kernel drops the entries put through a map file when that file is
+// closed. Our own dup means neither closing the map nor the object can silence the buffer, and
+// perf_buffer__free never deletes keys through an fd number that now belongs to someone else.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -29,6 +34,7 @@ class PerfBufWrap : public TaggedWrap<PerfBufWrap>, public EpollReader {
   Napi::Value JS_pause(const Napi::CallbackInfo& info);
   Napi::Value JS_resume(const Napi::CallbackInfo& info);
   Napi::Value JS_consume(const Napi::CallbackInfo& info);
+  Napi::Value JS_setWaiting(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info);
 
   // EpollReader.
@@ -38,4 +44,6 @@ class PerfBufWrap : public TaggedWrap<PerfBufWrap>, public EpollReader {
   static void OnLost(void* ctx, int cpu, __u64 count);
 
   struct perf_buffer* pb_ = nullptr;
+  int fd_ = -1;         // our dup of the map fd
+  size_t nextRing_ = 0; // the CPU ring the next drain starts with (round robin)
 };

@@ -25,9 +25,10 @@ inline void CheckPath(Napi::Env env, const std::string& path) {
   if (dir.empty()) dir = "/";
   struct statfs st;
   if (statfs(dir.c_str(), &st) != 0) {
+    int err = -errno;  // before building strings, which may change errno
     BpfErrorDetails d;
     d.detail = "the folder of pin path '" + path + "' cannot be inspected";
-    ThrowBpfError(env, "statfs", -errno, d);
+    ThrowBpfError(env, "statfs", err, d);
   }
   if (static_cast<long>(st.f_type) != kBpffsMagic)
     throw Napi::RangeError::New(env, "pin path '" + path + "' is not inside a bpffs mount (such as /sys/fs/bpf)");

@@ -219,6 +219,7 @@ Napi::Value ProgramWrap::JS_kernelInfo(const Napi::CallbackInfo& info) {
   // Counted by the kernel only while BPF statistics are enabled (JS_enableStats).
   out.Set("runCount", Napi::BigInt::New(env, static_cast<uint64_t>(pi.run_cnt)));
   out.Set("runTimeNs", Napi::BigInt::New(env, static_cast<uint64_t>(pi.run_time_ns)));
+  out.Set("verifiedInsns", pi.verified_insns);
   // The maps the program uses: a second call, now with room for their ids.
   std::vector<__u32> mapIds(pi.nr_map_ids);
   if (!mapIds.empty()) {
@@ -313,16 +314,23 @@ Napi::Value ProgramWrap::JS_attach(const Napi::CallbackInfo& info) {
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach(prog_);
   int err = link == nullptr ? -errno : 0;
-  capture.Deliver(env);
+  // Everything the error needs is read before the logger runs: it may close the object.
+  BpfErrorDetails d;
   if (link == nullptr) {
-    BpfErrorDetails d;
-    d.detail = "program '" + std::string(bpf_program__name(prog_)) + "' (section '" + bpf_program__section_name(prog_) + "')";
+    d.program = bpf_program__name(prog_);
+    d.detail = "program '" + d.program + "' (section '" + bpf_program__section_name(prog_) + "')";
     if ((err == -EOPNOTSUPP || err == -ESRCH) && !instead.empty())
       d.detail += ": libbpf cannot auto-attach this section; attach it with " + instead;
-    d.libbpfLog = capture.WarningLines();
+  }
+  // The link is wrapped (owned by JS) before any JS runs, so a throwing logger cannot leak it.
+  Napi::Object wrapped;
+  if (link != nullptr) wrapped = BpfLinkWrap::New(env, link);
+  capture.Deliver(env);
+  if (link == nullptr) {
+    d.libbpfLog = capture.WarningLines();  // libbpf's reason, from our own copy of its lines
     ThrowBpfError(env, "bpf_program__attach", err, d);
   }
-  return BpfLinkWrap::New(env, link);
+  return wrapped;
 }
 
 Napi::Value ProgramWrap::JS_close(const Napi::CallbackInfo& info) {

@@ -8,12 +8,14 @@
 #include "addon.h"
 #include "args.h"
 #include "errors.h"
+#include "log.h"
 
 void RingBufWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
   Napi::Function ctor = DefineClass(env, "NativeRingBuffer", {
       InstanceMethod<&RingBufWrap::JS_pause>("pause"),
       InstanceMethod<&RingBufWrap::JS_resume>("resume"),
       InstanceMethod<&RingBufWrap::JS_consume>("consume"),
+      InstanceMethod<&RingBufWrap::JS_setWaiting>("setWaiting"),
       InstanceMethod<&RingBufWrap::JS_close>("close"),
   });
   exports.Set("NativeRingBuffer", ctor);
@@ -25,23 +27,31 @@ RingBufWrap::RingBufWrap(const Napi::CallbackInfo& info) : TaggedWrap<RingBufWra
   if (!args::At(info, 1).IsFunction()) throw Napi::TypeError::New(env, "onRecords must be a function");
   fd_ = fcntl(static_cast<int>(mapFd), F_DUPFD_CLOEXEC, 3);
   if (fd_ < 0) ThrowBpfError(env, "fcntl(F_DUPFD_CLOEXEC)", -errno);
+  LogCapture capture;
   rb_ = ring_buffer__new(fd_, OnSample, this, nullptr);
+  int err = rb_ == nullptr ? -errno : 0;
   if (rb_ == nullptr) {
-    int err = -errno;
     close(fd_);
     fd_ = -1;
+  } else {
+    StartWatching(env, ring_buffer__epoll_fd(rb_), info[1].As<Napi::Function>(), "libbpf-node:ringbuf");
+  }
+  // JavaScript last: the logger, then the error factory.
+  capture.Deliver(env);
+  if (err != 0) {
     BpfErrorDetails d;
     if (err == -EINVAL) d.detail = "the map is not a ring buffer (BPF_MAP_TYPE_RINGBUF)";
     ThrowBpfError(env, "ring_buffer__new", err, d);
   }
-  StartWatching(env, ring_buffer__epoll_fd(rb_), info[1].As<Napi::Function>(), "libbpf-node:ringbuf");
 }
 
 RingBufWrap::~RingBufWrap() { StopWatching(); }
 
 int RingBufWrap::OnSample(void* ctx, void* data, size_t size) {
-  static_cast<RingBufWrap*>(ctx)->AppendRecord(data, size);
-  return 0;
+  auto* self = static_cast<RingBufWrap*>(ctx);
+  self->AppendRecord(data, size);
+  // libbpf has consumed this record already; a negative return stops the drain after it.
+  return self->BudgetReached() ? -E2BIG : 0;
 }
 
 int RingBufWrap::ConsumeSome(size_t max) { return ring_buffer__consume_n(rb_, max); }
@@ -71,6 +81,11 @@ Napi::Value RingBufWrap::JS_consume(const Napi::CallbackInfo& info) {
   int n = ConsumeAndDeliver(max);
   if (n < 0) ThrowBpfError(env, "ring_buffer__consume_n", n);
   return Napi::Number::New(env, n);
+}
+
+Napi::Value RingBufWrap::JS_setWaiting(const Napi::CallbackInfo& info) {
+  SetWaiting(args::Bool(info, 0, "waiting"));
+  return info.Env().Undefined();
 }
 
 Napi::Value RingBufWrap::JS_close(const Napi::CallbackInfo& info) {

@@ -29,6 +29,7 @@ class RingBufWrap : public TaggedWrap<RingBufWrap>, public EpollReader {
   Napi::Value JS_pause(const Napi::CallbackInfo& info);
   Napi::Value JS_resume(const Napi::CallbackInfo& info);
   Napi::Value JS_consume(const Napi::CallbackInfo& info);
+  Napi::Value JS_setWaiting(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info);
 
   // EpollReader.

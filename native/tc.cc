@@ -123,11 +123,18 @@ Napi::Value JS_filterAttach(const Napi::CallbackInfo& info) {
   if (err == 0) {
     op = "bpf_tc_attach";
     err = bpf_tc_attach(&hook, &opts);
+    // A clsact qdisc we made only for this filter does not outlive its failure.
+    if (err != 0 && hookCreated) {
+      hook.attach_point = static_cast<enum bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+      bpf_tc_hook_destroy(&hook);
+      hookCreated = false;
+    }
   }
+  BpfErrorDetails d;
+  if (err != 0) d.program = prog->Name();
+  // Namespace-dependent calls done: now the logger (JavaScript), then nothing native.
   capture.Deliver(env);
   if (err != 0) {
-    BpfErrorDetails d;
-    d.program = prog->Name();
     d.detail = "attaching tc program '" + d.program + "' to " + ref.Describe() + (ingress ? " ingress" : " egress") + " as a cls_bpf filter";
     if (err == -EEXIST) d.detail += ": a filter with handle " + std::to_string(handle) + " and priority " + std::to_string(priority) + " exists; pass { replace: true }";
     ThrowBpfError(env, op, err, d);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "args.h"
+#include "async.h"
 #include "errors.h"
 #include "netns.h"
 #include "program.h"
@@ -20,9 +21,6 @@
 namespace test_run {
 namespace {
 
-// Room for what a program may add to a frame (bpf_xdp_adjust_head/tail, skb pushes).
-constexpr size_t kDataHeadroom = 4096;
-constexpr size_t kMaxCtx = 4096;
 
 struct Baton {
   // Input.
@@ -90,8 +88,9 @@ Baton Prepare(const Napi::CallbackInfo& info) {
   b.repeat = OptionalUint(o, "repeat", 1);
   b.live = o.Get("live").ToBoolean().Value();
   b.batchSize = OptionalUint(o, "batchSize", 0);
-  b.dataOutSize = OptionalUint(o, "dataOutSize", static_cast<uint32_t>(b.data.size() + kDataHeadroom));
-  b.ctxOutSize = OptionalUint(o, "ctxOutSize", b.hasCtx ? static_cast<uint32_t>(std::max(b.ctx.size(), kMaxCtx)) : 0);
+  // Output sizes: lib/test-run.ts chooses the defaults.
+  b.dataOutSize = OptionalUint(o, "dataOutSize", 0);
+  b.ctxOutSize = OptionalUint(o, "ctxOutSize", 0);
   Napi::Value ingress = o.Get("ingress");
   if (!ingress.IsUndefined() && !ingress.IsNull()) {
     if (!ingress.IsObject()) throw Napi::TypeError::New(env, "options.ingress must be an interface { name | index, netns? }");
@@ -159,9 +158,10 @@ void Run(Baton& b) {
   opts.batch_size = b.batchSize;
   uint64_t start = NowNs();
   int err = bpf_prog_test_run_opts(b.progFd, &opts);
+  int savedErrno = errno;  // before clock_gettime, which may change it
   b.elapsedNs = NowNs() - start;
   if (err != 0) {
-    b.err = -errno;
+    b.err = -savedErrno;
     return;
   }
   b.retval = opts.retval;
@@ -204,27 +204,25 @@ Napi::Object Result(Napi::Env env, Baton& b) {
 class TestRunWorker : public Napi::AsyncWorker {
  public:
   TestRunWorker(Napi::Env env, Baton baton, Napi::Object program)
-      : Napi::AsyncWorker(env, "libbpf-node:testRun"), deferred_(Napi::Promise::Deferred::New(env)), baton_(std::move(baton)) {
+      : Napi::AsyncWorker(env, "libbpf-node:testRun"), completion_(env), baton_(std::move(baton)) {
     // The program handle stays reachable until the run ends (its fd is our own dup).
     program_ = Napi::Persistent(program);
   }
   ~TestRunWorker() override { close(baton_.progFd); }
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  Napi::Value Promise() { return completion_.Promise(); }
 
   void Execute() override { Run(baton_); }
 
+  // Also runs during environment teardown: Settle never throws (see async.h).
   void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (baton_.err != 0) {
-      deferred_.Reject(ErrorFor(env, baton_));
-    } else {
-      deferred_.Resolve(Result(env, baton_));
-    }
+    completion_.Settle([&]() -> Napi::Value {
+      if (baton_.err != 0) throw Napi::Error(Env(), ErrorFor(Env(), baton_));
+      return Result(Env(), baton_);
+    });
   }
 
  private:
-  Napi::Promise::Deferred deferred_;
+  Completion completion_;
   Napi::ObjectReference program_;
   Baton baton_;
 };
@@ -249,7 +247,7 @@ Napi::Value JS_testRunAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Baton b = Prepare(info);
   auto* worker = new TestRunWorker(env, std::move(b), args::At(info, 0).As<Napi::Object>());
-  Napi::Promise promise = worker->Promise();
+  Napi::Value promise = worker->Promise();
   worker->Queue();
   return promise;
 }

@@ -129,18 +129,9 @@ Napi::Value JS_attachNetlink(const Napi::CallbackInfo& info) {
   int ifindex = EnterAndResolve(env, scope, ref);
   LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
   if (oldFd >= 0) {
+    // lib/xdp.ts passes the mode of the program being replaced.
     flags |= XDP_FLAGS_REPLACE;
     opts.old_prog_fd = oldFd;
-    if (mode.empty()) {
-      // Keep the mode of the program being replaced: the kernel refuses a replace across modes.
-      LIBBPF_OPTS(bpf_xdp_query_opts, q);
-      if (bpf_xdp_query(ifindex, 0, &q) == 0) {
-        if (q.attach_mode == XDP_ATTACHED_SKB) mode = "skb";
-        if (q.attach_mode == XDP_ATTACHED_DRV) mode = "native";
-        if (q.attach_mode == XDP_ATTACHED_HW) mode = "hw";
-        flags |= ModeFlags(env, mode);
-      }
-    }
   } else if (!force) {
     flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
   }
@@ -160,11 +151,13 @@ Napi::Value JS_attachNetlink(const Napi::CallbackInfo& info) {
     DeliverLogRecords(env, logs);
     ThrowBpfError(env, "bpf_xdp_attach", err, d);
   }
-  DeliverLogRecords(env, logs);
+  // Namespace-dependent calls first; the logger (JavaScript) last.
   LIBBPF_OPTS(bpf_xdp_query_opts, q);
+  bool queried = bpf_xdp_query(ifindex, 0, &q) == 0;
+  DeliverLogRecords(env, logs);
   Napi::Object out = Napi::Object::New(env);
   out.Set("ifindex", ifindex);
-  if (bpf_xdp_query(ifindex, 0, &q) == 0 && q.attach_mode < 5) out.Set("mode", kModeNames[q.attach_mode]);
+  if (queried && q.attach_mode < 5) out.Set("mode", kModeNames[q.attach_mode]);
   return out;
 }
 
@@ -218,14 +211,15 @@ Napi::Value JS_query(const Napi::CallbackInfo& info) {
   LIBBPF_OPTS(bpf_xdp_query_opts, q);
   LogCapture capture;
   int err = bpf_xdp_query(ifindex, 0, &q);
+  char name[IF_NAMESIZE] = "";
+  if (err == 0) if_indextoname(ifindex, name);
+  // Namespace-dependent calls done: now the logger (JavaScript).
   capture.Deliver(env);
   if (err != 0) {
     BpfErrorDetails d;
     d.detail = "querying XDP on " + ref.Describe();
     ThrowBpfError(env, "bpf_xdp_query", err, d);
   }
-  char name[IF_NAMESIZE] = "";
-  if_indextoname(ifindex, name);
   Napi::Object out = Napi::Object::New(env);
   out.Set("ifindex", ifindex);
   out.Set("ifname", name);

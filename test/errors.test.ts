@@ -1,7 +1,7 @@
 // BpfError construction: errno names, libbpf's own codes, hints (pure logic, no kernel).
 import { describe, expect, it } from 'vitest';
 import { BpfError, BpfStateError, BpfVerifierError, errnoName } from '../lib/index';
-import { makeBpfError } from '../lib/errors';
+import { makeBpfError, makeStateError } from '../lib/errors';
 
 describe('BpfError', () => {
   it('names the errno, the operation and the cause', () => {
@@ -41,7 +41,7 @@ describe('BpfError', () => {
 
   it('is what the native factory builds: verifier, state and plain errors', () => {
     expect(makeBpfError('bpf_object__load', 13, { program: 'p', log: 'x' })).toBeInstanceOf(BpfVerifierError);
-    expect(makeBpfError('', 0, { detail: 'closed' })).toBeInstanceOf(BpfStateError);
+    expect(makeStateError('closed')).toBeInstanceOf(BpfStateError);
     const plain = makeBpfError('bpf_map_lookup_elem', 2, { detail: 'key 7' });
     expect(plain).toBeInstanceOf(BpfError);
     expect(plain.message).toBe('bpf_map_lookup_elem failed: no such file or directory (ENOENT): key 7');

@@ -25,6 +25,14 @@ describe('globals before load', () => {
     expect(decl.data_arr).toBe('__u32 data_arr[4]');
   });
 
+  it('finds the sections when the object name has dots (objectName "my.obj")', () => {
+    using obj = BpfObject.open(path, { objectName: 'my.obj' });
+    const names = Object.fromEntries(obj.globals.names().map((v) => [v.name, v.section]));
+    expect(names.ro_u32).toBe('.rodata');
+    expect(names.data_u64).toBe('.data');
+    expect(names.bss_hits).toBe('.bss');
+  });
+
   it('reads initial values of every shape', () => {
     using obj = BpfObject.open(path);
     const g = obj.globals;

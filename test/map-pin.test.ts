@@ -54,7 +54,7 @@ describeBpf('pinned maps', () => {
     using obj = BpfObject.open(fixturePath('maps'));
     await obj.load();
     const hash = obj.map('hash');
-    expect(() => hash.pin('/tmp/hash')).toThrow(/not on a BPF filesystem/);
+    expect(() => hash.pin('/tmp/hash')).toThrow(/not inside a bpffs mount/);
     expect(() => hash.pin(`${pinRoot}/../hash`)).toThrow(/\.\./);
     expect(() => hash.pin('hash')).toThrow(/absolute/);
     expect(() => BpfMap.openPinned('/etc/passwd')).toThrow(RangeError);

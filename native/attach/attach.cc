@@ -78,6 +78,9 @@ bool OptBool(Napi::Object o, const char* key, bool fallback) {
 
 Napi::Value Finish(Napi::Env env, LogCapture& capture, struct bpf_link* link, int err, const std::string& op,
                    const std::string& detail) {
+  // The link is owned by JS before the logger runs, so a throwing logger cannot leak it.
+  Napi::Object wrapped;
+  if (link != nullptr) wrapped = BpfLinkWrap::New(env, link);
   capture.Deliver(env);
   if (link == nullptr) {
     BpfErrorDetails d;
@@ -85,7 +88,7 @@ Napi::Value Finish(Napi::Env env, LogCapture& capture, struct bpf_link* link, in
     d.libbpfLog = capture.WarningLines();
     ThrowBpfError(env, op, err != 0 ? err : -EINVAL, d);
   }
-  return BpfLinkWrap::New(env, link);
+  return wrapped;
 }
 
 }  // namespace attach

@@ -41,9 +41,10 @@ enum bpf_attach_type AttachTypeOf(Napi::Env env, struct bpf_program* prog, const
 // JS: attach.cgroup(program, path)
 Napi::Value Cgroup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct bpf_program* prog = ProgramArg(info, "attach to a cgroup");
   std::string path = args::String(info, 1, "cgroup");
   CgroupDir dir(env, path);
+  // The program last: reading options may run JS (getters) that closes its object.
+  struct bpf_program* prog = ProgramArg(info, "attach to a cgroup");
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_cgroup(prog, dir.fd);
   int err = link == nullptr ? -errno : 0;

@@ -20,7 +20,6 @@ namespace {
 // JS: attach.iter(program, { tid?, pid?, pidFd?, mapFd?, cgroup?, cgroupId?, order? })
 Napi::Value Iter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct bpf_program* prog = ProgramArg(info, "attach an iterator");
   Napi::Object o = OptionsArg(info, 1);
   union bpf_iter_link_info linfo;
   memset(&linfo, 0, sizeof(linfo));
@@ -55,6 +54,8 @@ Napi::Value Iter(const Napi::CallbackInfo& info) {
     opts.link_info = &linfo;
     opts.link_info_len = sizeof(linfo);
   }
+  // The program last: reading options may run JS (getters) that closes its object.
+  struct bpf_program* prog = ProgramArg(info, "attach an iterator");
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_iter(prog, &opts);
   int err = link == nullptr ? -errno : 0;

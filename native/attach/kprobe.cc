@@ -11,7 +11,6 @@ namespace {
 // JS: attach.kprobe(program, { func, offset?, retprobe?, cookie? })
 Napi::Value Kprobe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct bpf_program* prog = ProgramArg(info, "attach a kprobe");
   Napi::Object o = OptionsArg(info, 1);
   std::string func = OptString(o, "func");
   if (func.empty()) throw Napi::TypeError::New(env, "options.func must name a kernel function");
@@ -19,6 +18,8 @@ Napi::Value Kprobe(const Napi::CallbackInfo& info) {
   opts.retprobe = OptBool(o, "retprobe");
   opts.offset = static_cast<size_t>(OptU64(o, "offset"));
   opts.bpf_cookie = OptU64(o, "cookie");
+  // The program last: reading options may run JS (getters) that closes its object.
+  struct bpf_program* prog = ProgramArg(info, "attach a kprobe");
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_kprobe_opts(prog, func.c_str(), &opts);
   int err = link == nullptr ? -errno : 0;
@@ -29,7 +30,6 @@ Napi::Value Kprobe(const Napi::CallbackInfo& info) {
 // JS: attach.kprobeMulti(program, { pattern?, funcs?: string[], cookies?: bigint[], retprobe? })
 Napi::Value KprobeMulti(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct bpf_program* prog = ProgramArg(info, "attach a kprobe.multi");
   Napi::Object o = OptionsArg(info, 1);
   std::string pattern = OptString(o, "pattern");
   std::vector<std::string> names;
@@ -64,6 +64,8 @@ Napi::Value KprobeMulti(const Napi::CallbackInfo& info) {
     opts.cnt = syms.size();
     if (!cookies.empty()) opts.cookies = cookies.data();
   }
+  // The program last: reading options may run JS (getters) that closes its object.
+  struct bpf_program* prog = ProgramArg(info, "attach a kprobe.multi");
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_kprobe_multi_opts(prog, pattern.empty() ? nullptr : pattern.c_str(), &opts);
   int err = link == nullptr ? -errno : 0;

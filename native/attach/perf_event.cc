@@ -19,7 +19,6 @@ namespace {
 // process on any CPU.
 Napi::Value PerfEvent(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct bpf_program* prog = ProgramArg(info, "attach a perf event");
   Napi::Object o = OptionsArg(info, 1);
   struct perf_event_attr attr;
   memset(&attr, 0, sizeof(attr));
@@ -47,6 +46,8 @@ Napi::Value PerfEvent(const Napi::CallbackInfo& info) {
   }
   LIBBPF_OPTS(bpf_perf_event_opts, opts);
   opts.bpf_cookie = OptU64(o, "cookie");
+  // The program last: reading options may run JS (getters) that closes its object.
+  struct bpf_program* prog = ProgramArg(info, "attach a perf event");
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_perf_event_opts(prog, pfd, &opts);
   int err = link == nullptr ? -errno : 0;

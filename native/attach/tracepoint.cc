@@ -10,13 +10,14 @@ namespace {
 // JS: attach.tracepoint(program, { category, name, cookie? })
 Napi::Value Tracepoint(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct bpf_program* prog = ProgramArg(info, "attach a tracepoint");
   Napi::Object o = OptionsArg(info, 1);
   std::string category = OptString(o, "category");
   std::string name = OptString(o, "name");
   if (category.empty() || name.empty()) throw Napi::TypeError::New(env, "options.category and options.name are required");
   LIBBPF_OPTS(bpf_tracepoint_opts, opts);
   opts.bpf_cookie = OptU64(o, "cookie");
+  // The program last: reading options may run JS (getters) that closes its object.
+  struct bpf_program* prog = ProgramArg(info, "attach a tracepoint");
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_tracepoint_opts(prog, category.c_str(), name.c_str(), &opts);
   int err = link == nullptr ? -errno : 0;
@@ -26,12 +27,13 @@ Napi::Value Tracepoint(const Napi::CallbackInfo& info) {
 // JS: attach.rawTracepoint(program, { name, cookie? })
 Napi::Value RawTracepoint(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct bpf_program* prog = ProgramArg(info, "attach a raw tracepoint");
   Napi::Object o = OptionsArg(info, 1);
   std::string name = OptString(o, "name");
   if (name.empty()) throw Napi::TypeError::New(env, "options.name is required");
   LIBBPF_OPTS(bpf_raw_tracepoint_opts, opts);
   opts.cookie = OptU64(o, "cookie");
+  // The program last: reading options may run JS (getters) that closes its object.
+  struct bpf_program* prog = ProgramArg(info, "attach a raw tracepoint");
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_raw_tracepoint_opts(prog, name.c_str(), &opts);
   int err = link == nullptr ? -errno : 0;

@@ -15,10 +15,11 @@ namespace {
 // JS: attach.trace(program, { cookie? })
 Napi::Value Trace(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct bpf_program* prog = ProgramArg(info, "attach a tracing program");
   Napi::Object o = OptionsArg(info, 1);
   LIBBPF_OPTS(bpf_trace_opts, opts);
   opts.cookie = OptU64(o, "cookie");
+  // The program last: reading options may run JS (getters) that closes its object.
+  struct bpf_program* prog = ProgramArg(info, "attach a tracing program");
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_trace_opts(prog, &opts);
   int err = link == nullptr ? -errno : 0;
@@ -29,6 +30,7 @@ Napi::Value Trace(const Napi::CallbackInfo& info) {
 // JS: attach.lsm(program)
 Napi::Value Lsm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  // The program last: reading options may run JS (getters) that closes its object.
   struct bpf_program* prog = ProgramArg(info, "attach an LSM program");
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_lsm(prog);

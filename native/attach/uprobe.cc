@@ -10,7 +10,6 @@ namespace {
 // JS: attach.uprobe(program, { binary, func?, offset?, pid?, retprobe?, refCtrOffset?, cookie? })
 Napi::Value Uprobe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct bpf_program* prog = ProgramArg(info, "attach a uprobe");
   Napi::Object o = OptionsArg(info, 1);
   std::string binary = OptString(o, "binary");
   if (binary.empty()) throw Napi::TypeError::New(env, "options.binary must name a binary or library");
@@ -22,6 +21,8 @@ Napi::Value Uprobe(const Napi::CallbackInfo& info) {
   opts.ref_ctr_offset = OptU64(o, "refCtrOffset");
   opts.bpf_cookie = OptU64(o, "cookie");
   if (!func.empty()) opts.func_name = func.c_str();
+  // The program last: reading options may run JS (getters) that closes its object.
+  struct bpf_program* prog = ProgramArg(info, "attach a uprobe");
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_uprobe_opts(prog, pid, binary.c_str(), offset, &opts);
   int err = link == nullptr ? -errno : 0;

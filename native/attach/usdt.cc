@@ -10,7 +10,6 @@ namespace {
 // JS: attach.usdt(program, { binary, provider, name, pid?, cookie? })
 Napi::Value Usdt(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct bpf_program* prog = ProgramArg(info, "attach a USDT probe");
   Napi::Object o = OptionsArg(info, 1);
   std::string binary = OptString(o, "binary");
   std::string provider = OptString(o, "provider");
@@ -21,6 +20,8 @@ Napi::Value Usdt(const Napi::CallbackInfo& info) {
   int pid = static_cast<int>(OptInt(o, "pid", -1));
   LIBBPF_OPTS(bpf_usdt_opts, opts);
   opts.usdt_cookie = OptU64(o, "cookie");
+  // The program last: reading options may run JS (getters) that closes its object.
+  struct bpf_program* prog = ProgramArg(info, "attach a USDT probe");
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_usdt(prog, pid, binary.c_str(), provider.c_str(), name.c_str(), &opts);
   int err = link == nullptr ? -errno : 0;

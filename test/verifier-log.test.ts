@@ -1,0 +1,58 @@
+// Verifier logs: a refusal with a log far over 4 MiB still is a BpfVerifierError with the whole
+// log (libbpf grows its buffer on ENOSPC); logLevel/logSize give every program's log and stats.
+import { expect, it } from 'vitest';
+import { BpfError, BpfObject, BpfVerifierError } from '../lib/index';
+import { describeBpf, fixturePath } from './helpers';
+
+describeBpf('verifier log', () => {
+  it('a refusal with a > 4 MiB log is a BpfVerifierError with the full log', async () => {
+    using obj = BpfObject.open(fixturePath('verifier_biglog'));
+    const err = await obj.load().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BpfVerifierError);
+    const v = err as BpfVerifierError;
+    expect(v.code).toBe('EACCES');
+    expect(v.program).toBe('xdp_biglog');
+    expect(v.log.length).toBeGreaterThan(4 << 20);
+    // Whole: from the first instruction to the complaint, not cut mid-line.
+    expect(v.log.startsWith('func#0') || v.log.startsWith('0:')).toBe(true);
+    expect(v.log).toMatch(/invalid access to packet/);
+    expect(obj.state).toBe('failed');
+  }, 60_000);
+
+  it('logLevel 4 (stats) and logSize: every program\'s log, and its statistics', async () => {
+    using obj = BpfObject.open(fixturePath('slow_verify'));
+    await obj.load({ logLevel: 4, logSize: 4096 });
+    const stats = obj.verifierStats('xdp_slow');
+    expect(stats.verifiedInsns).toBeGreaterThan(100_000);
+    expect(stats.processedInsns).toBe(stats.verifiedInsns);
+    expect(stats.totalStates).toBeGreaterThan(0);
+    expect(stats.timeUsec).toBeGreaterThan(0);
+    expect(obj.verifierLog('xdp_slow')).toMatch(/processed \d+ insns/);
+  });
+
+  it('without logLevel: stats from the kernel only, no log', () => {
+    using obj = BpfObject.open(fixturePath('slow_verify'));
+    obj.loadSync();
+    expect(obj.verifierLog('xdp_slow')).toBeUndefined();
+    const stats = obj.verifierStats('xdp_slow');
+    expect(stats.verifiedInsns).toBeGreaterThan(100_000);
+    expect(stats.processedInsns).toBeUndefined();
+  });
+
+  it('a log asked for with logLevel 1 that does not fit logSize is ENOSPC, saying so', async () => {
+    using obj = BpfObject.open(fixturePath('slow_verify'));
+    const err = await obj.load({ logLevel: 1, logSize: 1024 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BpfError);
+    expect((err as BpfError).code).toBe('ENOSPC');
+    expect((err as BpfError).message).toMatch(/logSize/);
+  });
+
+  it('refuses bad options with TypeError/RangeError', () => {
+    using obj = BpfObject.open(fixturePath('slow_verify'));
+    expect(() => obj.loadSync({ logLevel: 8 })).toThrow(RangeError);
+    expect(() => obj.loadSync({ logLevel: 1, logSize: 64 })).toThrow(RangeError);
+    expect(() => obj.loadSync({ logLevel: 1, logSize: 2 ** 30 })).toThrow(RangeError);
+    expect(() => obj.loadSync({ bogus: 1 } as never)).toThrow(TypeError);
+    expect(obj.state).toBe('opened');
+  });
+});
