@@ -11,7 +11,7 @@ import { cidrKey } from './cidr';
 import { codecFromBtf, type Codec } from './codec';
 import { BpfError, BpfStateError } from './errors';
 import { fdValueCodec, perCpuCodec, rawCodec } from './map-codecs';
-import { binding, type NativeMap, type NativeMapInfo, type NativeMapKernelInfo, type NativeMapSizes } from './native';
+import { binding, type NativeMap, type NativeMapInfo, type NativeMapKernelInfo, type NativeMapOps, type NativeMapSizes } from './native';
 import type { BpfObject } from './object';
 import { checkNonEmptyString, checkString, checkUint32, describe } from './validate';
 
@@ -83,7 +83,9 @@ class MapCore {
   pinPath: string | undefined;
   batch: 'auto' | 'off' = 'auto';
   batchSupported: boolean | undefined;
-  #sizes: NativeMapSizes | undefined;
+  #ops: NativeMapOps | undefined;
+  /** The element operations, bound to this map (valid once {@link sizes} was called). */
+  ops!: NativeMapOps;
   /** Key at 0, value at `valueOffset`, next key at `nextOffset`: one buffer, so codecs cache one view. */
   scratch!: Buffer;
   valueOffset = 0;
@@ -104,36 +106,28 @@ class MapCore {
     if (this.closed) throw new BpfStateError(`cannot ${what}: map '${this.name}' is closed`);
   }
 
-  /** Sizes, binding the scratch buffers at first use (after load). */
+  /** Sizes, binding the native scratch and element operations at first use (after load). */
   sizes(): NativeMapSizes {
-    if (this.#sizes) return this.#sizes;
+    if (this.#ops) return this.#ops;
     this.check('access the map');
-    const info = this.native.info();
-    const perCpu = perCpuTypes.has(info.type);
-    const ncpus = perCpu ? binding.numPossibleCpus() : 1;
-    const valueBytes = perCpu ? ((info.valueSize + 7) & ~7) * ncpus : info.valueSize;
-    const align = (n: number): number => (n + 7) & ~7;
-    this.valueOffset = align(info.keySize);
-    this.nextOffset = this.valueOffset + align(valueBytes);
-    // allocUnsafeSlow: an ArrayBuffer of its own that never moves (native keeps its address).
-    this.scratch = Buffer.allocUnsafeSlow(this.nextOffset + align(Math.max(info.keySize, 1)));
-    this.scratch.fill(0);
-    const s = this.scratch;
-    this.#sizes = this.native.bindScratch(
-      s.subarray(0, info.keySize),
-      s.subarray(this.valueOffset, this.valueOffset + valueBytes),
-      s.subarray(this.nextOffset, this.nextOffset + info.keySize),
-    );
-    return this.#sizes;
+    const ops = this.native.bindOps();
+    this.valueOffset = ops.valueOffset;
+    this.nextOffset = ops.nextOffset;
+    // A view of the natively owned scratch: no copy, and its memory never moves or goes away
+    // while the operations live (see native/map_ops.cc).
+    this.scratch = Buffer.from(ops.scratch);
+    this.ops = ops;
+    this.#ops = ops;
+    return ops;
   }
 
   /** Forgets the scratch binding (native close() dropped it); the next access binds again. */
   unbind(): void {
-    this.#sizes = undefined;
+    this.#ops = undefined;
   }
 
   get bound(): boolean {
-    return this.#sizes !== undefined;
+    return this.#ops !== undefined;
   }
 
   btf(): Btf | undefined {
@@ -487,7 +481,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   get(key: K | Uint8Array): V | undefined {
     const s = this.#keyed();
     this.#key!.encode(key as K, s, 0);
-    if (!this.#core.native.lookup()) return undefined;
+    if (!this.#core.ops.lookup()) return undefined;
     return this.#value!.decode(s, this.#core.valueOffset);
   }
 
@@ -495,7 +489,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   has(key: K | Uint8Array): boolean {
     const s = this.#ready('look up an element', 'keyed');
     this.#key!.encode(key as K, s, 0);
-    return this.#core.native.lookup();
+    return this.#core.ops.lookup();
   }
 
   /**
@@ -512,7 +506,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     const flags = options === undefined ? 0 : flagsOf(options);
     this.#key!.encode(key as K, s, 0);
     this.#value!.encode(value as V, s, this.#core.valueOffset);
-    this.#core.native.update(flags);
+    this.#core.ops.update(flags);
   }
 
   /**
@@ -522,7 +516,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   delete(key: K | Uint8Array): boolean {
     const s = this.#ready('delete an element', 'delete');
     this.#key!.encode(key as K, s, 0);
-    return this.#core.native.remove();
+    return this.#core.ops.remove();
   }
 
   /**
@@ -531,7 +525,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   take(key: K | Uint8Array): V | undefined {
     const s = this.#ready('take an element', 'delete');
     this.#key!.encode(key as K, s, 0);
-    if (!this.#core.native.lookupAndDelete()) return undefined;
+    if (!this.#core.ops.lookupAndDelete()) return undefined;
     return this.#value!.decode(s, this.#core.valueOffset);
   }
 
@@ -544,20 +538,20 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   push(value: V | Uint8Array | unknown, options: { overwrite?: boolean } = {}): void {
     const s = this.#ready('push', 'queue');
     this.#value!.encode(value as V, s, this.#core.valueOffset);
-    this.#core.native.update(options.overwrite ? 2 : 0);
+    this.#core.ops.update(options.overwrite ? 2 : 0);
   }
 
   /** Queue and stack maps: removes and returns the next value, or `undefined` when empty. */
   pop(): V | undefined {
     const s = this.#ready('pop', 'queue');
-    if (!this.#core.native.lookupAndDelete()) return undefined;
+    if (!this.#core.ops.lookupAndDelete()) return undefined;
     return this.#value!.decode(s, this.#core.valueOffset);
   }
 
   /** Queue and stack maps: returns the next value without removing it, or `undefined` when empty. */
   peek(): V | undefined {
     const s = this.#ready('peek', 'queue');
-    if (!this.#core.native.lookup()) return undefined;
+    if (!this.#core.ops.lookup()) return undefined;
     return this.#value!.decode(s, this.#core.valueOffset);
   }
 
@@ -668,7 +662,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   *#nextKeyEntries(): IterableIterator<[K, V]> {
     const core = this.#core;
     const { keySize, maxEntries } = core.sizes();
-    const native = core.native;
+    const ops = core.ops;
     const s = core.scratch;
     const seen = new Set<string>();
     // When the current key is deleted, the kernel restarts from the first key: skip keys already
@@ -676,14 +670,14 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     let budget = 4 * maxEntries + 64;
     let fromKey = false;
     while (budget-- > 0) {
-      if (!native.nextKey(fromKey)) return;
+      if (!ops.nextKey(fromKey)) return;
       fromKey = true;
       s.copy(s, 0, core.nextOffset, core.nextOffset + keySize);
       const id = s.toString('latin1', 0, keySize);
       if (seen.has(id)) continue;
       seen.add(id);
       const key = this.#key!.decode(s, 0);
-      if (!native.lookup()) continue; // deleted meanwhile
+      if (!ops.lookup()) continue; // deleted meanwhile
       yield [key, this.#value!.decode(s, core.valueOffset)];
       // The consumer may have used the scratch (get/set in the loop body): restore our cursor.
       Buffer.from(id, 'latin1').copy(s, 0);
@@ -742,7 +736,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     for (let i = 0; i < list.length; i++) {
       buf.copy(s, 0, i * keySize, (i + 1) * keySize);
       buf.copy(s, core.valueOffset, valuesAt + i * valueBytes, valuesAt + (i + 1) * valueBytes);
-      core.native.update(flags);
+      core.ops.update(flags);
     }
     return list.length;
   }
@@ -774,7 +768,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     let n = 0;
     for (let i = 0; i < keys.length; i++) {
       buf.copy(core.scratch, 0, i * keySize, (i + 1) * keySize);
-      if (core.native.remove()) n++;
+      if (core.ops.remove()) n++;
     }
     return n;
   }
