@@ -506,7 +506,9 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     const flags = options === undefined ? 0 : flagsOf(options);
     this.#key!.encode(key as K, s, 0);
     this.#value!.encode(value as V, s, this.#core.valueOffset);
-    this.#core.ops.update(flags);
+    // No argument when 0: the native side then skips converting and checking a number.
+    if (flags === 0) this.#core.ops.update();
+    else this.#core.ops.update(flags);
   }
 
   /**
