@@ -52,11 +52,12 @@ export function loadNativeBench(): NativeBench {
 }
 
 /** ns per op of `fn`, which runs `count` ops. */
-function time(fn: () => void, count: number): number {
+function time(fn: () => number, count: number): number {
   const t = process.hrtime.bigint();
-  fn();
+  consumed += fn(); // results are consumed (a loop whose result is unused could be optimized away)
   return Number(process.hrtime.bigint() - t) / count;
 }
+let consumed = 0;
 
 /** Named measurements, each run once per round, rounds interleaved; min and median kept. */
 export class Rounds {
@@ -102,44 +103,56 @@ function main(): void {
   for (let i = 0; i < N; i++) hash.set(i, BigInt(i));
   for (let i = 0; i < N; i++) array.set(i, BigInt(i));
   const mapped = open(mmapFd).mmap();
+  for (let i = 0; i < MMAP_LEN; i++) mapped.numbers().set(i, i * 1000);
   const raw = nb.rawFunctions(hashFd);
   const rawArray = nb.rawFunctions(arrayFd);
   const keyBufs = Array.from({ length: 256 }, (_, i) => Buffer.from(new Uint32Array([i * 17]).buffer));
 
-  let sink = 0n;
-  let nsink = 0;
   const r = new Rounds();
   // Lookups on the hash map.
   r.add('hash get: C', () => nb.cLookup(hashFd, N, OPS));
-  r.add('hash get: raw', () => time(() => { for (let i = 0; i < OPS; i++) if (raw.lookup(i % N)) nsink++; }, OPS));
-  r.add('hash get: typed', () => time(() => { for (let i = 0; i < OPS; i++) if (hash.get(i % N) !== undefined) nsink++; }, OPS));
-  r.add('hash has: typed', () => time(() => { for (let i = 0; i < OPS; i++) if (hash.has(i % N)) nsink++; }, OPS));
-  r.add('hash get: Buffer key', () => time(() => { for (let i = 0; i < OPS; i++) if (untyped.get(keyBufs[i & 255]!) !== undefined) nsink++; }, OPS));
+  r.add('hash get: raw', () => time((): number => { let a = 0; for (let i = 0; i < OPS; i++) if (raw.lookup(i % N)) a++; return a; }, OPS));
+  r.add('hash get: typed', () => time((): number => { let a = 0; for (let i = 0; i < OPS; i++) if (hash.get(i % N) !== undefined) a++; return a; }, OPS));
+  r.add('hash has: typed', () => time((): number => { let a = 0; for (let i = 0; i < OPS; i++) if (hash.has(i % N)) a++; return a; }, OPS));
+  r.add('hash get: Buffer key', () => time((): number => { let a = 0; for (let i = 0; i < OPS; i++) if (untyped.get(keyBufs[i & 255]!) !== undefined) a++; return a; }, OPS));
   // Updates and deletes.
   r.add('hash set: C', () => nb.cUpdate(hashFd, N, OPS));
-  r.add('hash set: raw', () => time(() => { for (let i = 0; i < OPS; i++) raw.update(i % N, i); }, OPS));
-  r.add('hash set: typed', () => time(() => { for (let i = 0; i < OPS; i++) hash.set(i % N, i); }, OPS));
+  r.add('hash set: raw', () => time((): number => { let a = 0; for (let i = 0; i < OPS; i++) raw.update(i % N, i); return a; }, OPS));
+  r.add('hash set: typed', () => time((): number => { let a = 0; for (let i = 0; i < OPS; i++) hash.set(i % N, i); return a; }, OPS));
   r.add('hash delete (absent): C', () => nb.cDelete(hashFd, N, N, OPS));
-  r.add('hash delete (absent): typed', () => time(() => { for (let i = 0; i < OPS; i++) if (hash.delete(N + (i % N))) nsink++; }, OPS));
+  r.add('hash delete (absent): typed', () => time((): number => { let a = 0; for (let i = 0; i < OPS; i++) if (hash.delete(N + (i % N))) a++; return a; }, OPS));
   // The array map.
   r.add('array get: C', () => nb.cLookup(arrayFd, N, OPS));
-  r.add('array get: raw', () => time(() => { for (let i = 0; i < OPS; i++) if (rawArray.lookup(i % N)) nsink++; }, OPS));
-  r.add('array get: typed', () => time(() => { for (let i = 0; i < OPS; i++) if (array.get(i % N) !== undefined) nsink++; }, OPS));
+  r.add('array get: raw', () => time((): number => { let a = 0; for (let i = 0; i < OPS; i++) if (rawArray.lookup(i % N)) a++; return a; }, OPS));
+  r.add('array get: typed', () => time((): number => { let a = 0; for (let i = 0; i < OPS; i++) if (array.get(i % N) !== undefined) a++; return a; }, OPS));
   r.add('array set: C', () => nb.cUpdate(arrayFd, N, OPS));
-  r.add('array set: typed', () => time(() => { for (let i = 0; i < OPS; i++) array.set(i % N, i); }, OPS));
+  r.add('array set: typed', () => time((): number => { let a = 0; for (let i = 0; i < OPS; i++) array.set(i % N, i); return a; }, OPS));
   // Whole-map dumps, per element.
   r.add('dump: C batch', () => nb.cDump(hashFd, 256, DUMPS));
-  r.add('dump: dump()', () => time(() => { for (let d = 0; d < DUMPS; d++) for (const [k, v] of hash.dump()) sink += BigInt(k) + v; }, DUMPS * N));
-  r.add('dump: for..of', () => time(() => { for (let d = 0; d < DUMPS; d++) for (const [k, v] of hash) sink += BigInt(k) + v; }, DUMPS * N));
+  r.add('dump: dump()', () => time((): number => { let a = 0; for (let d = 0; d < DUMPS; d++) for (const [k, v] of hash.dump()) if (v !== undefined) a += k; return a; }, DUMPS * N));
+  r.add('dump: dumpArrays()', () => time((): number => {
+    let a = 0;
+    for (let d = 0; d < DUMPS; d++) {
+      const { count, keys, values } = hash.dumpArrays(Uint32Array, BigUint64Array);
+      for (let i = 0; i < count; i++) if (values[i]! !== 1n) a += keys[i]!;
+    }
+    return a;
+  }, DUMPS * N));
+  r.add('dump: for..of', () => time((): number => { let a = 0; for (let d = 0; d < DUMPS; d++) for (const [k, v] of hash) if (v !== undefined) a += k; return a; }, DUMPS * N));
   // mmap'd reads, per element.
   r.add('mmap read: C', () => nb.cMmapRead(mmapFd, MMAP_LEN, MMAP_REPS));
   r.add('mmap read: BigUint64Array', () => {
     const u64 = mapped.array(BigUint64Array);
-    return time(() => { for (let k = 0; k < MMAP_REPS; k++) for (let i = 0; i < MMAP_LEN; i++) sink += u64[i]!; }, MMAP_REPS * MMAP_LEN);
+    // Summing, as a counter reader does: each read makes a BigInt.
+    return time((): number => { let b = 0n; for (let k = 0; k < MMAP_REPS; k++) for (let i = 0; i < MMAP_LEN; i++) b += u64[i]!; return Number(b & 1n); }, MMAP_REPS * MMAP_LEN);
+  });
+  r.add('mmap read: numbers()', () => {
+    const nums = mapped.numbers();
+    return time((): number => { let a = 0; for (let k = 0; k < MMAP_REPS; k++) for (let i = 0; i < MMAP_LEN; i++) a += nums.get(i); return a; }, MMAP_REPS * MMAP_LEN);
   });
   r.add('mmap read: Uint32Array (low words)', () => {
     const w = mapped.array(Uint32Array);
-    return time(() => { for (let k = 0; k < MMAP_REPS; k++) for (let i = 0; i < 2 * MMAP_LEN; i += 2) nsink += w[i]!; }, MMAP_REPS * MMAP_LEN);
+    return time((): number => { let a = 0; for (let k = 0; k < MMAP_REPS; k++) for (let i = 0; i < 2 * MMAP_LEN; i += 2) a += w[i]!; return a; }, MMAP_REPS * MMAP_LEN);
   });
   r.run(ROUNDS);
 
@@ -156,8 +169,10 @@ function main(): void {
     { goal: 'array get, typed', js: 'array get: typed', c: 'array get: C', target: 1.15 },
     { goal: 'array set, typed', js: 'array set: typed', c: 'array set: C', target: 1.15 },
     { goal: 'dump() per element', js: 'dump: dump()', c: 'dump: C batch', target: 1.3 },
+    { goal: 'dumpArrays() per element', js: 'dump: dumpArrays()', c: 'dump: C batch', target: 1.1 },
     { goal: 'for..of per element', js: 'dump: for..of', c: 'dump: C batch', target: 1.3 },
     { goal: 'mmap u64 read: BigUint64Array (ns)', js: 'mmap read: BigUint64Array', c: 'mmap read: C', target: 5, absolute: true },
+    { goal: 'mmap u64 read: numbers() (ns)', js: 'mmap read: numbers()', c: 'mmap read: C', target: 5, absolute: true },
     { goal: 'mmap read: Uint32Array (ns)', js: 'mmap read: Uint32Array (low words)', c: 'mmap read: C', target: 5, absolute: true },
   ];
   const rows = goals.map((g) => {
@@ -180,7 +195,7 @@ function main(): void {
   console.log(`noise: the largest median/min spread of any case this run was ${(worst * 100).toFixed(0)}%`);
   writeFileSync(join(out, 'maps.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, samples: Object.fromEntries(r.samples), rows }, null, 2));
   for (const m of [hash, array, untyped]) m.close();
-  if (sink === -1n || nsink === -1) console.log(sink, nsink);
+  if (consumed === -1) console.log(consumed);
 }
 
 if (require.main === module) main();

@@ -16,7 +16,7 @@ export { attachXdp, queryXdp, detachXdp, XdpLink, XdpAttachment, type XdpMode, t
 export { attachTc, queryTc, TcxLink, TcFilter, type TcAttachment, type TcAttachOptions, type TcDirection, type TcQueryResult } from './tc';
 export { actionName, type TestRunOptions, type TestRunResult } from './test-run';
 export type { InterfaceRef, InterfaceOptions } from './iface';
-export { BpfMap, MappedArray, type MapKernelInfo, type UpdateFlag, type SetOptions, type MapCodecs } from './map';
+export { BpfMap, MappedArray, MappedNumbers, type TypedArray, type TypedArrayClass, type MapKernelInfo, type UpdateFlag, type SetOptions, type MapCodecs } from './map';
 export { sumPerCpu, type RawInput, type RawOutput, type HasFd } from './map-codecs';
 export { cidrKey, parseCidr, type Cidr } from './cidr';
 export { RingBuffer } from './ringbuf';
