@@ -96,7 +96,7 @@ function main(): void {
   const hashFd = nb.createMap(1, N, 0);
   const arrayFd = nb.createMap(2, N, 0);
   const mmapFd = nb.createMap(2, MMAP_LEN, 1);
-  const open = (fd: number): BpfMap<number, bigint> => BpfMap.openById(BpfMap.infoByFd(fd).id).typed({ key: u32, value: u64 });
+  const open = (fd: number): BpfMap<number, bigint, number, bigint | number> => BpfMap.openById(BpfMap.infoByFd(fd).id).typed({ key: u32, value: u64 });
   const hash = open(hashFd);
   const array = open(arrayFd);
   const untyped = BpfMap.openById(BpfMap.infoByFd(hashFd).id);

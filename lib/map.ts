@@ -33,10 +33,14 @@ export interface SetOptions {
   flags?: UpdateFlag;
 }
 
-/** Codecs for {@link BpfMap.typed}; a side left out comes from the map's BTF, else the untyped codec. */
-export interface MapCodecs<K, V> {
-  key?: Codec<K, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  value?: Codec<V, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * Codecs for {@link BpfMap.typed}; a side left out comes from the map's BTF, else the untyped
+ * codec. `KIn`/`VIn` are what the codecs encode (`u64` decodes to bigint but also encodes a
+ * safe-integer number), and so what `set()` accepts.
+ */
+export interface MapCodecs<K, V, KIn = K, VIn = V> {
+  key?: Codec<K, KIn>;
+  value?: Codec<V, VIn>;
 }
 
 const updateFlags: Record<UpdateFlag, number> = { any: 0, noexist: 1, exist: 2, lock: 4 };
@@ -181,9 +185,9 @@ class MapCore {
  * const flows = obj.map('flows').typed<FlowKey, FlowStats>();
  * ```
  */
-export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Disposable {
+export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Iterable<[K, V]>, Disposable {
   readonly #core: MapCore;
-  readonly #codecs: MapCodecs<K, V>;
+  readonly #codecs: MapCodecs<K, V, KIn, VIn>;
   #key: Codec<K, unknown> | undefined;
   #value: Codec<V, unknown> | undefined;
   /** The scratch buffer once keyed access was checked for this map type (hot-path shortcut). */
@@ -196,7 +200,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   readonly internal: boolean;
 
   /** @internal */
-  constructor(native: NativeMap, object: BpfObject | undefined, shared?: { core: MapCore; codecs: MapCodecs<K, V> }) {
+  constructor(native: NativeMap, object: BpfObject | undefined, shared?: { core: MapCore; codecs: MapCodecs<K, V, KIn, VIn> }) {
     const info = native.info();
     this.#core = shared?.core ?? new MapCore(native, object, info.name);
     this.#codecs = shared?.codecs ?? {};
@@ -382,7 +386,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * const blocked = obj.map('blocked').typed({ key: cidrKey('ipv4'), value: u32 });
    * ```
    */
-  typed<TK = unknown, TV = unknown>(codecs: MapCodecs<TK, TV> = {}): BpfMap<TK, TV> {
+  typed<TK = unknown, TV = unknown, TKIn = TK, TVIn = TV>(codecs: MapCodecs<TK, TV, TKIn, TVIn> = {}): BpfMap<TK, TV, TKIn, TVIn> {
     if (typeof codecs !== 'object' || codecs === null) throw new TypeError(`codecs must be an object, got ${describe(codecs)}`);
     for (const side of ['key', 'value'] as const) {
       const c = codecs[side];
@@ -390,7 +394,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
         throw new TypeError(`codecs.${side} must be a Codec ({ size, encode, decode })`);
       }
     }
-    return new BpfMap<TK, TV>(this.#core.native, this.#core.object, { core: this.#core, codecs: { ...codecs, btf: true } as MapCodecs<TK, TV> });
+    return new BpfMap<TK, TV, TKIn, TVIn>(this.#core.native, this.#core.object, { core: this.#core, codecs: { ...codecs, btf: true } as MapCodecs<TK, TV, TKIn, TVIn> });
   }
 
   /** Resolves the codecs (needs the sizes, so after load). */
@@ -479,7 +483,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    *   {@link BpfStateError} before load or after close; {@link BpfError} if the kernel refuses.
    * @example `const hits = counters.get(0) ?? 0n;`
    */
-  get(key: K | Uint8Array): V | undefined {
+  get(key: KIn | Uint8Array): V | undefined {
     const s = this.#keyed();
     this.#key!.encode(key as K, s, 0);
     if (!this.#core.ops.lookup()) return undefined;
@@ -487,7 +491,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   }
 
   /** Whether `key` is in the map. Same errors as {@link BpfMap.get}. */
-  has(key: K | Uint8Array): boolean {
+  has(key: KIn | Uint8Array): boolean {
     const s = this.#ready('look up an element', 'keyed');
     this.#key!.encode(key as K, s, 0);
     return this.#core.ops.lookup();
@@ -502,7 +506,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    *   not), `E2BIG` (the map is full), `EINVAL` (an array index past maxEntries).
    * @example `counters.set(0, 5n, { flags: 'noexist' });`
    */
-  set(key: K | Uint8Array, value: V | Uint8Array | unknown, options?: SetOptions): void {
+  set(key: KIn | Uint8Array, value: VIn | Uint8Array, options?: SetOptions): void {
     const s = this.#keyed('update an element');
     const flags = options === undefined ? 0 : flagsOf(options);
     this.#key!.encode(key as K, s, 0);
@@ -516,7 +520,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * Deletes `key`; returns whether something was deleted.
    * @throws TypeError for array maps, whose elements cannot be deleted.
    */
-  delete(key: K | Uint8Array): boolean {
+  delete(key: KIn | Uint8Array): boolean {
     const s = this.#ready('delete an element', 'delete');
     this.#key!.encode(key as K, s, 0);
     return this.#core.ops.remove();
@@ -525,7 +529,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   /**
    * Looks up and deletes `key` in one step (hash maps, kernel 5.14+); `undefined` when absent.
    */
-  take(key: K | Uint8Array): V | undefined {
+  take(key: KIn | Uint8Array): V | undefined {
     const s = this.#ready('take an element', 'delete');
     this.#key!.encode(key as K, s, 0);
     if (!this.#core.ops.lookupAndDelete()) return undefined;
@@ -538,7 +542,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * @throws TypeError on other map types; {@link BpfError} `E2BIG` when full.
    * Minimum kernel: 4.20.
    */
-  push(value: V | Uint8Array | unknown, options: { overwrite?: boolean } = {}): void {
+  push(value: VIn | Uint8Array, options: { overwrite?: boolean } = {}): void {
     const s = this.#ready('push', 'queue');
     this.#value!.encode(value as V, s, this.#core.valueOffset);
     this.#core.ops.update(options.overwrite ? 2 : 0);
@@ -806,7 +810,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * absent. (The kernel has no batch lookup by key, so this is one lookup per key, with no
    * allocation per key besides the decoded value.)
    */
-  getBatch(keys: readonly (K | Uint8Array)[]): (V | undefined)[] {
+  getBatch(keys: readonly (KIn | Uint8Array)[]): (V | undefined)[] {
     if (!Array.isArray(keys)) throw new TypeError(`keys must be an array, got ${describe(keys)}`);
     return keys.map((k) => this.get(k));
   }
@@ -818,7 +822,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * @returns The number of entries written.
    * @throws As {@link BpfMap.set}; a kernel failure part-way says how many were written.
    */
-  setBatch(entries: Iterable<readonly [K | Uint8Array, V | Uint8Array | unknown]>, options?: SetOptions): number {
+  setBatch(entries: Iterable<readonly [KIn | Uint8Array, VIn | Uint8Array]>, options?: SetOptions): number {
     this.#ready('update a batch', 'keyed');
     const flags = options === undefined ? 0 : flagsOf(options);
     const list = [...entries];
@@ -857,7 +861,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    *
    * @returns The number of keys deleted.
    */
-  deleteBatch(keys: readonly (K | Uint8Array)[]): number {
+  deleteBatch(keys: readonly (KIn | Uint8Array)[]): number {
     this.#ready('delete a batch', 'delete');
     if (!Array.isArray(keys)) throw new TypeError(`keys must be an array, got ${describe(keys)}`);
     if (keys.length === 0) return 0;
@@ -887,7 +891,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     this.#ready('clear the map', 'delete');
     const keys = [...this.keys()];
     let n = 0;
-    for (const k of keys) if (this.delete(k)) n++;
+    for (const k of keys) if (this.delete(k as unknown as KIn)) n++; // what decodes, encodes
     return n;
   }
 
