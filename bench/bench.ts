@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BpfMap, u32, u64 } from '../lib/index';
+import { BpfMap, BpfObject, u32, u64 } from '../lib/index';
 
 const root = join(__dirname, '..', '..');
 const out = join(root, 'bench', 'out');
@@ -51,6 +51,28 @@ export function loadNativeBench(): NativeBench {
   return m.exports;
 }
 
+/** Builds bench/bpf/many_progs.bpf.c (30 XDP programs) as the bpf/ Makefile builds objects. */
+function buildManyProgs(): string {
+  const obj = join(out, 'many_progs.bpf.o');
+  const arch = execFileSync('cc', ['-dumpmachine'], { encoding: 'utf8' }).trim();
+  execFileSync('clang', [
+    '-target', 'bpf', '-mcpu=v3', '-g', '-O2', '-Wall', '-Werror', '-Wno-unused-function',
+    '-I', join(root, 'bpf', 'include'), '-I', join(root, 'ext', 'libbpf', 'usr', 'include'), '-idirafter', `/usr/include/${arch}`,
+    '-c', join(root, 'bench', 'bpf', 'many_progs.bpf.c'), '-o', obj,
+  ], { stdio: 'inherit' });
+  return obj;
+}
+
+/** ns to open and load `path` through the public API (the object is then closed). */
+async function jsLoad(path: string): Promise<number> {
+  const t = process.hrtime.bigint();
+  const obj = BpfObject.open(path);
+  await obj.load();
+  const ns = Number(process.hrtime.bigint() - t);
+  obj.close();
+  return ns;
+}
+
 /** ns per op of `fn`, which runs `count` ops. */
 function time(fn: () => number, count: number): number {
   const t = process.hrtime.bigint();
@@ -61,18 +83,18 @@ let consumed = 0;
 
 /** Named measurements, each run once per round, rounds interleaved; min and median kept. */
 export class Rounds {
-  readonly #cases = new Map<string, () => number>();
+  readonly #cases = new Map<string, () => number | Promise<number>>();
   readonly samples = new Map<string, number[]>();
 
-  add(name: string, run: () => number): void {
+  add(name: string, run: () => number | Promise<number>): void {
     this.#cases.set(name, run);
     this.samples.set(name, []);
   }
 
-  run(rounds: number): void {
-    for (const run of this.#cases.values()) run(); // warm up (JIT, caches)
+  async run(rounds: number): Promise<void> {
+    for (const run of this.#cases.values()) await run(); // warm up (JIT, caches)
     for (let r = 0; r < rounds; r++) {
-      for (const [name, run] of this.#cases) this.samples.get(name)!.push(run());
+      for (const [name, run] of this.#cases) this.samples.get(name)!.push(await run());
     }
   }
 
@@ -91,8 +113,10 @@ export class Rounds {
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const nb = loadNativeBench();
+  const many = buildManyProgs();
+  const filter = join(root, 'dist', 'bpf', 'xdp_filter.bpf.o');
   const hashFd = nb.createMap(1, N, 0);
   const arrayFd = nb.createMap(2, N, 0);
   const mmapFd = nb.createMap(2, MMAP_LEN, 1);
@@ -154,7 +178,12 @@ function main(): void {
     const w = mapped.array(Uint32Array);
     return time((): number => { let a = 0; for (let k = 0; k < MMAP_REPS; k++) for (let i = 0; i < 2 * MMAP_LEN; i += 2) a += w[i]!; return a; }, MMAP_REPS * MMAP_LEN);
   });
-  r.run(ROUNDS);
+  // Load time: open + load of a 30-program object and of the shipped filter.
+  r.add('load 30 programs: C', () => nb.cLoad(many));
+  r.add('load 30 programs: BpfObject', () => jsLoad(many));
+  r.add('load xdp_filter: C', () => nb.cLoad(filter));
+  r.add('load xdp_filter: BpfObject', () => jsLoad(filter));
+  await r.run(ROUNDS);
 
   type Goal = { goal: string; js: string; c: string; target: number; absolute?: boolean };
   const goals: Goal[] = [
@@ -171,6 +200,8 @@ function main(): void {
     { goal: 'dump() per element', js: 'dump: dump()', c: 'dump: C batch', target: 1.3 },
     { goal: 'dumpArrays() per element', js: 'dump: dumpArrays()', c: 'dump: C batch', target: 1.1 },
     { goal: 'for..of per element', js: 'dump: for..of', c: 'dump: C batch', target: 1.3 },
+    { goal: 'load 30-program object', js: 'load 30 programs: BpfObject', c: 'load 30 programs: C', target: 1.1 },
+    { goal: 'load shipped xdp_filter', js: 'load xdp_filter: BpfObject', c: 'load xdp_filter: C', target: 1.1 },
     { goal: 'mmap u64 read: BigUint64Array (ns)', js: 'mmap read: BigUint64Array', c: 'mmap read: C', target: 5, absolute: true },
     { goal: 'mmap u64 read: numbers() (ns)', js: 'mmap read: numbers()', c: 'mmap read: C', target: 5, absolute: true },
     { goal: 'mmap read: Uint32Array (ns)', js: 'mmap read: Uint32Array (low words)', c: 'mmap read: C', target: 5, absolute: true },
@@ -198,4 +229,9 @@ function main(): void {
   if (consumed === -1) console.log(consumed);
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
