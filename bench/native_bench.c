@@ -10,6 +10,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -201,6 +203,130 @@ static napi_value c_load(napi_env env, napi_callback_info info)
 	return num(env, t);
 }
 
+// --- Ring buffer -------------------------------------------------------------------------------
+// A producer thread runs a BPF program (bench/bpf/ringbuf_prod.bpf.c) `runs` times with
+// BPF_PROG_TEST_RUN; each run writes records and returns how many it dropped. The consumer,
+// C or JS, runs on the main thread meanwhile.
+static struct {
+	pthread_t thread;
+	int prog_fd, runs, started;
+	atomic_int done;
+	atomic_ulong dropped;
+	double start_ns, end_ns;
+} producer;
+
+static void *produce(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < producer.runs; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts);
+		if (bpf_prog_test_run_opts(producer.prog_fd, &opts) == 0)
+			atomic_fetch_add(&producer.dropped, opts.retval);
+	}
+	producer.end_ns = now_ns();
+	atomic_store(&producer.done, 1);
+	return NULL;
+}
+
+static int start(int prog_fd, int runs)
+{
+	if (producer.started) {
+		pthread_join(producer.thread, NULL);
+		producer.started = 0;
+	}
+	producer.prog_fd = prog_fd;
+	producer.runs = runs;
+	atomic_store(&producer.done, 0);
+	atomic_store(&producer.dropped, 0);
+	producer.start_ns = now_ns();
+	if (pthread_create(&producer.thread, NULL, produce, NULL))
+		return -1;
+	producer.started = 1;
+	return 0;
+}
+
+// startProducer(progFd, runs): starts the producer thread (one at a time).
+static napi_value start_producer(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	if (start(arg_u32(env, argv, 0), arg_u32(env, argv, 1)))
+		return throw_errno(env, "pthread_create", errno);
+	return NULL;
+}
+
+// producerState() -> [done (0|1), dropped, ns the producer ran]; joins the thread once done.
+static napi_value producer_state(napi_env env, napi_callback_info info)
+{
+	napi_value out, v;
+	int done = atomic_load(&producer.done);
+
+	if (done && producer.started) {
+		pthread_join(producer.thread, NULL);
+		producer.started = 0;
+	}
+	napi_create_array_with_length(env, 3, &out);
+	napi_create_uint32(env, done, &v);
+	napi_set_element(env, out, 0, v);
+	napi_create_double(env, (double)atomic_load(&producer.dropped), &v);
+	napi_set_element(env, out, 1, v);
+	napi_create_double(env, done ? producer.end_ns - producer.start_ns : 0, &v);
+	napi_set_element(env, out, 2, v);
+	return out;
+}
+
+static int count_record(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	(void)size;
+	(*(unsigned long *)ctx)++;
+	return 0;
+}
+
+// cRingConsume(mapFd, progFd, runs, total) -> [records received, ns from start to the end of
+// the drain, dropped]: starts the producer, then consumes with ring_buffer__poll until every
+// record is either received or reported dropped.
+static napi_value c_ring_consume(napi_env env, napi_callback_info info)
+{
+	size_t argc = 4;
+	napi_value argv[4], out, v;
+	unsigned long received = 0;
+
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	int map_fd = arg_u32(env, argv, 0);
+	double total = arg_u32(env, argv, 3);
+	struct ring_buffer *rb = ring_buffer__new(map_fd, count_record, &received, NULL);
+	if (rb == NULL)
+		return throw_errno(env, "ring_buffer__new", -errno);
+	if (start(arg_u32(env, argv, 1), arg_u32(env, argv, 2))) {
+		ring_buffer__free(rb);
+		return throw_errno(env, "pthread_create", errno);
+	}
+	double t = producer.start_ns;
+	for (;;) {
+		int done = atomic_load(&producer.done);
+		ring_buffer__poll(rb, 1);
+		if (done && received + atomic_load(&producer.dropped) >= total)
+			break;
+		if (done && now_ns() - producer.end_ns > 2e9)
+			break; /* records lost without a drop report: give up after 2 s */
+	}
+	t = now_ns() - t;
+	pthread_join(producer.thread, NULL);
+	producer.started = 0;
+	ring_buffer__free(rb);
+	napi_create_array_with_length(env, 3, &out);
+	napi_create_double(env, (double)received, &v);
+	napi_set_element(env, out, 0, v);
+	napi_create_double(env, t, &v);
+	napi_set_element(env, out, 1, v);
+	napi_create_double(env, (double)atomic_load(&producer.dropped), &v);
+	napi_set_element(env, out, 2, v);
+	return out;
+}
+
 // The raw layer: a function per map whose fd is its `data`, as thin as N-API allows.
 // rawLookup(key) -> found; rawUpdate(key, value) -> undefined.
 static napi_value raw_lookup(napi_env env, napi_callback_info info)
@@ -258,7 +384,8 @@ NAPI_MODULE_INIT()
 	} fns[] = {
 		{ "createMap", create_map }, { "cLookup", c_lookup },	      { "cUpdate", c_update },
 		{ "cDelete", c_delete }, { "cDump", c_dump },	     { "cMmapRead", c_mmap_read }, { "cLoad", c_load },
-		{ "rawFunctions", raw_functions },
+		{ "rawFunctions", raw_functions }, { "startProducer", start_producer },
+		{ "producerState", producer_state }, { "cRingConsume", c_ring_consume },
 	};
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
 		napi_value fn;

@@ -21,7 +21,7 @@ export { sumPerCpu, type RawInput, type RawOutput, type HasFd } from './map-code
 export { cidrKey, parseCidr, type Cidr } from './cidr';
 export { RingBuffer } from './ringbuf';
 export { PerfBuffer, type PerfBufferOptions } from './perfbuf';
-export type { EventReaderOptions } from './event-queue';
+export { RecordBatch, type EventReaderOptions } from './event-queue';
 export { Globals } from './globals';
 export { BpfError, BpfVerifierError, BpfStateError, errnoName, verifierSummary, type BpfErrorDetails } from './errors';
 export { setLogger, libbpfVersion, type Logger, type LogLevel } from './log';
