@@ -73,10 +73,14 @@ describeBpf('batch operations and iteration', () => {
 
   it('dumpArrays() on per-CPU maps and maps without batch lookups; refuses element sizes that do not fit', () => {
     const pcpu = obj.map('pcpu_array');
-    const ncpus = pcpu.typed().codecs.value.size / 4; // __u32 per CPU, rounded up to 8 bytes each
-    const { count, values } = pcpu.dumpArrays(Uint32Array, BigUint64Array);
+    const ncpus = (pcpu.get(0) as number[]).length;
+    pcpu.set(2, Array.from({ length: ncpus }, (_, c) => c + 1));
+    // __u32 per CPU, each in an 8-byte slot: 2 * ncpus Uint32Array items per element.
+    const { count, keys, values } = pcpu.dumpArrays(Uint32Array, Uint32Array);
     expect(count).toBe(4);
-    expect(values.length).toBe(4 * (ncpus > 0 ? values.length / 4 : 0));
+    expect(values.length).toBe(4 * 2 * ncpus);
+    const at = [...keys].indexOf(2);
+    expect(Array.from({ length: ncpus }, (_, c) => values[at * 2 * ncpus + 2 * c])).toEqual(Array.from({ length: ncpus }, (_, c) => c + 1));
     const lpm = obj.map('lpm4');
     lpm.setBatch([['10.0.0.0/8', 8]]);
     const l = lpm.dumpArrays(Uint8Array, Uint32Array);
