@@ -14,6 +14,7 @@
         'native/object.cc',
         'native/program.cc',
         'native/map.cc',
+        'native/map_ops.cc',
         'native/link.cc',
         'native/netns.cc',
         'native/xdp.cc',

@@ -329,7 +329,10 @@ function intLayout(size: number, signed: boolean, big: boolean, names?: EnumName
         case 4:
           return `dv.set${s}${size * 8}(${at}, ${big ? `Number(${v})` : v}, true);\n`;
         case 8:
-          return `dv.setBig${s}64(${at}, typeof ${x} === 'bigint' ? ${x} : BigInt(${v}), true);\n`;
+          // A number is written as two 32-bit halves: no BigInt is made (checked safe integer,
+          // so the halves are exact; the high half carries the sign).
+          return `if (typeof ${x} === 'bigint') dv.setBig${s}64(${at}, ${x}, true);
+else { const n = ${v}; if (typeof n === 'number') { const h = Math.floor(n / 4294967296); dv.setUint32(${at}, n - h * 4294967296, true); dv.set${s}32(${at} + 4, h, true); } else dv.setBig${s}64(${at}, n, true); }\n`;
         default:
           return `${g.ref(write128)}(dv, ${at}, BigInt(${v}));\n`;
       }

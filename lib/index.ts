@@ -18,12 +18,12 @@ export { attachXdp, queryXdp, detachXdp, XdpLink, XdpAttachment, type XdpMode, t
 export { attachTc, queryTc, TcxLink, TcFilter, type TcAttachment, type TcAttachOptions, type TcDirection, type TcQueryResult, type TcFilterInfo } from './tc';
 export { actionName, type TestRunOptions, type TestRunResult } from './test-run';
 export type { InterfaceRef, InterfaceOptions } from './iface';
-export { BpfMap, MappedArray, type CreateMapOptions, type MapKernelInfo, type UpdateFlag, type SetOptions, type MapCodecs } from './map';
+export { BpfMap, MappedArray, MappedNumbers, type CreateMapOptions, type TypedArray, type TypedArrayClass, type MapKernelInfo, type UpdateFlag, type SetOptions, type MapCodecs } from './map';
 export { sumPerCpu, type RawInput, type RawOutput, type HasFd } from './map-codecs';
 export { cidrKey, parseCidr, type Cidr } from './cidr';
 export { RingBuffer } from './ringbuf';
 export { PerfBuffer, type PerfBufferOptions } from './perfbuf';
-export type { EventReaderOptions } from './event-queue';
+export { RecordBatch, type EventReaderOptions } from './event-queue';
 export { Globals } from './globals';
 export { BpfError, BpfVerifierError, BpfStateError, BpfFeatureError, errnoName, verifierSummary, type BpfErrorDetails } from './errors';
 export {

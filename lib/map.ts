@@ -4,13 +4,14 @@
  *
  * @module
  */
+import { endianness } from 'node:os';
 import { Btf } from './btf';
 import { cidrKey } from './cidr';
 import { codecFromBtf, type Codec } from './codec';
 import { BpfError, BpfStateError } from './errors';
 import { fdValueCodec, perCpuCodec, rawCodec } from './map-codecs';
 import { checkPinPath } from './pin';
-import { binding, type NativeMap, type NativeMapInfo, type NativeMapKernelInfo, type NativeMapSizes } from './native';
+import { binding, type NativeMap, type NativeMapInfo, type NativeMapKernelInfo, type NativeMapOps, type NativeMapSizes } from './native';
 import type { BpfObject } from './object';
 import { checkNonEmptyString, checkString, checkUint32, describe } from './validate';
 
@@ -58,10 +59,14 @@ export interface SetOptions {
   netns?: string;
 }
 
-/** Codecs for {@link BpfMap.typed}; a side left out comes from the map's BTF, else the untyped codec. */
-export interface MapCodecs<K, V> {
-  key?: Codec<K, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  value?: Codec<V, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * Codecs for {@link BpfMap.typed}; a side left out comes from the map's BTF, else the untyped
+ * codec. `KIn`/`VIn` are what the codecs encode (`u64` decodes to bigint but also encodes a
+ * safe-integer number), and so what `set()` accepts.
+ */
+export interface MapCodecs<K, V, KIn = K, VIn = V> {
+  key?: Codec<K, KIn>;
+  value?: Codec<V, VIn>;
 }
 
 const updateFlags: Record<UpdateFlag, number> = { any: 0, noexist: 1, exist: 2, lock: 4 };
@@ -71,8 +76,8 @@ const BPF_F_MMAPABLE = 1 << 10;
 /** statfs magic of bpffs. */
 /** errnos meaning "this map type has no batch operations" (EINVAL, EOPNOTSUPP, kernel ENOTSUPP). */
 const NO_BATCH_ERRNOS = new Set([22, 95, 524]);
-/** Entries fetched per batch call when iterating. */
-const BATCH_CHUNK = 256;
+/** Entries fetched per batch call when iterating (fewer syscalls; the kernel's cost is per element). */
+const BATCH_CHUNK = 1024;
 
 const perCpuTypes = new Set(['percpu_hash', 'percpu_array', 'lru_percpu_hash', 'percpu_cgroup_storage']);
 const arrayTypes = new Set(['array', 'percpu_array', 'prog_array', 'perf_event_array', 'array_of_maps', 'cgroup_array', 'devmap', 'cpumap', 'xskmap']);
@@ -93,7 +98,9 @@ class MapCore {
   pinPath: string | undefined;
   batch: 'auto' | 'off' = 'auto';
   batchSupported: boolean | undefined;
-  #sizes: NativeMapSizes | undefined;
+  #ops: NativeMapOps | undefined;
+  /** The element operations, bound to this map (valid once {@link sizes} was called). */
+  ops!: NativeMapOps;
   /** Key at 0, value at `valueOffset`, next key at `nextOffset`: one buffer, so codecs cache one view. */
   scratch!: Buffer;
   valueOffset = 0;
@@ -114,36 +121,28 @@ class MapCore {
     if (this.closed) throw new BpfStateError(`cannot ${what}: map '${this.name}' is closed`);
   }
 
-  /** Sizes, binding the scratch buffers at first use (after load). */
+  /** Sizes, binding the native scratch and element operations at first use (after load). */
   sizes(): NativeMapSizes {
-    if (this.#sizes) return this.#sizes;
+    if (this.#ops) return this.#ops;
     this.check('access the map');
-    const info = this.native.info();
-    const perCpu = perCpuTypes.has(info.type);
-    const ncpus = perCpu ? binding.numPossibleCpus() : 1;
-    const valueBytes = perCpu ? ((info.valueSize + 7) & ~7) * ncpus : info.valueSize;
-    const align = (n: number): number => (n + 7) & ~7;
-    this.valueOffset = align(info.keySize);
-    this.nextOffset = this.valueOffset + align(valueBytes);
-    // allocUnsafeSlow: an ArrayBuffer of its own that never moves (native keeps its address).
-    this.scratch = Buffer.allocUnsafeSlow(this.nextOffset + align(Math.max(info.keySize, 1)));
-    this.scratch.fill(0);
-    const s = this.scratch;
-    this.#sizes = this.native.bindScratch(
-      s.subarray(0, info.keySize),
-      s.subarray(this.valueOffset, this.valueOffset + valueBytes),
-      s.subarray(this.nextOffset, this.nextOffset + info.keySize),
-    );
-    return this.#sizes;
+    const ops = this.native.bindOps();
+    this.valueOffset = ops.valueOffset;
+    this.nextOffset = ops.nextOffset;
+    // A view of the natively owned scratch: no copy, and its memory never moves or goes away
+    // while the operations live (see native/map_ops.cc).
+    this.scratch = Buffer.from(ops.scratch);
+    this.ops = ops;
+    this.#ops = ops;
+    return ops;
   }
 
   /** Forgets the scratch binding (native close() dropped it); the next access binds again. */
   unbind(): void {
-    this.#sizes = undefined;
+    this.#ops = undefined;
   }
 
   get bound(): boolean {
-    return this.#sizes !== undefined;
+    return this.#ops !== undefined;
   }
 
   btf(): Btf | undefined {
@@ -196,9 +195,9 @@ class MapCore {
  * const flows = obj.map('flows').typed<FlowKey, FlowStats>();
  * ```
  */
-export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Disposable {
+export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Iterable<[K, V]>, Disposable {
   readonly #core: MapCore;
-  readonly #codecs: MapCodecs<K, V>;
+  readonly #codecs: MapCodecs<K, V, KIn, VIn>;
   #key: Codec<K, unknown> | undefined;
   #value: Codec<V, unknown> | undefined;
   /** The scratch buffer once keyed access was checked for this map type (hot-path shortcut). */
@@ -211,7 +210,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   readonly internal: boolean;
 
   /** @internal */
-  constructor(native: NativeMap, object: BpfObject | undefined, shared?: { core: MapCore; codecs: MapCodecs<K, V> }) {
+  constructor(native: NativeMap, object: BpfObject | undefined, shared?: { core: MapCore; codecs: MapCodecs<K, V, KIn, VIn> }) {
     const info = native.info();
     this.#core = shared?.core ?? new MapCore(native, object, info.name);
     this.#codecs = shared?.codecs ?? {};
@@ -437,7 +436,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * const blocked = obj.map('blocked').typed({ key: cidrKey('ipv4'), value: u32 });
    * ```
    */
-  typed<TK = unknown, TV = unknown>(codecs: MapCodecs<TK, TV> = {}): BpfMap<TK, TV> {
+  typed<TK = unknown, TV = unknown, TKIn = TK, TVIn = TV>(codecs: MapCodecs<TK, TV, TKIn, TVIn> = {}): BpfMap<TK, TV, TKIn, TVIn> {
     if (typeof codecs !== 'object' || codecs === null) throw new TypeError(`codecs must be an object, got ${describe(codecs)}`);
     for (const side of ['key', 'value'] as const) {
       const c = codecs[side];
@@ -445,7 +444,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
         throw new TypeError(`codecs.${side} must be a Codec ({ size, encode, decode })`);
       }
     }
-    return new BpfMap<TK, TV>(this.#core.native, this.#core.object, { core: this.#core, codecs: { ...codecs, btf: true } as MapCodecs<TK, TV> });
+    return new BpfMap<TK, TV, TKIn, TVIn>(this.#core.native, this.#core.object, { core: this.#core, codecs: { ...codecs, btf: true } as MapCodecs<TK, TV, TKIn, TVIn> });
   }
 
   /** Resolves the codecs (needs the sizes, so after load). */
@@ -534,18 +533,18 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    *   {@link BpfStateError} before load or after close; {@link BpfError} if the kernel refuses.
    * @example `const hits = counters.get(0) ?? 0n;`
    */
-  get(key: K | Uint8Array): V | undefined {
+  get(key: KIn | Uint8Array): V | undefined {
     const s = this.#keyed();
     this.#key!.encode(key as K, s, 0);
-    if (!this.#core.native.lookup()) return undefined;
+    if (!this.#core.ops.lookup()) return undefined;
     return this.#value!.decode(s, this.#core.valueOffset);
   }
 
   /** Whether `key` is in the map. Same errors as {@link BpfMap.get}. */
-  has(key: K | Uint8Array): boolean {
+  has(key: KIn | Uint8Array): boolean {
     const s = this.#ready('look up an element', 'keyed');
     this.#key!.encode(key as K, s, 0);
-    return this.#core.native.lookup();
+    return this.#core.ops.lookup();
   }
 
   /**
@@ -557,7 +556,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    *   not), `E2BIG` (the map is full), `EINVAL` (an array index past maxEntries).
    * @example `counters.set(0, 5n, { flags: 'noexist' });`
    */
-  set(key: K | Uint8Array, value: V | Uint8Array | unknown, options?: SetOptions): void {
+  set(key: KIn | Uint8Array, value: VIn | Uint8Array, options?: SetOptions): void {
     const s = this.#keyed('update an element');
     const flags = options === undefined ? 0 : flagsOf(options);
     this.#key!.encode(key as K, s, 0);
@@ -568,7 +567,9 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
       return;
     }
     try {
-      this.#core.native.update(flags);
+      // No argument when 0: the native side then skips converting and checking a number.
+      if (flags === 0) this.#core.ops.update();
+      else this.#core.ops.update(flags);
     } catch (e) {
       // A DEVMAP ifindex is resolved in the writer's namespace: say so, the errno alone does not.
       if (e instanceof BpfError && (e.code === 'EINVAL' || e.code === 'ENODEV') && /^devmap/.test(this.#core.native.info().type)) {
@@ -582,19 +583,19 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * Deletes `key`; returns whether something was deleted.
    * @throws TypeError for array maps, whose elements cannot be deleted.
    */
-  delete(key: K | Uint8Array): boolean {
+  delete(key: KIn | Uint8Array): boolean {
     const s = this.#ready('delete an element', 'delete');
     this.#key!.encode(key as K, s, 0);
-    return this.#core.native.remove();
+    return this.#core.ops.remove();
   }
 
   /**
    * Looks up and deletes `key` in one step (hash maps, kernel 5.14+); `undefined` when absent.
    */
-  take(key: K | Uint8Array): V | undefined {
+  take(key: KIn | Uint8Array): V | undefined {
     const s = this.#ready('take an element', 'delete');
     this.#key!.encode(key as K, s, 0);
-    if (!this.#core.native.lookupAndDelete()) return undefined;
+    if (!this.#core.ops.lookupAndDelete()) return undefined;
     return this.#value!.decode(s, this.#core.valueOffset);
   }
 
@@ -604,23 +605,23 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * @throws TypeError on other map types; {@link BpfError} `E2BIG` when full.
    * Minimum kernel: 4.20.
    */
-  push(value: V | Uint8Array | unknown, options: { overwrite?: boolean } = {}): void {
+  push(value: VIn | Uint8Array, options: { overwrite?: boolean } = {}): void {
     const s = this.#ready('push', 'queue');
     this.#value!.encode(value as V, s, this.#core.valueOffset);
-    this.#core.native.update(options.overwrite ? 2 : 0);
+    this.#core.ops.update(options.overwrite ? 2 : 0);
   }
 
   /** Queue and stack maps: removes and returns the next value, or `undefined` when empty. */
   pop(): V | undefined {
     const s = this.#ready('pop', 'queue');
-    if (!this.#core.native.lookupAndDelete()) return undefined;
+    if (!this.#core.ops.lookupAndDelete()) return undefined;
     return this.#value!.decode(s, this.#core.valueOffset);
   }
 
   /** Queue and stack maps: returns the next value without removing it, or `undefined` when empty. */
   peek(): V | undefined {
     const s = this.#ready('peek', 'queue');
-    if (!this.#core.native.lookup()) return undefined;
+    if (!this.#core.ops.lookup()) return undefined;
     return this.#value!.decode(s, this.#core.valueOffset);
   }
 
@@ -696,42 +697,25 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
   }
 
   *#batchEntries(): IterableIterator<[K, V]> {
-    const core = this.#core;
-    const { keySize, valueBytes } = core.sizes();
-    let chunk = Math.min(BATCH_CHUNK, Math.max(core.sizes().maxEntries, 1));
-    const tokenSize = Math.max(keySize, 8);
-    const tokens = Buffer.alloc(2 * tokenSize);
-    let inToken: Buffer | null = null;
-    const outToken = tokens.subarray(tokenSize);
-    let buf = Buffer.allocUnsafeSlow(chunk * (keySize + valueBytes));
-    for (;;) {
-      let r: { count: number; done: boolean };
-      try {
-        r = core.native.lookupBatch(false, inToken, outToken, buf.subarray(0, chunk * keySize), buf.subarray(chunk * keySize), chunk, 0);
-      } catch (e) {
-        // ENOSPC: a hash bucket holds more elements than fit; retry with room for more.
-        if (e instanceof BpfError && e.code === 'ENOSPC' && chunk < 1 << 16) {
-          chunk *= 4;
-          buf = Buffer.allocUnsafeSlow(chunk * (keySize + valueBytes));
-          continue;
-        }
-        throw e;
-      }
-      core.batchSupported = true;
-      const valuesAt = chunk * keySize;
-      for (let i = 0; i < r.count; i++) {
+    const reader = new BatchReader(this.#core);
+    const { keySize, valueBytes } = reader;
+    for (let n = reader.read(); n > 0; n = reader.read()) {
+      const buf = reader.buf;
+      const valuesAt = reader.valuesAt;
+      for (let i = 0; i < n; i++) {
         yield [this.#key!.decode(buf, i * keySize), this.#value!.decode(buf, valuesAt + i * valueBytes)];
       }
-      if (r.done || r.count === 0) return;
-      if (inToken === null) inToken = tokens.subarray(0, tokenSize);
-      outToken.copy(inToken);
     }
   }
 
-  *#nextKeyEntries(): IterableIterator<[K, V]> {
+  /**
+   * Per element (BPF_MAP_GET_NEXT_KEY, then a lookup): each step leaves the key at 0 and the
+   * value at `valueOffset` of the scratch.
+   */
+  *#nextKeySteps(): IterableIterator<Buffer> {
     const core = this.#core;
     const { keySize, maxEntries } = core.sizes();
-    const native = core.native;
+    const ops = core.ops;
     const s = core.scratch;
     const seen = new Set<string>();
     // When the current key is deleted, the kernel restarts from the first key: skip keys already
@@ -739,26 +723,149 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     let budget = 4 * maxEntries + 64;
     let fromKey = false;
     while (budget-- > 0) {
-      if (!native.nextKey(fromKey)) return;
+      if (!ops.nextKey(fromKey)) return;
       fromKey = true;
       s.copy(s, 0, core.nextOffset, core.nextOffset + keySize);
       const id = s.toString('latin1', 0, keySize);
       if (seen.has(id)) continue;
       seen.add(id);
-      const key = this.#key!.decode(s, 0);
-      if (!native.lookup()) continue; // deleted meanwhile
-      yield [key, this.#value!.decode(s, core.valueOffset)];
+      if (!ops.lookup()) continue; // deleted meanwhile
+      yield s;
       // The consumer may have used the scratch (get/set in the loop body): restore our cursor.
       Buffer.from(id, 'latin1').copy(s, 0);
     }
   }
 
+  *#nextKeyEntries(): IterableIterator<[K, V]> {
+    const valueOffset = this.#core.valueOffset;
+    for (const s of this.#nextKeySteps()) yield [this.#key!.decode(s, 0), this.#value!.decode(s, valueOffset)];
+  }
+
   /**
    * All `[key, value]` pairs as an array, fetched with batch lookups where the kernel has them.
-   * Same semantics as {@link BpfMap.entries}.
+   * Same semantics as {@link BpfMap.entries}; faster than spreading it (no generator step per
+   * element).
+   *
+   * @throws {@link BpfStateError} before load or after close; {@link BpfError} if the kernel refuses.
+   * @example `const all = counters.dump(); // [[0, 12n], [1, 3n], ...]`
    */
   dump(): [K, V][] {
-    return [...this.entries()];
+    this.#ready('iterate', 'keyed');
+    const out: [K, V][] = [];
+    const key = this.#key!;
+    const value = this.#value!;
+    if (this.#useBatch()) {
+      const reader = new BatchReader(this.#core);
+      const { keySize, valueBytes } = reader;
+      let n = 0;
+      try {
+        n = reader.read();
+      } catch (e) {
+        if (!this.#noBatch(e)) throw e;
+        n = -1;
+      }
+      if (n >= 0) {
+        for (; n > 0; n = reader.read()) {
+          const buf = reader.buf;
+          const valuesAt = reader.valuesAt;
+          for (let i = 0; i < n; i++) out.push([key.decode(buf, i * keySize), value.decode(buf, valuesAt + i * valueBytes)]);
+        }
+        return out;
+      }
+    }
+    const valueOffset = this.#core.valueOffset;
+    for (const s of this.#nextKeySteps()) out.push([key.decode(s, 0), value.decode(s, valueOffset)]);
+    return out;
+  }
+
+  /**
+   * The whole map as two typed arrays over its raw bytes, without an object per element: the
+   * bulk form of {@link BpfMap.dump} for numeric keys and values. Element `i`'s key is
+   * `keys[i * kw .. (i + 1) * kw)` and its value `values[i * vw .. (i + 1) * vw)`, where
+   * `kw = keySize / keys.BYTES_PER_ELEMENT` and `vw = valueBytes / values.BYTES_PER_ELEMENT`
+   * (1 for a u32 → u64 map read as `Uint32Array`, `BigUint64Array`; the number of CPUs for a
+   * per-CPU map of u64). Host byte order, as the kernel stores them. The kernel writes straight
+   * into the arrays with batch lookups (per element where it has none).
+   *
+   * @param keyType A typed-array class whose element size divides the key size.
+   * @param valueType A typed-array class whose element size divides the value size (all CPUs'
+   *   values, each rounded up to 8 bytes, for per-CPU maps).
+   * @returns `count` elements; the arrays hold exactly `count * kw` and `count * vw` items.
+   * @throws TypeError when a class is not a typed-array class; RangeError when its element size
+   *   does not divide the key or value size; {@link BpfStateError} before load or after close;
+   *   {@link BpfError} if the kernel refuses.
+   * Minimum kernel: 5.6 for batch lookups (older kernels go per element).
+   * @example
+   * ```ts
+   * const { count, keys, values } = counters.dumpArrays(Uint32Array, BigUint64Array);
+   * for (let i = 0; i < count; i++) total += values[i];
+   * ```
+   */
+  dumpArrays<KA extends TypedArray, VA extends TypedArray>(
+    keyType: TypedArrayClass<KA>,
+    valueType: TypedArrayClass<VA>,
+  ): { count: number; keys: KA; values: VA } {
+    const kb = elementSize(keyType, 'keyType');
+    const vb = elementSize(valueType, 'valueType');
+    this.#ready('iterate', 'keyed');
+    const { keySize, valueBytes, maxEntries } = this.#core.sizes();
+    if (keySize % kb !== 0) throw new RangeError(`keyType: ${keyType.name} elements (${kb} bytes) do not divide the key size (${keySize} bytes)`);
+    if (valueBytes % vb !== 0) throw new RangeError(`valueType: ${valueType.name} elements (${vb} bytes) do not divide the value size (${valueBytes} bytes)`);
+    let cap = Math.max(maxEntries, 1);
+    let keys = new ArrayBuffer(cap * keySize);
+    let values = new ArrayBuffer(cap * valueBytes);
+    let count = 0;
+    const grow = (): void => {
+      // A map that changes underneath can show more than maxEntries elements in one pass.
+      cap *= 2;
+      const k = new ArrayBuffer(cap * keySize);
+      const v = new ArrayBuffer(cap * valueBytes);
+      new Uint8Array(k).set(new Uint8Array(keys));
+      new Uint8Array(v).set(new Uint8Array(values));
+      keys = k;
+      values = v;
+    };
+    let batched = false;
+    if (this.#useBatch()) {
+      const native = this.#core.native;
+      const tokenSize = Math.max(keySize, 8);
+      const tokens = Buffer.alloc(2 * tokenSize);
+      const outToken = tokens.subarray(tokenSize);
+      let inToken: Buffer | null = null;
+      try {
+        for (;;) {
+          if (count === cap) grow();
+          const room = cap - count;
+          const r = native.lookupBatch(
+            false, inToken, outToken,
+            new Uint8Array(keys, count * keySize, room * keySize), new Uint8Array(values, count * valueBytes, room * valueBytes),
+            room, 0,
+          );
+          this.#core.batchSupported = true;
+          batched = true;
+          count += r.count;
+          if (r.done || r.count === 0) break;
+          if (inToken === null) inToken = tokens.subarray(0, tokenSize);
+          outToken.copy(inToken);
+        }
+      } catch (e) {
+        if (batched || !this.#noBatch(e)) throw e;
+      }
+    }
+    if (!batched) {
+      const { valueOffset } = this.#core;
+      for (const s of this.#nextKeySteps()) {
+        if (count === cap) grow();
+        new Uint8Array(keys).set(s.subarray(0, keySize), count * keySize);
+        new Uint8Array(values).set(s.subarray(valueOffset, valueOffset + valueBytes), count * valueBytes);
+        count++;
+      }
+    }
+    return {
+      count,
+      keys: new keyType(keys, 0, (count * keySize) / kb),
+      values: new valueType(values, 0, (count * valueBytes) / vb),
+    };
   }
 
   /**
@@ -766,7 +873,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * absent. (The kernel has no batch lookup by key, so this is one lookup per key, with no
    * allocation per key besides the decoded value.)
    */
-  getBatch(keys: readonly (K | Uint8Array)[]): (V | undefined)[] {
+  getBatch(keys: readonly (KIn | Uint8Array)[]): (V | undefined)[] {
     if (!Array.isArray(keys)) throw new TypeError(`keys must be an array, got ${describe(keys)}`);
     return keys.map((k) => this.get(k));
   }
@@ -778,7 +885,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    * @returns The number of entries written.
    * @throws As {@link BpfMap.set}; a kernel failure part-way says how many were written.
    */
-  setBatch(entries: Iterable<readonly [K | Uint8Array, V | Uint8Array | unknown]>, options?: SetOptions): number {
+  setBatch(entries: Iterable<readonly [KIn | Uint8Array, VIn | Uint8Array]>, options?: SetOptions): number {
     if (options?.netns !== undefined) throw new TypeError('options.netns applies to set() only: write interfaces of another namespace one by one');
     this.#ready('update a batch', 'keyed');
     const flags = options === undefined ? 0 : flagsOf(options);
@@ -806,7 +913,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     for (let i = 0; i < list.length; i++) {
       buf.copy(s, 0, i * keySize, (i + 1) * keySize);
       buf.copy(s, core.valueOffset, valuesAt + i * valueBytes, valuesAt + (i + 1) * valueBytes);
-      core.native.update(flags);
+      core.ops.update(flags);
     }
     return list.length;
   }
@@ -818,7 +925,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
    *
    * @returns The number of keys deleted.
    */
-  deleteBatch(keys: readonly (K | Uint8Array)[]): number {
+  deleteBatch(keys: readonly (KIn | Uint8Array)[]): number {
     this.#ready('delete a batch', 'delete');
     if (!Array.isArray(keys)) throw new TypeError(`keys must be an array, got ${describe(keys)}`);
     if (keys.length === 0) return 0;
@@ -838,7 +945,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     let n = 0;
     for (let i = 0; i < keys.length; i++) {
       buf.copy(core.scratch, 0, i * keySize, (i + 1) * keySize);
-      if (core.native.remove()) n++;
+      if (core.ops.remove()) n++;
     }
     return n;
   }
@@ -848,7 +955,7 @@ export class BpfMap<K = unknown, V = unknown> implements Iterable<[K, V]>, Dispo
     this.#ready('clear the map', 'delete');
     const keys = [...this.keys()];
     let n = 0;
-    for (const k of keys) if (this.delete(k)) n++;
+    for (const k of keys) if (this.delete(k as unknown as KIn)) n++; // what decodes, encodes
     return n;
   }
 
@@ -988,6 +1095,24 @@ export class MappedArray<V = unknown> {
     return new ctor(this.buffer, 0, Math.floor((this.stride * this.length) / per));
   }
 
+  /**
+   * The elements as plain numbers, for 8-byte values such as counters: `view.get(i)` reads
+   * the two 32-bit halves of element `i`, so no BigInt is made per read (a `BigUint64Array`
+   * read makes one). Values must stay below 2^53 to be read this way.
+   *
+   * @throws TypeError unless the values are 8 bytes.
+   * @example
+   * ```ts
+   * const hits = obj.map('hits').mmap().numbers();
+   * let total = 0;
+   * for (let i = 0; i < hits.length; i++) total += hits.get(i);
+   * ```
+   */
+  numbers(): MappedNumbers {
+    if (this.valueSize !== 8) throw new TypeError(`numbers() reads 8-byte values; this map's values are ${this.valueSize} bytes`);
+    return new MappedNumbers(this.buffer, this.length);
+  }
+
   #check(i: number): void {
     if (this.buffer.byteLength === 0) throw new BpfStateError('the map was closed: its memory is no longer mapped');
     if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new RangeError(`index must be an integer in [0, ${this.length - 1}], got ${describe(i)}`);
@@ -1003,5 +1128,154 @@ export class MappedArray<V = unknown> {
   set(i: number, value: V | unknown): void {
     this.#check(i);
     this.#codec.encode(value as V, this.#bytes, i * this.stride);
+  }
+}
+
+/** Any typed array. */
+export type TypedArray =
+  | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+
+/** A typed-array class such as `Uint32Array` or `BigUint64Array` (for {@link BpfMap.dumpArrays}). */
+export interface TypedArrayClass<T extends TypedArray> {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+  readonly name: string;
+}
+
+const typedArrayClasses = new Set<unknown>([
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+]);
+
+/** The element size of typed-array class `ctor` (one of the built-in classes). */
+function elementSize(ctor: unknown, name: string): number {
+  if (!typedArrayClasses.has(ctor)) {
+    throw new TypeError(`${name} must be a typed-array class (Uint32Array, BigUint64Array, ...), got ${describe(ctor)}`);
+  }
+  return (ctor as TypedArrayClass<TypedArray>).BYTES_PER_ELEMENT;
+}
+
+/**
+ * One pass over a map with BPF_MAP_LOOKUP_BATCH into one reused buffer: keys at 0, values at
+ * `valuesAt`. @internal
+ */
+class BatchReader {
+  readonly keySize: number;
+  readonly valueBytes: number;
+  buf: Buffer;
+  valuesAt: number;
+  readonly #core: MapCore;
+  #chunk: number;
+  readonly #inToken: Buffer;
+  readonly #outToken: Buffer;
+  #started = false;
+  #done = false;
+
+  constructor(core: MapCore) {
+    const { keySize, valueBytes, maxEntries } = core.sizes();
+    this.#core = core;
+    this.keySize = keySize;
+    this.valueBytes = valueBytes;
+    this.#chunk = Math.min(BATCH_CHUNK, Math.max(maxEntries, 1));
+    const tokenSize = Math.max(keySize, 8);
+    const tokens = Buffer.alloc(2 * tokenSize);
+    this.#inToken = tokens.subarray(0, tokenSize);
+    this.#outToken = tokens.subarray(tokenSize);
+    this.buf = Buffer.allocUnsafeSlow(this.#chunk * (keySize + valueBytes));
+    this.valuesAt = this.#chunk * keySize;
+  }
+
+  /** Reads the next chunk: its element count, 0 at the end. */
+  read(): number {
+    if (this.#done) return 0;
+    const { keySize, valueBytes } = this;
+    for (;;) {
+      const chunk = this.#chunk;
+      let r: { count: number; done: boolean };
+      try {
+        r = this.#core.native.lookupBatch(
+          false, this.#started ? this.#inToken : null, this.#outToken,
+          this.buf.subarray(0, chunk * keySize), this.buf.subarray(chunk * keySize), chunk, 0,
+        );
+      } catch (e) {
+        // ENOSPC: a hash bucket holds more elements than fit; retry with room for more.
+        if (e instanceof BpfError && e.code === 'ENOSPC' && chunk < 1 << 16) {
+          this.#chunk *= 4;
+          this.buf = Buffer.allocUnsafeSlow(this.#chunk * (keySize + valueBytes));
+          this.valuesAt = this.#chunk * keySize;
+          continue;
+        }
+        throw e;
+      }
+      this.#core.batchSupported = true;
+      if (r.done || r.count === 0) this.#done = true;
+      else {
+        this.#started = true;
+        this.#outToken.copy(this.#inToken);
+      }
+      return r.count;
+    }
+  }
+}
+
+/** Index of the low 32-bit half of a 64-bit integer in a Uint32Array, on this host. */
+const LOW_HALF = endianness() === 'LE' ? 0 : 1;
+
+/**
+ * The 8-byte elements of a memory-mapped array as numbers ({@link MappedArray.numbers}): reads
+ * and writes go through the two 32-bit halves, with no BigInt. For counters and other values
+ * below 2^53 (Number.MAX_SAFE_INTEGER + 1).
+ *
+ * After the map or its object closes, every access throws {@link BpfStateError}.
+ */
+export class MappedNumbers {
+  /** Number of elements (the map's maxEntries). */
+  readonly length: number;
+  readonly #w: Uint32Array;
+
+  /** @internal */
+  constructor(buffer: ArrayBuffer, length: number) {
+    this.length = length;
+    this.#w = new Uint32Array(buffer, 0, 2 * length);
+  }
+
+  /**
+   * Element `i` as a number.
+   * @throws RangeError for an index outside [0, length) or a value of 2^53 or more (read it
+   *   as a bigint with `array(BigUint64Array)`); {@link BpfStateError} after close.
+   */
+  get(i: number): number {
+    const w = this.#w;
+    const at = 2 * i;
+    const lo = w[at + LOW_HALF];
+    const hi = w[at + 1 - LOW_HALF];
+    // Two comparisons on the hot path: undefined (out of range, detached) and values of 2^53 or
+    // more fail the first, a fractional or non-number index the second.
+    if (!(hi! < 0x200000) || (i | 0) !== i) this.#fail(i, hi);
+    return lo! + hi! * 4294967296;
+  }
+
+  /**
+   * Writes element `i` (a safe, non-negative integer). Not atomic against a BPF program
+   * updating the same element: use it to reset or seed values, not to count concurrently.
+   * @throws RangeError/TypeError for a bad index or value; {@link BpfStateError} after close.
+   */
+  set(i: number, value: number): void {
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`value must be a safe non-negative integer, got ${describe(value)}`);
+    this.#index(i);
+    const hi = Math.floor(value / 4294967296);
+    this.#w[2 * i + LOW_HALF] = value - hi * 4294967296;
+    this.#w[2 * i + 1 - LOW_HALF] = hi;
+  }
+
+  #index(i: number): void {
+    if (this.#w.length === 0) throw new BpfStateError('the map was closed: its memory is no longer mapped');
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new RangeError(`index must be an integer in [0, ${this.length - 1}], got ${describe(i)}`);
+  }
+
+  #fail(i: number, hi: number | undefined): never {
+    this.#index(i);
+    throw new RangeError(`element ${i} is ${2 ** 53} or more (high half ${hi}): read it as a bigint with array(BigUint64Array)`);
   }
 }

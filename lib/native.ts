@@ -201,6 +201,7 @@ export interface NativeMap {
   remove(): boolean;
   lookupAndDelete(flags?: number): boolean;
   nextKey(fromKey: boolean): boolean;
+  bindOps(): NativeMapOps;
   lookupBatch(
     andDelete: boolean,
     inToken: Uint8Array | null,
@@ -229,6 +230,21 @@ export interface NativeMapSizes {
   maxEntries: number;
   flags: number;
   ncpus: number;
+}
+
+/**
+ * What `NativeMap.bindOps()` returns: natively owned scratch memory (key at 0, value at
+ * `valueOffset`, next key at `nextOffset`) and the element operations, bound to the map. @internal
+ */
+export interface NativeMapOps extends NativeMapSizes {
+  scratch: ArrayBuffer;
+  valueOffset: number;
+  nextOffset: number;
+  lookup(flags?: number): boolean;
+  update(flags?: number): void;
+  remove(): boolean;
+  lookupAndDelete(flags?: number): boolean;
+  nextKey(fromKey: boolean): boolean;
 }
 
 /** Receives a batch of records: record i is `data[ends[i-1] .. ends[i])`. @internal */

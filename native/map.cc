@@ -100,6 +100,7 @@ void MapWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
       InstanceMethod<&MapWrap::JS_remove>("remove"),
       InstanceMethod<&MapWrap::JS_lookupAndDelete>("lookupAndDelete"),
       InstanceMethod<&MapWrap::JS_nextKey>("nextKey"),
+      InstanceMethod<&MapWrap::JS_bindOps>("bindOps"),
       InstanceMethod<&MapWrap::JS_lookupBatch>("lookupBatch"),
       InstanceMethod<&MapWrap::JS_updateBatch>("updateBatch"),
       InstanceMethod<&MapWrap::JS_deleteBatch>("deleteBatch"),
@@ -129,6 +130,7 @@ Napi::Object MapWrap::NewFromObject(Napi::Env env, BpfObjectWrap* owner, struct 
 MapWrap::MapWrap(const Napi::CallbackInfo& info) : TaggedWrap<MapWrap>(info) {}
 
 MapWrap::~MapWrap() {
+  *self_ = nullptr;  // functions from bindOps() that outlive this wrapper now throw
   ReleaseMapping(nullptr);
   if (fd_ >= 0) close(fd_);
   if (addon_ != nullptr) addon_->liveMaps.erase(this);

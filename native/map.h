@@ -4,7 +4,9 @@
 //
 // Element access is built for a hot path: JS binds three scratch buffers once (key, value, next
 // key), encodes into them, and calls methods that take no buffers and return a boolean or a
-// number. No N-API object is created per call.
+// number. No N-API object is created per call. bindOps() (native/map_ops.cc) goes further: the
+// scratch memory is owned natively and exposed once, and each operation is a function bound to
+// this map, so a call does no `this` unwrap, no type-tag check and no detached-buffer check.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -14,6 +16,7 @@
 #include "tags.h"
 
 #include <cstdint>
+#include <memory>
 
 #include "mmap.h"
 #include "owned.h"
@@ -76,6 +79,8 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   Napi::Value JS_remove(const Napi::CallbackInfo& info);
   Napi::Value JS_lookupAndDelete(const Napi::CallbackInfo& info);
   Napi::Value JS_nextKey(const Napi::CallbackInfo& info);
+  // Element access, fast path (native/map_ops.cc): per-map functions over natively owned scratch.
+  Napi::Value JS_bindOps(const Napi::CallbackInfo& info);
   // Batch access through caller buffers of `count` keys and values.
   Napi::Value JS_lookupBatch(const Napi::CallbackInfo& info);
   Napi::Value JS_updateBatch(const Napi::CallbackInfo& info);
@@ -119,6 +124,10 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   // which cannot be detached): checked before each syscall, since detaching frees the memory.
   Napi::Reference<Napi::Value> scratchBuffers_[3];
   int scratchBufferCount_ = 0;
+
+  // Points at this wrapper until it is destroyed: what the functions of bindOps() reach it by.
+  std::shared_ptr<MapWrap*> self_ = std::make_shared<MapWrap*>(this);
+  friend struct MapOps;
 
   // The map's memory mapped into the process, and the (weakly held) ArrayBuffer over it.
   Mapping* mapping_ = nullptr;

@@ -96,6 +96,15 @@ describe('primitive codecs', () => {
   test('64-bit codecs take safe-integer numbers and decode to bigint', () => {
     expect(u64.decode(encoded(u64, 2 ** 53 - 1), 0)).toBe(2n ** 53n - 1n);
     expect(i64.decode(encoded(i64, -5), 0)).toBe(-5n);
+    // Numbers are written as two 32-bit halves: every boundary of the halves and of the sign.
+    for (const n of [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 40 + 12345, 2 ** 53 - 1]) {
+      expect(u64.decode(encoded(u64, n), 0)).toBe(BigInt(n));
+      expect(hex(encoded(u64, n))).toBe(hex(encoded(u64, BigInt(n))));
+    }
+    for (const n of [-1, -(2 ** 32), -(2 ** 32) - 1, -(2 ** 32) + 1, -(2 ** 53) + 1, 2 ** 53 - 1]) {
+      expect(i64.decode(encoded(i64, n), 0)).toBe(BigInt(n));
+      expect(hex(encoded(i64, n))).toBe(hex(encoded(i64, BigInt(n))));
+    }
     expectRejected(u64, 2 ** 53, RangeError, 'value: expected a bigint (or safe integer) in [0, 18446744073709551615], got 9007199254740992 (not a safe integer: use a bigint)');
     expectRejected(u64, -1n, RangeError, /got -1n/);
     expectRejected(u64, 2n ** 64n, RangeError, /got 18446744073709551616n/);

@@ -103,6 +103,44 @@ describeBpf('map state', () => {
     expect(() => [...hash]).toThrow(BpfStateError);
   });
 
+  it('element operations bound to a map keep their guarantees: foreign this, detached scratch, closed map', async () => {
+    // The native layer directly: bindOps() is what BpfMap uses for every get/set/delete.
+    const o = new (binding as any).NativeObject(fixturePath('maps'), {}); // eslint-disable-line @typescript-eslint/no-explicit-any
+    o.load();
+    const m = o.maps().find((x: { info(): { name: string } }) => x.info().name === 'hash');
+    const ops = m.bindOps();
+    const key = new Uint32Array(ops.scratch, 0, 1);
+    const value = new BigUint64Array(ops.scratch, ops.valueOffset, 1);
+    key[0] = 7;
+    value[0] = 70n;
+    ops.update();
+    value[0] = 0n;
+    // `this` is ignored: the map is the function's data.
+    expect(ops.lookup.call({})).toBe(true);
+    expect(value[0]).toBe(70n);
+    expect(() => ops.update('1')).toThrow(TypeError);
+    expect(() => ops.update(-1)).toThrow(TypeError);
+    expect(() => ops.nextKey()).toThrow(TypeError);
+    // Transferring the scratch away: Node keeps an external ArrayBuffer attached (it copies);
+    // were it detached, the memory would still be the operations' own. Either way the calls go
+    // on without touching freed memory, and JS never sees another map's bytes.
+    try {
+      structuredClone(ops.scratch, { transfer: [ops.scratch] });
+    } catch {
+      // not transferable at all: fine too
+    }
+    expect(ops.lookup()).toBe(true);
+    if (ops.scratch.byteLength > 0) expect(value[0]).toBe(70n);
+    expect(ops.remove()).toBe(true);
+    expect(ops.remove()).toBe(false);
+    // A closed object: every operation throws a BpfStateError, even through a kept function.
+    const { lookup } = ops;
+    o.close();
+    expect(() => lookup()).toThrow(BpfStateError);
+    expect(() => ops.update()).toThrow(/closed/);
+    expect(() => ops.nextKey(false)).toThrow(BpfStateError);
+  });
+
   it('refuses a foreign this', () => {
     const { NativeMap } = binding as unknown as { NativeMap: new () => { lookup(): boolean; kernelInfo(): unknown } };
     const stray = new NativeMap();

@@ -27,6 +27,35 @@ describeBpf('memory-mapped maps', () => {
     expect(map.mmap().buffer).toBe(mem.buffer); // one mapping per map
   });
 
+  it('numbers() reads and writes 8-byte counters as numbers, and refuses what does not fit', async () => {
+    using obj = BpfObject.open(fixturePath('maps'));
+    await obj.load();
+    const map = obj.map('mmapped');
+    const mem = map.mmap();
+    const nums = mem.numbers();
+    expect(nums.length).toBe(1024);
+    const u64 = mem.array(BigUint64Array);
+    for (const [i, v] of [[0, 0], [1, 2 ** 32 - 1], [2, 2 ** 32], [3, 2 ** 53 - 1], [4, 123456789012]] as const) {
+      nums.set(i, v);
+      expect(u64[i]).toBe(BigInt(v)); // same bytes as the bigint view
+      expect(nums.get(i)).toBe(v);
+    }
+    testRun(obj.program('xdp_fill'), 2);
+    expect(nums.get(7)).toBe(Number(u64[7])); // what the program wrote
+    u64[5] = 2n ** 53n;
+    expect(() => nums.get(5)).toThrow(/2\^53|9007199254740992 or more/);
+    expect(() => nums.get(1024)).toThrow(RangeError);
+    expect(() => nums.get(-1)).toThrow(RangeError);
+    expect(() => nums.get(1.5)).toThrow(RangeError);
+    expect(() => nums.get('1' as never)).toThrow(RangeError);
+    expect(() => nums.set(0, -1)).toThrow(RangeError);
+    expect(() => nums.set(0, 2 ** 53)).toThrow(RangeError);
+    expect(() => obj.map('counters').mmap).toBeDefined();
+    map.close();
+    expect(() => nums.get(0)).toThrow(BpfStateError);
+    expect(() => nums.set(0, 1)).toThrow(BpfStateError);
+  });
+
   it('maps .data and .bss, typed from the datasec BTF', async () => {
     using obj = BpfObject.open(fixturePath('maps'));
     await obj.load();

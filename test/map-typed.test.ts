@@ -1,6 +1,6 @@
 // Typed maps: codecs from BTF for nested structs, unions, arrays and enums; user codecs.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BpfObject, type Codec } from '../lib/index';
+import { BpfObject, u32, u64, type Codec } from '../lib/index';
 import { describeBpf, fixturePath } from './helpers';
 
 interface FlowKey { saddr: number; daddr: number; sport: number; dport: number; proto: number }
@@ -33,6 +33,18 @@ describeBpf('typed maps', () => {
     expect(flows.get({ ...key, sport: 54 })).toBeUndefined();
     expect(flows.dump()).toEqual([[key, got]]);
     expect(flows.delete(key)).toBe(true);
+  });
+
+  it('set() takes what the codecs encode, in the types as at run time', () => {
+    const counters = obj.map('counters').typed({ key: u32, value: u64 });
+    counters.set(0, 5); // u64 also encodes a safe-integer number
+    counters.set(1, 6n);
+    expect([counters.get(0), counters.get(1)]).toEqual([5n, 6n]);
+    // `tsc` (npm run build:ts / the typecheck of test/) fails if this line type-checks.
+    // @ts-expect-error a string is not a u64
+    expect(() => counters.set(0, 'not a bigint')).toThrow(TypeError);
+    // @ts-expect-error nor is a string a u32 key
+    expect(() => counters.get('0')).toThrow(TypeError);
   });
 
   it('names the field that does not fit, and writes nothing', () => {

@@ -27,6 +27,40 @@ describeBpf('ring buffer', () => {
     expect(rb.closed).toBe(true); // break closed it
   });
 
+  it('batches(): the same burst as one batch per wake-up, in order; a reader is read one way only', async () => {
+    using obj = BpfObject.open(fixturePath('ringbuf'));
+    await obj.load();
+    using rb = obj.ringbuf('events');
+    testRun(obj.program('xdp_ringbuf'), BURST);
+    expect(obj.globals.get('rb_dropped')).toBe(0n);
+    let expected = 0n;
+    let batches = 0;
+    const it = rb.batches();
+    expect(() => rb.next()).toThrow(/batches\(\)/);
+    for await (const batch of it) {
+      batches++;
+      expect(batch.length).toBeGreaterThan(0);
+      for (let i = 0; i < batch.length; i++) {
+        expect(batch.ends[i]! - batch.start(i)).toBe(16);
+        const seq = batch.data.readBigUInt64LE(batch.start(i));
+        if (seq !== expected) throw new Error(`record ${seq} arrived when ${expected} was expected`);
+        expected++;
+      }
+      expect([...batch].map((r) => r.readBigUInt64LE(0))).toEqual(Array.from({ length: batch.length }, (_, i) => batch.record(i).readBigUInt64LE(0)));
+      expect(() => batch.record(batch.length)).toThrow(RangeError);
+      if (expected === BigInt(BURST)) break;
+    }
+    expect(expected).toBe(BigInt(BURST));
+    expect(batches).toBeLessThan(BURST / 100); // batched, not one per record
+    expect(rb.closed).toBe(true); // break closed it
+
+    // Records first: batches() is refused.
+    using rb2 = obj.ringbuf('events');
+    testRun(obj.program('xdp_ringbuf'), 1);
+    for await (const _ of rb2) break;
+    expect(() => rb2.batches()).toThrow(/record by record/);
+  });
+
   it('decodes records with a codec', async () => {
     using obj = BpfObject.open(fixturePath('ringbuf'));
     await obj.load();

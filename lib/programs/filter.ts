@@ -76,6 +76,11 @@ interface RawEntry {
   tag: Uint8Array;
   added_ns: bigint;
 }
+/** What is written: the BTF codec of `char tag[]` also encodes a string. */
+interface RawEntryIn {
+  tag: Uint8Array | string;
+  added_ns: bigint;
+}
 interface RawConfig {
   frags_drop: number;
   match_dst: number;
@@ -127,8 +132,8 @@ function decodeTag(tag: Uint8Array): string {
  * ```
  */
 export class XdpFilter extends XdpProgramController {
-  readonly #v4: BpfMap<string, RawEntry>;
-  readonly #v6: BpfMap<string, RawEntry>;
+  readonly #v4: BpfMap<string, RawEntry, string, RawEntryIn>;
+  readonly #v6: BpfMap<string, RawEntry, string, RawEntryIn>;
   readonly #config: BpfMap<number, RawConfig>;
   readonly #stats: BpfMap<number, RawStats[]>;
 
@@ -163,7 +168,7 @@ export class XdpFilter extends XdpProgramController {
     return new XdpFilter(parts);
   }
 
-  #list(family: 4 | 6): BpfMap<string, RawEntry> {
+  #list(family: 4 | 6): BpfMap<string, RawEntry, string, RawEntryIn> {
     return family === 4 ? this.#v4 : this.#v6;
   }
 

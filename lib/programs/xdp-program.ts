@@ -161,8 +161,8 @@ export abstract class XdpProgramController implements AsyncDisposable {
   }
 
   /** @internal A map of the object, typed from its BTF. */
-  protected map<K, V>(name: string, codecs: Parameters<BpfMap['typed']>[0] = {}): BpfMap<K, V> {
-    return this.object.map(name).typed<K, V>(codecs as never);
+  protected map<K, V, KIn = K, VIn = V>(name: string, codecs: Parameters<BpfMap['typed']>[0] = {}): BpfMap<K, V, KIn, VIn> {
+    return this.object.map(name).typed<K, V, KIn, VIn>(codecs as never);
   }
 
   /**
