@@ -563,7 +563,7 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
     this.#value!.encode(value as V, s, this.#core.valueOffset);
     if (options?.netns !== undefined) {
       checkNonEmptyString(options.netns, 'options.netns');
-      this.#core.native.updateInNetns(flags, options.netns);
+      this.#core.ops.updateInNetns(options.netns, flags);
       return;
     }
     try {

@@ -197,7 +197,6 @@ export interface NativeMap {
   bindScratch(key: Uint8Array, value: Uint8Array, next: Uint8Array): NativeMapSizes;
   lookup(flags?: number): boolean;
   update(flags?: number): void;
-  updateInNetns(flags: number, netns: string): void;
   remove(): boolean;
   lookupAndDelete(flags?: number): boolean;
   nextKey(fromKey: boolean): boolean;
@@ -242,6 +241,7 @@ export interface NativeMapOps extends NativeMapSizes {
   nextOffset: number;
   lookup(flags?: number): boolean;
   update(flags?: number): void;
+  updateInNetns(netns: string, flags?: number): void;
   remove(): boolean;
   lookupAndDelete(flags?: number): boolean;
   nextKey(fromKey: boolean): boolean;

@@ -96,7 +96,6 @@ void MapWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
       InstanceMethod<&MapWrap::JS_bindScratch>("bindScratch"),
       InstanceMethod<&MapWrap::JS_lookup>("lookup"),
       InstanceMethod<&MapWrap::JS_update>("update"),
-      InstanceMethod<&MapWrap::JS_updateInNetns>("updateInNetns"),
       InstanceMethod<&MapWrap::JS_remove>("remove"),
       InstanceMethod<&MapWrap::JS_lookupAndDelete>("lookupAndDelete"),
       InstanceMethod<&MapWrap::JS_nextKey>("nextKey"),
@@ -614,29 +613,6 @@ Napi::Value MapWrap::JS_update(const Napi::CallbackInfo& info) {
   uint32_t flags = info.Length() > 0 ? args::Uint32(info, 0, "flags") : 0;
   int err = bpf_map_update_elem(fd, keySize_ ? key_ : nullptr, value_, flags);
   if (err != 0) ThrowBpfError(env, keySize_ ? "bpf_map_update_elem" : "bpf_map_update_elem (push)", err);
-  return env.Undefined();
-}
-
-// JS: updateInNetns(flags, netnsPath): update() with the calling thread in `netnsPath`, for maps
-// whose values name interfaces by ifindex (DEVMAP, DEVMAP_HASH): the kernel resolves the ifindex
-// in the namespace of the thread that writes it.
-Napi::Value MapWrap::JS_updateInNetns(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = Fd(env, "update an element");
-  CheckScratch(env);
-  uint32_t flags = args::Uint32(info, 0, "flags");
-  std::string netns = args::String(info, 1, "netns");
-  int err;
-  {
-    NetnsScope scope(netns);
-    if (scope.error() != 0) ThrowNetnsError(env, scope, netns);
-    err = bpf_map_update_elem(fd, keySize_ ? key_ : nullptr, value_, flags);
-  }
-  if (err != 0) {
-    BpfErrorDetails d;
-    d.detail = "in netns " + netns + (err == -ENODEV || err == -EINVAL ? " (no interface with that ifindex there?)" : "");
-    ThrowBpfError(env, "bpf_map_update_elem", err, d);
-  }
   return env.Undefined();
 }
 

@@ -75,7 +75,6 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   Napi::Value JS_lookup(const Napi::CallbackInfo& info);
   Napi::Value JS_update(const Napi::CallbackInfo& info);
   // update(flags) inside another network namespace: DEVMAP values are ifindexes resolved there.
-  Napi::Value JS_updateInNetns(const Napi::CallbackInfo& info);
   Napi::Value JS_remove(const Napi::CallbackInfo& info);
   Napi::Value JS_lookupAndDelete(const Napi::CallbackInfo& info);
   Napi::Value JS_nextKey(const Napi::CallbackInfo& info);

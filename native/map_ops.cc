@@ -23,6 +23,7 @@
 #include "errors.h"
 #include "kinds.h"
 #include "map.h"
+#include "netns.h"
 
 // What one bindOps() shares between its functions and its ArrayBuffer (each holds a shared_ptr).
 struct MapOps {
@@ -118,6 +119,41 @@ napi_value OpsUpdate(napi_env env, napi_callback_info info) {
   });
 }
 
+// JS: updateInNetns(netns, flags?) -> undefined: update() with the calling thread in the network
+// namespace `netns`, for maps whose values name interfaces by ifindex (DEVMAP, DEVMAP_HASH): the
+// kernel resolves the ifindex in the namespace of the thread that writes it.
+napi_value OpsUpdateInNetns(napi_env env, napi_callback_info info) {
+  return Guard(env, [&]() -> napi_value {
+    size_t argc = 2;
+    napi_value argv[2];
+    void* data = nullptr;
+    napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+    MapOps* o = static_cast<OpsPtr*>(data)->get();
+    Napi::Value nsArg = argc > 0 ? Napi::Value(env, argv[0]) : Napi::Env(env).Undefined();
+    if (!nsArg.IsString()) throw Napi::TypeError::New(env, "netns must be a string");
+    std::string netns = nsArg.As<Napi::String>().Utf8Value();
+    uint32_t flags = 0;
+    if (argc > 1) {
+      Napi::Value f(env, argv[1]);
+      if (!f.IsNumber()) throw Napi::TypeError::New(env, "flags must be a number");
+      flags = f.As<Napi::Number>().Uint32Value();
+    }
+    int fd = o->Fd(env, "update an element");
+    int err;
+    {
+      NetnsScope scope(netns);
+      if (scope.error() != 0) ThrowNetnsError(env, scope, netns);
+      err = bpf_map_update_elem(fd, o->key, o->value, flags);
+    }
+    if (err != 0) {
+      BpfErrorDetails d;
+      d.detail = "in netns " + netns + (err == -ENODEV || err == -EINVAL ? " (no interface with that ifindex there?)" : "");
+      ThrowBpfError(env, "bpf_map_update_elem", err, d);
+    }
+    return nullptr;
+  });
+}
+
 // JS: remove() -> whether something was deleted.
 napi_value OpsRemove(napi_env env, napi_callback_info info) {
   return Guard(env, [&] {
@@ -195,7 +231,7 @@ Napi::Value MapWrap::JS_bindOps(const Napi::CallbackInfo& info) {
     napi_callback cb;
   } fns[] = {
       {"lookup", OpsLookup}, {"update", OpsUpdate}, {"remove", OpsRemove},
-      {"lookupAndDelete", OpsLookupAndDelete}, {"nextKey", OpsNextKey},
+      {"lookupAndDelete", OpsLookupAndDelete}, {"nextKey", OpsNextKey}, {"updateInNetns", OpsUpdateInNetns},
   };
   for (const auto& f : fns) {
     auto* hold = new OpsPtr(ops);
