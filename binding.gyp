@@ -25,13 +25,18 @@
         'native/epoll_reader.cc',
         'native/ringbuf.cc',
         'native/perfbuf.cc',
+        'ext/glibc-floor.c',
       ],
       'include_dirs': [ "<!(node -p \"require('node-addon-api').include_dir\")" ],
       'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED' ],
       'cflags_cc': [ '-std=c++17', '-fexceptions', '-fvisibility=hidden', '-Wall', '-Wextra', '-Wno-unused-parameter',
                      '-Wno-missing-field-initializers' ],
       'cflags_cc!': [ '-fno-exceptions', '-std=gnu++17', '-std=gnu++20' ],
-      'ldflags': [ '-Wl,--exclude-libs,ALL' ],
+      # libstdc++ linked in, and the few glibc symbols newer than 2.28 sent to ext/glibc-floor.c,
+      # so the addon needs only glibc >= 2.28 (and libgcc_s, which glibc itself loads) at run
+      # time; .ci/check-prebuilds.sh checks it.
+      'ldflags': [ '-Wl,--exclude-libs,ALL', '-static-libstdc++',
+                   '-Wl,--wrap=fstat64,--wrap=pthread_once,--wrap=arc4random' ],
       'conditions': [
         [ 'use_system_libbpf=="true"', {
           'cflags_cc': [ '<!@(pkg-config --cflags libbpf)' ],
