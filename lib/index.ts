@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * libbpf-node: load and drive eBPF programs from Node.js through libbpf.
  *
@@ -26,6 +27,7 @@ export { Globals } from './globals';
 export { BpfError, BpfVerifierError, BpfStateError, errnoName, verifierSummary, type BpfErrorDetails } from './errors';
 export { setLogger, libbpfVersion, type Logger, type LogLevel } from './log';
 export { shippedObjectPath, shippedObjects, shippedObjectDir, type ShippedObject } from './shipped';
+export { bpfCflags, bpfIncludeDirs } from './cflags';
 export { Btf, BtfParseError } from './btf';
 export type * from './btf';
 export { codecFromBtf, describeBtfType, u8, u16, u32, u64, i8, i16, i32, i64, bool, f32, f64, bytes, ipv4, ipv6, type Codec, type BtfCodecOptions } from './codec';
