@@ -1,7 +1,7 @@
-# The addon: native/*.cc over libbpf. libbpf comes from ext/libbpf.gyp (pinned source, static,
-# PIC) unless `use_system_libbpf=true` is given (npm install --use_system_libbpf=true, or
-# node-gyp rebuild --use_system_libbpf=true), which links the system's libbpf >= 1.1 through
-# pkg-config instead.
+# The addon: native/*.cc over libbpf. libbpf, libelf and zlib come from ext/*.gyp (pinned
+# source, static, PIC) unless `use_system_libbpf=true` is given (LIBBPF_NODE_SYSTEM_LIBBPF=1
+# npm install, see scripts/install.js, or node-gyp rebuild --use_system_libbpf=true), which
+# links the system's libbpf >= 1.1 through pkg-config instead.
 {
   'variables': { 'use_system_libbpf%': 'false' },
   'targets': [
