@@ -8,13 +8,13 @@ cd "$(dirname "$0")/.."
 say() { echo "setup: $*"; }
 
 # step "what" command...: runs a step with its output kept aside (shown only if it fails). A step
-# that takes more than 3 s says so, then how long it has been running every 10 s, then how long
+# that takes more than 5 s says so, then how long it has been running every 10 s, then how long
 # it took; a quick one (nothing to do) prints nothing.
 step() {
   what=$1; shift
   t0=$(date +%s)
   out=$(mktemp)
-  ( sleep 3; say "$what..."; while sleep 10; do say "$what... $(( $(date +%s) - t0 )) s"; done ) &
+  ( sleep 5; say "$what..."; while sleep 10; do say "$what... $(( $(date +%s) - t0 )) s"; done ) &
   ticker=$!
   rc=0; "$@" >"$out" 2>&1 || rc=$?
   kill "$ticker" 2>/dev/null || true
@@ -22,7 +22,7 @@ step() {
   took=$(( $(date +%s) - t0 ))
   if [ "$rc" != 0 ]; then cat "$out" >&2; rm -f "$out"; say "$what failed (exit $rc) after $took s"; exit "$rc"; fi
   rm -f "$out"
-  [ "$took" -lt 3 ] || say "$what: done in $took s"
+  [ "$took" -lt 5 ] || say "$what: done in $took s"
 }
 
 # 1. Debian packages: compilers for BPF and the addon, libelf/zlib for libbpf, iproute2 and
@@ -66,5 +66,10 @@ step "compiling the addon" npx --no-install node-gyp build -j "$(nproc)" --logle
 # 6. The BPF objects (make: only what changed).
 step "building the BPF objects" make -s -C bpf
 
-# 7. The TypeScript API (incremental).
-step "compiling the TypeScript" npx --no-install tsc -p tsconfig.build.json
+# 7. The TypeScript API (incremental; not even started when no source is newer than the last
+#    build, since starting tsc alone takes seconds).
+if [ ! -f dist/.tsbuildinfo ] || [ ! -f dist/lib/index.d.ts ] ||
+   [ -n "$(find lib tsconfig.json tsconfig.build.json package.json -newer dist/.tsbuildinfo 2>/dev/null | head -n 1)" ]; then
+  step "compiling the TypeScript" npx --no-install tsc -p tsconfig.build.json
+  touch dist/.tsbuildinfo # tsc leaves it alone when a touched file did not change
+fi
