@@ -1,7 +1,7 @@
-# The addon: native/*.cc over libbpf. libbpf comes from ext/libbpf.gyp (pinned source, static,
-# PIC) unless `use_system_libbpf=true` is given (npm install --use_system_libbpf=true, or
-# node-gyp rebuild --use_system_libbpf=true), which links the system's libbpf >= 1.1 through
-# pkg-config instead.
+# The addon: native/*.cc over libbpf. libbpf, libelf and zlib come from ext/*.gyp (pinned
+# source, static, PIC) unless `use_system_libbpf=true` is given (LIBBPF_NODE_SYSTEM_LIBBPF=1
+# npm install, see scripts/install.js, or node-gyp rebuild --use_system_libbpf=true), which
+# links the system's libbpf >= 1.1 through pkg-config instead.
 {
   'variables': { 'use_system_libbpf%': 'false' },
   'targets': [
@@ -37,6 +37,7 @@
         'native/attach/cgroup.cc',
         'native/attach/iter.cc',
         'native/features.cc',
+        'ext/glibc-floor.c',
       ],
       'include_dirs': [ "<!(node -p \"require('node-addon-api').include_dir\")" ],
       'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED',
@@ -46,7 +47,11 @@
       'cflags_cc': [ '-std=c++17', '-fexceptions', '-fvisibility=hidden', '-Wall', '-Wextra', '-Wno-unused-parameter',
                      '-Wno-missing-field-initializers' ],
       'cflags_cc!': [ '-fno-exceptions', '-std=gnu++17', '-std=gnu++20' ],
-      'ldflags': [ '-Wl,--exclude-libs,ALL' ],
+      # libstdc++ linked in, and the few glibc symbols newer than 2.28 sent to ext/glibc-floor.c,
+      # so the addon needs only glibc >= 2.28 (and libgcc_s, which glibc itself loads) at run
+      # time; .ci/check-prebuilds.sh checks it.
+      'ldflags': [ '-Wl,--exclude-libs,ALL', '-static-libstdc++',
+                   '-Wl,--wrap=fstat64,--wrap=pthread_once,--wrap=arc4random' ],
       'conditions': [
         [ 'use_system_libbpf=="true"', {
           'cflags_cc': [ '<!@(pkg-config --cflags libbpf)' ],

@@ -7,6 +7,24 @@ set -eu
 cd "$(dirname "$0")/.."
 say() { echo "setup: $*"; }
 
+# step "what" command...: runs a step with its output kept aside (shown only if it fails). A step
+# that takes more than 5 s says so, then how long it has been running every 10 s, then how long
+# it took; a quick one (nothing to do) prints nothing.
+step() {
+  what=$1; shift
+  t0=$(date +%s)
+  out=$(mktemp)
+  ( sleep 5; say "$what..."; while sleep 10; do say "$what... $(( $(date +%s) - t0 )) s"; done ) &
+  ticker=$!
+  rc=0; "$@" >"$out" 2>&1 || rc=$?
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  took=$(( $(date +%s) - t0 ))
+  if [ "$rc" != 0 ]; then cat "$out" >&2; rm -f "$out"; say "$what failed (exit $rc) after $took s"; exit "$rc"; fi
+  rm -f "$out"
+  [ "$took" -lt 5 ] || say "$what: done in $took s"
+}
+
 # 1. Debian packages: compilers for BPF and the addon, libelf/zlib for libbpf, iproute2 and
 #    ping for the veth test kit, bpftool for inspection, dpkg-dev for `apt-get source`,
 #    prometheus for the fleet metrics test, systemtap-sdt-dev (sys/sdt.h) for the USDT test binary.
@@ -19,10 +37,8 @@ if [ -n "$missing" ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing Debian packages:$missing (run this as root, or install them)"; exit 1
   fi
-  say "installing$missing"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  step "installing Debian packages:$missing" sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing"
 fi
 
 # 2. bpffs, where pinned maps and programs live.
@@ -34,21 +50,27 @@ fi
 # 3. npm packages, when package-lock.json changed since the last install. Install scripts are
 #    off: step 5 builds the addon itself.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm packages"
-  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  step "installing npm packages" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 
-# 4. The pinned libbpf source (ext/libbpf.env).
-sh ext/fetch-libbpf.sh
+# 4. The pinned sources of libbpf, libelf and zlib (ext/*.env), from Debian's source packages.
+step "fetching the pinned libbpf, libelf and zlib sources" \
+  sh -c 'sh ext/fetch-libbpf.sh && sh ext/fetch-source.sh zlib && sh ext/fetch-source.sh elfutils'
 
-# 5. The addon: configure once, then an incremental build.
-if [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ] || [ ext/libbpf.gyp -nt build/Makefile ]; then
-  npx --no-install node-gyp configure --loglevel=error
+# 5. The addon: configure once, then an incremental build (the first compiles libbpf, libelf
+#    and zlib too: about a minute on two cores).
+if [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ] || [ -n "$(find ext -maxdepth 1 -name '*.gyp' -newer build/Makefile)" ]; then
+  step "configuring the addon build" npx --no-install node-gyp configure --loglevel=error
 fi
-npx --no-install node-gyp build -j "$(nproc)" --loglevel=error >/dev/null
+step "compiling the addon" npx --no-install node-gyp build -j "$(nproc)" --loglevel=error
 
 # 6. The BPF objects (make: only what changed).
-make -s -C bpf
+step "building the BPF objects" make -s -C bpf
 
-# 7. The TypeScript API (incremental).
-npx --no-install tsc -p tsconfig.build.json
+# 7. The TypeScript API (incremental; not even started when no source is newer than the last
+#    build, since starting tsc alone takes seconds).
+if [ ! -f dist/.tsbuildinfo ] || [ ! -f dist/lib/index.d.ts ] ||
+   [ -n "$(find lib tsconfig.json tsconfig.build.json package.json -newer dist/.tsbuildinfo 2>/dev/null | head -n 1)" ]; then
+  step "compiling the TypeScript" npx --no-install tsc -p tsconfig.build.json
+  touch dist/.tsbuildinfo # tsc leaves it alone when a touched file did not change
+fi

@@ -28,7 +28,8 @@ struct {
 } counter_src SEC(".maps");
 
 /* Nothing else would put the enum in the object's BTF, where userspace finds its names. From a
- * section libbpf skips (no map, no global). Never used. */
+ * section libbpf skips (no map, no global; lib/log.ts keeps libbpf's info-level notice about
+ * that out of the logger). Never used. */
 enum xdp_counter_proto xdp_counter_proto_type SEC(".types.unused");
 
 static __always_inline __u32 proto_index(const struct pkt_info *info, int ret)

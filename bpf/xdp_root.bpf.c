@@ -19,7 +19,8 @@
 const volatile bool xdp_root_pass_meta = false;  /* parse here, pass struct pkt_info to the slots */
 
 /* Nothing else would put struct xdp_meta (and struct pkt_info) in the object's BTF, where
- * userspace finds their layout. From a section libbpf skips (no map, no global). Never used. */
+ * userspace finds their layout. From a section libbpf skips (no map, no global; lib/log.ts
+ * keeps libbpf's info-level notice about that out of the logger). Never used. */
 struct xdp_meta xdp_root_meta_type SEC(".types.unused");
 
 /* The root array's pinned state (struct xdp_root_state): written by the loader, never read here. */

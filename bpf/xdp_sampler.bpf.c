@@ -36,7 +36,8 @@ struct {
 
 /* A ring buffer has no value type, so nothing else would put struct xdp_sample in the object's
  * BTF, where userspace finds the record layout. This variable does, from a section libbpf
- * skips (no map, no global). Never used. */
+ * skips (no map, no global; lib/log.ts keeps libbpf's info-level notice about that out of
+ * the logger). Never used. */
 struct xdp_sample xdp_sampler_record_type SEC(".types.unused");
 
 SEC("xdp")

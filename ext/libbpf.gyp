@@ -14,7 +14,8 @@
       'direct_dependent_settings': {
         'include_dirs': [ 'libbpf/usr/include', 'libbpf/include/uapi' ],
       },
-      'link_settings': { 'libraries': [ '-lelf', '-lz' ] },
+      # libelf and zlib from pinned source too, so the addon needs nothing but libc at run time.
+      'dependencies': [ 'libelf.gyp:libelf', 'zlib.gyp:zlib' ],
     },
   ],
 }

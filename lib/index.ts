@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * libbpf-node: load and drive eBPF programs from Node.js through libbpf.
  *
@@ -40,6 +41,7 @@ export {
 } from './features';
 export { setLogger, libbpfVersion, type Logger, type LogLevel } from './log';
 export { shippedObjectPath, shippedObjects, shippedObjectDir, type ShippedObject } from './shipped';
+export { bpfCflags, bpfIncludeDirs } from './cflags';
 export { Btf, BtfParseError } from './btf';
 export type * from './btf';
 export { codecFromBtf, describeBtfType, u8, u16, u32, u64, i8, i16, i32, i64, bool, f32, f64, bytes, ipv4, ipv6, struct, type Codec, type AlignedCodec, type StructOptions, type StructValue, type StructInput, type BtfCodecOptions } from './codec';

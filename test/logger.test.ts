@@ -19,6 +19,26 @@ describe('logger', () => {
     expect(seen.every(([, msg]) => !msg.endsWith('\n'))).toBe(true);
   });
 
+  it('hands over messages without libbpf\'s own "libbpf: " prefix, so a logger adds its own once', () => {
+    const seen: string[] = [];
+    setLogger((_level, msg) => seen.push(msg));
+    expect(() => BpfObject.open(Buffer.alloc(64, 1))).toThrow();
+    // libbpf says "libbpf: elf: ..." here; the prefix is gone, the rest is intact.
+    expect(seen.some((msg) => msg.startsWith('elf: '))).toBe(true);
+    expect(seen.filter((msg) => msg.startsWith('libbpf:'))).toEqual([]);
+  });
+
+  it('does not report the BTF-only .types.unused section of the shipped objects, but reports its other info', () => {
+    const seen: [LogLevel, string][] = [];
+    setLogger((level, msg) => seen.push([level, msg]));
+    using obj = BpfObject.open(shippedObjectPath('xdp_sampler')); // carries a .types.unused section
+    expect(obj.name).toBe('xdp_sampler');
+    // (libbpf's debug level lists every ELF section, this one included; that stays.)
+    expect(seen.filter(([level, msg]) => level !== 'debug' && msg.includes('.types.unused'))).toEqual([]);
+    expect(seen.some(([level, msg]) => level === 'debug' && msg.includes('.types.unused'))).toBe(true);
+    expect(seen.some(([level]) => level === 'info' || level === 'debug')).toBe(true); // the logger did hear libbpf
+  });
+
   it('survives a logger that throws', () => {
     setLogger(() => {
       throw new Error('boom');

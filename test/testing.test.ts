@@ -97,7 +97,7 @@ describe.skipIf(!privileged)('VethPair (needs root: CAP_NET_ADMIN + CAP_SYS_ADMI
     const rootLinks = await ipJson<Array<{ ifname: string; ifindex: number }>>(['link', 'show']);
     expect(rootLinks.map((l) => l.ifname)).not.toContain(net.a.ifname);
     expect(rootLinks.map((l) => l.ifname)).not.toContain(net.b.ifname);
-    expect(rootLinks.some((l) => l.ifname.startsWith('lbn'))).toBe(false);
+    expect(rootLinks.some((l) => l.ifname.startsWith(`lbn${process.pid}-`))).toBe(false);
     // An ifindex used in the wrong namespace must not land on a host interface.
     expect(rootLinks.map((l) => l.ifindex)).not.toContain(net.a.ifindex);
     expect(rootLinks.map((l) => l.ifindex)).not.toContain(net.b.ifindex);

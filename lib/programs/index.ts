@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * Controllers for the XDP and tc programs shipped with libbpf-node: each loads its BPF object
  * (standalone, or into a slot of a {@link libbpf-node!RootArray}), drives its maps with typed values and

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * Test kit for eBPF/XDP programs: real packets through veth pairs in throw-away network namespaces.
  *

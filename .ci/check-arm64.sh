@@ -1,0 +1,62 @@
+#!/bin/sh
+# check-arm64.sh: loads the linux-arm64 prebuild under qemu-user with an arm64 Node from
+# Debian's packages (trixie: Node 20), on this x64 machine, and opens a shipped BPF object with
+# it. What it proves: the cross-built binary loads in an arm64 Node, its libbpf/libelf/zlib
+# parse an ELF object, N-API calls work. What it cannot: loading programs into a kernel (qemu-user
+# passes bpf(2) to the x64 host kernel, where an arm64 process's BPF calls are not checked here).
+#
+# The arm64 Debian packages are fetched with a private apt configuration (like
+# ext/fetch-source.sh) into build-prebuild/arm64-root/ and unpacked, not installed: the machine's
+# dpkg is untouched and no architecture is added to it. Needs qemu-user (installed when missing,
+# as root). `npm run check:arm64` runs it; run `npm run prebuildify` first.
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+started=$(date +%s)
+say() { echo "check-arm64: $* ($(( $(date +%s) - started )) s)"; }
+[ -f prebuilds/linux-arm64/libbpf-node.node ] || { echo "check-arm64: no prebuilds/linux-arm64; run npm run prebuildify" >&2; exit 1; }
+if ! command -v qemu-aarch64 >/dev/null; then
+  say "installing qemu-user"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user >/dev/null
+fi
+
+work="$root/build-prebuild/arm64-apt"
+rootfs="$root/build-prebuild/arm64-root"
+if [ ! -x "$rootfs/usr/bin/node" ]; then
+  say "fetching Debian trixie's arm64 nodejs and its libraries"
+  rm -rf "$work" "$rootfs" && mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/sources" "$work/state" "$rootfs"
+  : > "$work/state/status"
+  uri=$( (cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ {print $2}';
+          cat /etc/apt/sources.list 2>/dev/null | awk '$1 == "deb" {print $2}') | grep -v security | head -n 1)
+  printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nArchitectures: arm64\nSigned-By: %s\n' \
+    "$uri" /usr/share/keyrings/debian-archive-keyring.gpg > "$work/sources/arm64.sources"
+  opts="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$work/sources -o Dir::State=$work/state
+        -o Dir::State::Lists=$work/lists -o Dir::State::status=$work/state/status -o Dir::Cache=$work/cache
+        -o APT::Architecture=arm64 -o APT::Architectures::=arm64 -o APT::Sandbox::User=root
+        -o APT::Install-Recommends=false -o Debug::NoLocking=true"
+  # shellcheck disable=SC2086
+  apt-get $opts -qq update
+  # shellcheck disable=SC2086
+  apt-get $opts -qq -y install --download-only nodejs >/dev/null
+  for deb in "$work"/cache/archives/*.deb; do dpkg-deb -x "$deb" "$rootfs"; done
+  # Debian 13 keeps everything under /usr; the /lib alias is made by a package not unpacked here.
+  for d in lib bin sbin; do [ -e "$rootfs/$d" ] || ln -s "usr/$d" "$rootfs/$d"; done
+  rm -rf "$work"
+fi
+
+say "loading prebuilds/linux-arm64 in $(qemu-aarch64 -L "$rootfs" "$rootfs/usr/bin/node" --version) ($(qemu-aarch64 -L "$rootfs" "$rootfs/usr/bin/node" -p process.arch)) under qemu-user"
+pkg="$root/build-prebuild/arm64-pkg"
+rm -rf "$pkg" && mkdir -p "$pkg/node_modules"
+cp -R package.json prebuilds dist "$pkg/" && cp -R node_modules/node-gyp-build "$pkg/node_modules/"
+touch "$pkg/binding.gyp" # the package root marker lib/native.ts looks for
+# shellcheck disable=SC2016
+qemu-aarch64 -L "$rootfs" "$rootfs/usr/bin/node" -e '
+  const { BpfObject, libbpfVersion, shippedObjectPath } = require(process.argv[1]);
+  const obj = BpfObject.open(shippedObjectPath("xdp_sampler"));
+  const progs = obj.programs.map((p) => p.name).join(",");
+  const maps = obj.maps.map((m) => m.name).join(",");
+  obj.close();
+  if (progs !== "xdp_sampler") throw new Error("unexpected programs " + progs);
+  console.log(`check-arm64: ok: libbpf ${libbpfVersion()}, opened xdp_sampler.bpf.o: programs ${progs}; maps ${maps}`);
+' "$pkg"
+rm -rf "$pkg"
