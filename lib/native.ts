@@ -295,6 +295,7 @@ export interface NativeBinding {
   probeMapType(name: string): boolean;
   probeHelper(programType: string, helper: string): boolean;
   featureNames(): { programTypes: string[]; mapTypes: string[]; helpers: string[] };
+  probeKernelFeature(name: string): boolean | undefined;
   tryLock(path: string): number;
   unlock(fd: number): void;
 }

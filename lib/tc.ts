@@ -5,6 +5,7 @@
  * @module
  */
 import { BpfError } from './errors';
+import { featureError, hasFeature } from './features';
 import { checkOptions, toNativeInterface, type InterfaceOptions, type InterfaceRef, nativeInterfaceAt } from './iface';
 import { BpfLink } from './link';
 import { binding, type NativeLink } from './native';
@@ -126,7 +127,10 @@ function checkDirection(direction: unknown): TcDirection {
  *
  * @throws TypeError for a program that is not `sched_cls`, and for bad options
  * @throws {@link BpfError} `ENODEV` for a missing interface, `EEXIST` for a cls_bpf filter whose
- *   handle and priority are taken (pass `replace`), `EPERM` without CAP_NET_ADMIN
+ *   handle and priority are taken (pass `replace`), `EPERM` without CAP_NET_ADMIN;
+ *   {@link BpfFeatureError} for `mechanism: 'tcx'` on a kernel without tcx (before 6.6)
+ *
+ * Minimum kernel: 4.1 (cls_bpf); 6.6 for tcx, which the default uses where the kernel has it.
  * @example
  * ```ts
  * using att = attachTc(obj.program('tc_drop'), 'veth0', { direction: 'ingress', netns });
@@ -151,13 +155,10 @@ export function attachTc(program: BpfProgram, iface: InterfaceRef, options: TcAt
   const filterOnly = options.handle !== undefined || options.priority !== undefined || options.replace !== undefined;
   if (mechanism === 'tcx' && filterOnly) throw new TypeError('options.handle, priority and replace are for cls_bpf filters; a tcx link is replaced with link.update()');
 
-  if (mechanism !== 'cls_bpf' && !filterOnly) {
-    try {
-      return new TcxLink(binding.tcxAttach(program.native, target, direction), direction, options.netns);
-    } catch (e) {
-      // Kernels before 6.6 do not know the tcx attach types: fall back, unless tcx was asked for.
-      if (mechanism === 'tcx' || !(e instanceof BpfError && e.code === 'EINVAL' && !tcxSupported())) throw e;
-    }
+  if (mechanism === 'tcx' && !hasFeature('tcx')) throw featureError('tcx', `attachTc with mechanism 'tcx'`);
+  // Kernels before 6.6 have no tcx: the default falls back to a cls_bpf filter.
+  if (mechanism !== 'cls_bpf' && !filterOnly && hasFeature('tcx')) {
+    return new TcxLink(binding.tcxAttach(program.native, target, direction), direction, options.netns);
   }
   const r = binding.tcFilterAttach(program.native, target, direction, {
     handle: options.handle ?? 0,
@@ -165,20 +166,6 @@ export function attachTc(program: BpfProgram, iface: InterfaceRef, options: TcAt
     replace: options.replace ?? false,
   });
   return new TcFilter(r, direction, options.netns);
-}
-
-let tcx: boolean | undefined;
-/** Whether the kernel knows tcx (a query of the loopback ingress tells). */
-function tcxSupported(): boolean {
-  if (tcx === undefined) {
-    try {
-      binding.tcxQuery({ name: 'lo' }, 'ingress');
-      tcx = true;
-    } catch {
-      tcx = false;
-    }
-  }
-  return tcx;
 }
 
 /** What {@link queryTc} reports. */
@@ -193,9 +180,10 @@ export interface TcQueryResult {
 /**
  * The programs attached with tcx to an interface's ingress or egress, whoever attached them.
  * (cls_bpf filters are not listed: `tc filter show dev <if> ingress` shows them;
- * {@link TcFilter.attached} checks one.) Minimum kernel: 6.6.
+ * {@link TcFilter.attached} checks one.) Minimum kernel: 6.6 for tcx; on older kernels, where
+ * nothing can be attached through tcx, the list is empty and the revision 0.
  *
- * @throws {@link BpfError} `ENODEV` for a missing interface, `EINVAL` on kernels without tcx
+ * @throws {@link BpfError} `ENODEV` for a missing interface
  * @example
  * ```ts
  * queryTc('veth0', { direction: 'ingress', netns }).programs;   // [{ id: 51, name: 'tc_drop', linkId: 9 }]
@@ -204,6 +192,8 @@ export interface TcQueryResult {
 export function queryTc(iface: InterfaceRef, options: InterfaceOptions & { direction: TcDirection }): TcQueryResult {
   checkOptions(options, 'queryTc options', ['netns', 'direction']);
   const direction = checkDirection(options.direction);
-  const q = binding.tcxQuery(toNativeInterface(iface, options.netns), direction);
+  const target = toNativeInterface(iface, options.netns);
+  if (!hasFeature('tcx')) return { ifindex: binding.xdpQuery(target).ifindex, programs: [], revision: 0n };
+  const q = binding.tcxQuery(target, direction);
   return { ifindex: q.ifindex, programs: q.programs, revision: q.revision };
 }

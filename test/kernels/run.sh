@@ -57,7 +57,10 @@ command -v qemu-system-x86_64 >/dev/null && command -v busybox >/dev/null && com
 sh "$project/.ci/setup.sh" >&2
 
 qemu_pid=""
-cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "${stage:-}"; }
+cleanup() {
+  [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+  rm -rf "${stage:-}"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -114,12 +117,14 @@ for suite in $suites; do
     -virtfs "local,path=$modules,mount_tag=modules,security_model=none,readonly=on" \
     < /dev/null > "$out" 2>&1 &
   qemu_pid=$!
-  ( sleep "$timeout"; kill "$qemu_pid" 2>/dev/null ) &
-  watchdog=$!
-  wait "$qemu_pid" || true
+  # Bounded: past the deadline the guest is killed (qemu stays our direct child, nothing else
+  # is started that could outlive this script).
+  while kill -0 "$qemu_pid" 2>/dev/null; do
+    [ $(( $(date +%s) - start )) -ge "$timeout" ] && kill "$qemu_pid" 2>/dev/null
+    sleep 2
+  done
+  wait "$qemu_pid" 2>/dev/null || true
   qemu_pid=""
-  kill "$watchdog" 2>/dev/null || true
-  wait "$watchdog" 2>/dev/null || true
   secs=$(( $(date +%s) - start ))
   rc=$(sed -n 's/.*KMATRIX-RC=\([0-9]*\).*/\1/p' "$out" | tail -n 1)
   counts=$(sed -n 's/.*\(tests: [0-9]* passed, [0-9]* failed, [0-9]* skipped\).*/\1/p' "$out" | tail -n 1)
