@@ -209,7 +209,10 @@ int ProbeKernelFeature(const std::string& name) {
     int ret = bpf_prog_test_run_opts(prog.fd, &opts);
     if (ret == -EINVAL || ret == -EOPNOTSUPP) return 0;
     if (ret < 0) return -1;
-    return live || opts.retval == XDP_PASS ? 1 : 0;
+    // Kernels before 5.18 that do not check the flags run the frame the ordinary way and report
+    // the program's XDP_DROP; a live run reports no verdict (0).
+    if (live) return opts.retval == 0 ? 1 : 0;
+    return opts.retval == XDP_PASS ? 1 : 0;
   }
   return -2;
 }

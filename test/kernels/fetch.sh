@@ -27,8 +27,12 @@ if [ -z "$uri" ]; then
   exit 1
 fi
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
-  "$uri" "$*" "$keyring" > "$work/sources/kernels.sources"
+# Every suite the matrix knows is indexed, so that one suite's fetch does not drop another's lists.
+printf 'Types: deb\nURIs: %s\nSuites: bullseye bookworm trixie sid experimental\nComponents: main\nSigned-By: %s\n' \
+  "$uri" "$keyring" > "$work/sources/kernels.sources.new"
+cmp -s "$work/sources/kernels.sources.new" "$work/sources/kernels.sources" || rm -rf "$work/lists"/*_Packages*
+mv "$work/sources/kernels.sources.new" "$work/sources/kernels.sources"
+mkdir -p "$work/lists/partial"
 opts="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$work/sources
       -o Dir::State::Lists=$work/lists -o Dir::Cache=$work/cache -o APT::Sandbox::User=root
       -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
@@ -36,7 +40,7 @@ opts="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$work/sources
 
 # Refresh the suite indexes at most once an hour: the image names change only when a suite moves.
 if [ -z "$(find "$work/lists" -name '*_Packages*' -mmin -60 2>/dev/null | head -n 1)" ]; then
-  log "updating package lists for: $*"
+  log "updating package lists"
   # shellcheck disable=SC2086
   apt-get $opts -qq update >&2
 fi
