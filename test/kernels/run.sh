@@ -6,8 +6,8 @@
 #   npm run test:kernels -- 5.10 test/xdp.test.ts one kernel, some files
 #   npm run test:kernels -- --slice 5.10,6.1      the CI slice (kernel-feature tests) on two kernels
 #
-# Kernels are named by version (5.10, 6.1, 6.12, newest) or Debian suite (bullseye, bookworm,
-# trixie, sid); fetch.sh takes each suite's current image. Prints one summary line per kernel and
+# Kernels are named by version (5.10, 6.1, 6.12), 'sid' (unstable's) or 'newest' (experimental's),
+# or by Debian suite name; fetch.sh takes each suite's current image. Prints one summary line per kernel and
 # exits non-zero if any kernel fails, times out or does not boot. Environment:
 #   KMATRIX_TIMEOUT   seconds per guest (default 2400; the slice: 900)
 #   KMATRIX_SMP       guest CPUs (default 1: the machine is shared)
@@ -26,7 +26,7 @@ test/map-types.test.ts test/map-pin.test.ts test/map-mmap.test.ts test/link.test
 test/tc.test.ts test/ringbuf.test.ts test/perfbuf.test.ts test/root-array.test.ts
 test/programs-load.test.ts test/programs-run.test.ts test/test-run.test.ts test/verifier.test.ts"
 
-suites="bullseye bookworm trixie sid"
+suites="bullseye bookworm trixie sid experimental"
 slice=""
 files=""
 for a in "$@"; do
@@ -39,13 +39,14 @@ for a in "$@"; do
            5.10|bullseye) suites="$suites bullseye" ;;
            6.1|bookworm) suites="$suites bookworm" ;;
            6.12|trixie) suites="$suites trixie" ;;
-           newest|sid|7*) suites="$suites sid" ;;
-           *) log "unknown kernel '$v' (use 5.10, 6.1, 6.12, newest or a Debian suite name)"; exit 2 ;;
+           sid|unstable) suites="$suites sid" ;;
+           newest|experimental) suites="$suites experimental" ;;
+           *) log "unknown kernel '$v' (use 5.10, 6.1, 6.12, sid, newest or a Debian suite name)"; exit 2 ;;
          esac
        done ;;
   esac
 done
-[ -n "$slice" ] && [ -z "$files" ] && files=$SLICE
+[ -n "$slice" ] && [ -z "$files" ] && files=$(echo $SLICE)
 default_timeout=2400
 [ -n "$slice" ] && default_timeout=900
 timeout=${KMATRIX_TIMEOUT:-$default_timeout}
@@ -88,8 +89,10 @@ initramfs() { # $1 release, $2 module root (…/lib/modules/<release>), $3 outpu
   done
   printf 'PROJECT=%s\nRELEASE=%s\nSLOW=%s\n' "$project" "$1" "${LIBBPF_NODE_TEST_SLOW:-8}" > "$stage/env"
   cat > "$stage/cmd" <<EOF
+echo "KMATRIX-STEP features \$(cut -d' ' -f1 /proc/uptime)"
 node -e "const f = require('./dist/lib/features.js').features; console.log('KMATRIX-FEATURES ' + f.list().filter((x) => !x.available).map((x) => x.name + ' ' + x.minKernel).join(', '))"
-npx --no-install vitest run $files
+echo "KMATRIX-STEP vitest \$(cut -d' ' -f1 /proc/uptime)"
+node node_modules/vitest/vitest.mjs run $files
 EOF
   (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$3"
   rm -rf "$stage"; stage=""
