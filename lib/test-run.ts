@@ -88,6 +88,11 @@ export function toNativeRunOptions(programType: string, options: TestRunOptions)
   const out: NativeTestRunOptions = {};
   if (options.data !== undefined) {
     if (!(options.data instanceof Uint8Array)) throw new TypeError('options.data must be a Buffer or Uint8Array');
+    // Newer kernels refuse an XDP frame shorter than an Ethernet header; 5.10 runs the program on
+    // it. Refuse it here, so that every kernel gives the same answer.
+    if (programType === 'xdp' && options.data.length < 14) {
+      throw new RangeError(`options.data is ${options.data.length} bytes; an XDP test run needs an Ethernet frame of at least 14 bytes`);
+    }
     out.data = options.data;
   }
   if (options.ctx !== undefined) {

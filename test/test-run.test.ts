@@ -83,8 +83,9 @@ describeBpf('testRun', () => {
   });
 
   it('errors: frames the kernel refuses, program types without test runs, bad options', () => {
-    expect(() => objects.xdp_pass!.program('xdp_pass').testRun({ data: Buffer.alloc(4) })).toThrow(BpfError);
-    expect(() => objects.xdp_pass!.program('xdp_pass').testRun({ data: Buffer.alloc(4) })).toThrow(/EINVAL.*test run of program 'xdp_pass'/s);
+    // Shorter than an Ethernet header: refused before the kernel, the same on every kernel.
+    expect(() => objects.xdp_pass!.program('xdp_pass').testRun({ data: Buffer.alloc(4) })).toThrow(RangeError);
+    expect(() => objects.xdp_pass!.program('xdp_pass').testRun({ data: Buffer.alloc(4) })).toThrow(/4 bytes.*at least 14/);
     expect(() => objects.trace_getppid!.program('count_getppid').testRun({ data: frame })).toThrow(BpfError);
     expect(() => objects.xdp_pass!.program('xdp_pass').testRun({ data: 'x' as unknown as Uint8Array })).toThrow(TypeError);
     expect(() => objects.xdp_pass!.program('xdp_pass').testRun({ data: frame, repeat: 0 })).toThrow(RangeError);
@@ -118,7 +119,7 @@ describeBpf('testRun', () => {
   });
 
   it('testRunAsync rejects with a BpfError that points at the caller', async () => {
-    const err = await objects.xdp_pass!.program('xdp_pass').testRunAsync({ data: Buffer.alloc(4) }).catch((e: unknown) => e);
+    const err = await objects.trace_getppid!.program('count_getppid').testRunAsync({ data: frame }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BpfError);
     expect((err as Error).stack).toContain('test-run.test.ts');
   });
