@@ -76,7 +76,7 @@ initramfs() { # $1 release, $2 module root (…/lib/modules/<release>), $3 outpu
   : > "$stage/modules.order"
   base=${2%/lib/modules/$1}
   for m in virtio_pci 9pnet_virtio 9p; do
-    modprobe -d "$base" -S "$1" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
+    modprobe -d "$base" -S "$1" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
   done | awk '!seen[$0]++' | while read -r ko; do
     name=$(basename "$ko" | sed 's/\.\(xz\|zst\|gz\)$//')
     case "$ko" in
