@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// Under emulation (the kernel matrix, test/kernels/run.sh) everything runs several times slower.
+const slow = Math.max(1, Number(process.env.LIBBPF_NODE_TEST_SLOW) || 1);
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
@@ -8,7 +11,7 @@ export default defineConfig({
     fileParallelism: false,
     // For the finalizer tests: let them trigger garbage collection.
     execArgv: ['--expose-gc'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 60_000 * slow,
+    hookTimeout: 60_000 * slow,
   },
 });

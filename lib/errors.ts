@@ -265,6 +265,10 @@ export class BpfVerifierError extends BpfError {
 /**
  * The last meaningful lines of a verifier log: the complaint and the few instructions before it,
  * without the statistics trailer ("processed N insns ...") and blank lines.
+ *
+ * From Linux 7.3 the verifier appends a diagnostics block after the complaint ("Verification
+ * failed: …", "Reason: …", "Instruction context:", "Source context:", "Suggestion: …"); the
+ * summary still ends with the complaint, and adds the suggestion when there is one.
  */
 export function verifierSummary(log: string, maxLines = 6): string {
   const lines = log
@@ -272,7 +276,12 @@ export function verifierSummary(log: string, maxLines = 6): string {
     .map((l) => l.trimEnd())
     .filter((l) => l.length > 0)
     .filter((l) => !/^processed \d+ insns/.test(l) && !/^verification time/.test(l) && !/^stack depth/.test(l));
-  return lines.slice(-maxLines).map((l) => `  ${l}`).join('\n');
+  const block = lines.findIndex((l) => /^Verification failed:/.test(l) || /^\s*(Instruction|Source) context:/.test(l) || /^(Reason|Suggestion):/.test(l));
+  const before = block < 0 ? lines : lines.slice(0, block);
+  const suggestion = block < 0 ? [] : lines.slice(block).filter((l) => /^Suggestion:/.test(l)).slice(0, 1);
+  // A log that is all diagnostics (no classic lines before it) keeps its own last lines.
+  const shown = before.length > 0 ? before.slice(-maxLines).concat(suggestion) : lines.slice(-maxLines);
+  return shown.map((l) => `  ${l}`).join('\n');
 }
 
 /**

@@ -112,6 +112,21 @@ function hasPmu(name: string): boolean {
   return existsSync(`/sys/bus/event_source/devices/${name}/type`);
 }
 
+/** A probe of native/features.cc; where the kernel cannot tell, whether it is at least `fallback`. */
+function probeKernel(name: string, fallback: string): boolean {
+  return binding.probeKernelFeature(name) ?? kernelAtLeast(fallback);
+}
+
+/** tcx: a query of the loopback's tcx ingress (read-only) succeeds only where tcx exists. */
+function probeTcx(): boolean {
+  try {
+    binding.tcxQuery({ name: 'lo' }, 'ingress');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A feature the library depends on: what it is, the first kernel with it, and how to tell. */
 export interface FeatureSpec {
   /** What the feature is, for messages: "BPF ring buffer maps". */
@@ -172,6 +187,21 @@ export const FEATURES = {
   // libbpf's program type probe cannot load a tracing program without an attach target, so it
   // answers false for 'tracing' everywhere; task iterators need kernel BTF and 5.8.
   'task-iterator': { description: 'BPF task iterators (needs kernel BTF)', minKernel: '5.8', probe: () => hasKernelBtf() && kernelAtLeast('5.8') },
+  // What the library's fallbacks and the kernel matrix (test/kernels/) depend on. Each is tried on
+  // a map or program the probe creates itself; where the kernel cannot tell (no BTF for the XDP
+  // link probe), the version decides.
+  'xdp-link': { description: 'XDP BPF links', minKernel: '5.9', probe: () => probeKernel('xdp_link', '5.9') },
+  tcx: { description: 'tcx (tc BPF links)', minKernel: '6.6', probe: probeTcx },
+  'batch-ops': { description: 'batch map operations', minKernel: '5.6', probe: () => probeKernel('batch_ops', '5.6') },
+  'hash-lookup-and-delete': {
+    description: 'lookup-and-delete on hash maps',
+    minKernel: '5.14',
+    probe: () => probeKernel('hash_lookup_and_delete', '5.14'),
+  },
+  atomics: { description: 'BPF atomic fetch instructions (-mcpu=v3 atomics)', minKernel: '5.12', probe: () => probeKernel('atomics', '5.12') },
+  'test-run-xdp-ctx': { description: 'an xdp_md context in XDP test runs', minKernel: '5.15', probe: () => probeKernel('test_run_xdp_ctx', '5.15') },
+  'xdp-live-frames': { description: 'XDP test runs with live frames', minKernel: '5.18', probe: () => probeKernel('xdp_live_frames', '5.18') },
+  'xdp-meta-64': { description: 'XDP metadata areas over 32 bytes', minKernel: '6.6', probe: () => probeKernel('xdp_meta_64', '6.6') },
 } satisfies Record<string, FeatureSpec>;
 
 /** The name of a feature in {@link FEATURES}. */

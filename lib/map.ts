@@ -9,6 +9,7 @@ import { Btf } from './btf';
 import { cidrKey } from './cidr';
 import { codecFromBtf, type Codec } from './codec';
 import { BpfError, BpfStateError } from './errors';
+import { featureError, hasFeature } from './features';
 import { fdValueCodec, perCpuCodec, rawCodec } from './map-codecs';
 import { checkPinPath } from './pin';
 import { binding, type NativeMap, type NativeMapInfo, type NativeMapKernelInfo, type NativeMapOps, type NativeMapSizes } from './native';
@@ -591,11 +592,21 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
 
   /**
    * Looks up and deletes `key` in one step (hash maps, kernel 5.14+); `undefined` when absent.
+   * @throws {@link BpfFeatureError} on kernels before 5.14, which have no lookup-and-delete for
+   *   hash maps (use `get` then `delete`, which is not atomic)
    */
   take(key: KIn | Uint8Array): V | undefined {
     const s = this.#ready('take an element', 'delete');
     this.#key!.encode(key as K, s, 0);
-    if (!this.#core.ops.lookupAndDelete()) return undefined;
+    try {
+      if (!this.#core.ops.lookupAndDelete()) return undefined;
+    } catch (e) {
+      // Before 5.14 the kernel answers an unnamed ENOTSUPP (524) or EINVAL: say what is missing.
+      if (e instanceof BpfError && !hasFeature('hash-lookup-and-delete')) {
+        throw featureError('hash-lookup-and-delete', `take() on map '${this.#core.name}'`);
+      }
+      throw e;
+    }
     return this.#value!.decode(s, this.#core.valueOffset);
   }
 

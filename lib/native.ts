@@ -335,6 +335,7 @@ export interface NativeBinding {
   probeHelper(programType: string, helper: string): boolean;
   featureNames(): { programTypes: string[]; mapTypes: string[]; helpers: string[] };
   enableStats(): number;
+  probeKernelFeature(name: string): boolean | undefined;
   tryLock(path: string): number;
   unlock(fd: number): void;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { BpfError } from './errors';
+import { featureError, hasFeature } from './features';
 import { checkOptions, toNativeInterface, type InterfaceOptions, type InterfaceRef, nativeInterfaceAt } from './iface';
 import { BpfLink } from './link';
 import { binding, type NativeLink } from './native';
@@ -126,7 +127,10 @@ function checkDirection(direction: unknown): TcDirection {
  *
  * @throws TypeError for a program that is not `sched_cls`, and for bad options
  * @throws {@link BpfError} `ENODEV` for a missing interface, `EEXIST` for a cls_bpf filter whose
- *   handle and priority are taken (pass `replace`), `EPERM` without CAP_NET_ADMIN
+ *   handle and priority are taken (pass `replace`), `EPERM` without CAP_NET_ADMIN;
+ *   {@link BpfFeatureError} for `mechanism: 'tcx'` on a kernel without tcx (before 6.6)
+ *
+ * Minimum kernel: 4.1 (cls_bpf); 6.6 for tcx, which the default uses where the kernel has it.
  * @example
  * ```ts
  * using att = attachTc(obj.program('tc_drop'), 'veth0', { direction: 'ingress', netns });
@@ -151,13 +155,10 @@ export function attachTc(program: BpfProgram, iface: InterfaceRef, options: TcAt
   const filterOnly = options.handle !== undefined || options.priority !== undefined || options.replace !== undefined;
   if (mechanism === 'tcx' && filterOnly) throw new TypeError('options.handle, priority and replace are for cls_bpf filters; a tcx link is replaced with link.update()');
 
-  if (mechanism !== 'cls_bpf' && !filterOnly) {
-    try {
-      return new TcxLink(binding.tcxAttach(program.native, target, direction), direction, options.netns);
-    } catch (e) {
-      // Kernels before 6.6 do not know the tcx attach types: fall back, unless tcx was asked for.
-      if (mechanism === 'tcx' || !(e instanceof BpfError && e.code === 'EINVAL' && !tcxSupported())) throw e;
-    }
+  if (mechanism === 'tcx' && !hasFeature('tcx')) throw featureError('tcx', `attachTc with mechanism 'tcx'`);
+  // Kernels before 6.6 have no tcx: the default falls back to a cls_bpf filter.
+  if (mechanism !== 'cls_bpf' && !filterOnly && hasFeature('tcx')) {
+    return new TcxLink(binding.tcxAttach(program.native, target, direction), direction, options.netns);
   }
   const r = binding.tcFilterAttach(program.native, target, direction, {
     handle: options.handle ?? 0,
@@ -165,20 +166,6 @@ export function attachTc(program: BpfProgram, iface: InterfaceRef, options: TcAt
     replace: options.replace ?? false,
   });
   return new TcFilter(r, direction, options.netns);
-}
-
-let tcx: boolean | undefined;
-/** Whether the kernel knows tcx (a query of the loopback ingress tells). */
-function tcxSupported(): boolean {
-  if (tcx === undefined) {
-    try {
-      binding.tcxQuery({ name: 'lo' }, 'ingress');
-      tcx = true;
-    } catch {
-      tcx = false;
-    }
-  }
-  return tcx;
 }
 
 /** What {@link queryTc} reports. */
@@ -214,7 +201,8 @@ export interface TcFilterInfo {
  * attached with tcx (`bpf_prog_query`, kernel 6.6+) and the cls_bpf filters on the clsact qdisc
  * (a netlink filter dump; `bpf_tc_query` alone needs the handle and priority up front).
  *
- * Minimum kernel: 4.5 for the filter list (clsact), 6.6 for tcx programs.
+ * Minimum kernel: 4.5 for the filter list (clsact), 6.6 for tcx programs; on older kernels,
+ * where nothing can be attached through tcx, `programs` is empty and the revision 0.
  *
  * @throws {@link BpfError} `ENODEV` for a missing interface
  * @example
@@ -229,13 +217,8 @@ export function queryTc(iface: InterfaceRef, options: InterfaceOptions & { direc
   const direction = checkDirection(options.direction);
   const ref = toNativeInterface(iface, options.netns);
   const { ifindex, filters } = binding.tcFilterList(ref, direction);
-  let q: { ifindex: number; programs: TcQueryResult['programs']; revision: bigint };
-  try {
-    q = binding.tcxQuery(ref, direction);
-  } catch (e) {
-    // Kernels before 6.6 have no tcx hook to query: only filters then.
-    if (!(e instanceof BpfError && (e.code === 'EINVAL' || e.code === 'EOPNOTSUPP' || e.code === 'ENOTSUP'))) throw e;
-    q = { ifindex, programs: [], revision: 0n };
-  }
+  // Kernels before 6.6 have no tcx hook to query: only filters then.
+  if (!hasFeature('tcx')) return { ifindex, programs: [], revision: 0n, filters };
+  const q = binding.tcxQuery(ref, direction);
   return { ifindex: q.ifindex, programs: q.programs, revision: q.revision, filters };
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { requireFeature } from './features';
 import { checkOptions, toNativeInterface, type InterfaceRef } from './iface';
 import type { NativeTestRunOptions, NativeTestRunResult } from './native';
 import { checkUint32 } from './validate';
@@ -15,6 +16,7 @@ export interface TestRunOptions {
   /**
    * The input context: an `xdp_md` (24 bytes) for XDP, a `__sk_buff` for tc. Lets the run set
    * fields such as `ingress_ifindex` or the mark. Default: none (the kernel fills one in).
+   * Minimum kernel for an `xdp_md`: 5.15 (before, testRun throws a `BpfFeatureError`).
    */
   ctx?: Uint8Array;
   /** How many times to run; the duration is averaged over the runs. Default 1. */
@@ -89,10 +91,17 @@ export function toNativeRunOptions(programType: string, options: TestRunOptions)
   const out: NativeTestRunOptions = {};
   if (options.data !== undefined) {
     if (!(options.data instanceof Uint8Array)) throw new TypeError('options.data must be a Buffer or Uint8Array');
+    // Newer kernels refuse an XDP frame shorter than an Ethernet header; 5.10 runs the program on
+    // it. Refuse it here, so that every kernel gives the same answer.
+    if (programType === 'xdp' && options.data.length < 14) {
+      throw new RangeError(`options.data is ${options.data.length} bytes; an XDP test run needs an Ethernet frame of at least 14 bytes`);
+    }
     out.data = options.data;
   }
   if (options.ctx !== undefined) {
     if (!(options.ctx instanceof Uint8Array)) throw new TypeError('options.ctx must be a Buffer or Uint8Array');
+    // Before 5.15 the kernel refuses an xdp_md context with an EINVAL that seems to blame the frame.
+    if (programType === 'xdp') requireFeature('test-run-xdp-ctx', 'testRun with an xdp_md ctx');
     out.ctx = options.ctx;
   }
   if (options.repeat !== undefined) checkUint32(options.repeat, 'options.repeat', 1);
@@ -113,6 +122,7 @@ export function toNativeRunOptions(programType: string, options: TestRunOptions)
     const live = checkOptions(options.live, 'options.live', ['ingress', 'netns', 'batchSize']);
     if (programType !== 'xdp') throw new TypeError(`options.live is for XDP programs; this is a ${programType} program`);
     if (out.data === undefined || out.data.length < 14) throw new RangeError('options.live needs options.data: an Ethernet frame of at least 14 bytes');
+    requireFeature('xdp-live-frames', 'testRun with options.live');
     out.live = true;
     out.ingress = toNativeInterface(live.ingress, live.netns, 'options.live.ingress');
     if (live.batchSize !== undefined) {

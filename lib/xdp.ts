@@ -5,6 +5,7 @@
  * @module
  */
 import { BpfError } from './errors';
+import { featureError, hasFeature } from './features';
 import { checkOptions, toNativeInterface, type InterfaceOptions, type InterfaceRef, nativeInterfaceAt } from './iface';
 import { BpfLink } from './link';
 import { binding, type NativeInterface, type NativeLink } from './native';
@@ -158,7 +159,10 @@ function checkXdpProgram(program: BpfProgram, what: string): void {
  * @throws TypeError for a program that is not an XDP program, and for bad options
  * @throws {@link BpfError} `ENODEV` for a missing interface (named in the message); `EBUSY`
  *   when a program is already attached; `EOPNOTSUPP` when the driver does not support the mode;
- *   `EPERM` without CAP_NET_ADMIN
+ *   `EPERM` without CAP_NET_ADMIN; {@link BpfFeatureError} for `{ link: true }` before 5.9
+ *
+ * Minimum kernel: 4.8 (netlink); 5.9 for links. Before 5.9 the default falls back to netlink
+ * and returns an {@link XdpAttachment}: check with `instanceof` where that kernel matters.
  * @example
  * ```ts
  * using link = attachXdp(obj.program('xdp_drop'), 'veth0', { mode: 'native', netns: '/run/netns/test' });
@@ -178,12 +182,18 @@ export function attachXdp(program: BpfProgram, iface: InterfaceRef, options: Xdp
     throw new RangeError(`options.mode must be 'skb', 'native' or 'hw', got '${String(mode)}'`);
   }
   if (options.fallback !== undefined && options.fallback !== 'skb') throw new RangeError(`options.fallback must be 'skb'`);
-  const viaLink = options.link ?? true;
+  let viaLink = options.link ?? true;
   checkBoolean(viaLink, 'options.link');
   if (options.force !== undefined) checkBoolean(options.force, 'options.force');
   if (options.replace !== undefined) checkXdpProgram(options.replace, 'options.replace');
   if (viaLink && (options.replace !== undefined || options.force)) {
     throw new TypeError('options.replace and options.force are for netlink attachments ({ link: false }); a link is replaced with link.update(newProgram)');
+  }
+  // Kernels before 5.9 have no XDP links: the default then attaches through netlink, and the
+  // result is an XdpAttachment (which stays after exit) instead of an XdpLink.
+  if (viaLink && !hasFeature('xdp-link')) {
+    if (options.link === true) throw featureError('xdp-link', 'attachXdp with { link: true }');
+    viaLink = false;
   }
 
   const attempt = (m: XdpMode | undefined): XdpLink | XdpAttachment => {

@@ -15,5 +15,9 @@ Napi::Value JS_probeHelper(const Napi::CallbackInfo& info);
 // JS: featureNames() -> { programTypes: string[], mapTypes: string[], helpers: string[] },
 // every name this build of libbpf knows (for validation and error messages).
 Napi::Value JS_featureNames(const Napi::CallbackInfo& info);
+// JS: probeKernelFeature(name) -> boolean | undefined (cannot tell). Names: 'xdp_link',
+// 'batch_ops', 'hash_lookup_and_delete', 'atomics', 'xdp_meta_64', 'test_run_xdp_ctx',
+// 'xdp_live_frames'. Each tries the operation on a map or program it creates and closes.
+Napi::Value JS_probeKernelFeature(const Napi::CallbackInfo& info);
 void Init(Napi::Env env, Napi::Object exports);
 }  // namespace features

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { describeBpf } from './helpers';
+import { scaledMs } from './kernel';
 
 const root = join(__dirname, '..');
 const child = join(root, 'dist', 'test', 'reliability', 'bad-input-child.js');
@@ -31,7 +32,7 @@ export function runBatch(batch: string): Promise<Outcome> {
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
+    const timer = setTimeout(() => p.kill('SIGKILL'), scaledMs(120_000));
     p.on('close', (code, signal) => {
       clearTimeout(timer);
       let lastCall = '';
@@ -70,7 +71,7 @@ describeBpf('bad input', () => {
   beforeAll(() => {
     execFileSync('npx', ['tsc', '-p', 'test/reliability/tsconfig.json'], { cwd: root, stdio: 'ignore' });
     batches = JSON.parse(execFileSync(process.execPath, [child, '--list'], { encoding: 'utf8' }));
-  }, 120_000);
+  }, scaledMs(120_000));
 
   it('never crashes the process and always throws a typed error', async () => {
     const outcomes = await runBatches(batches);
@@ -84,5 +85,5 @@ describeBpf('bad input', () => {
     }
     expect(outcomes).toHaveLength(batches.length);
     expect(calls).toBeGreaterThan(100_000);
-  }, 180_000);
+  }, scaledMs(180_000));
 });

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BpfError, BpfFeatureError, FEATURES, features, parseKernelVersion } from '../lib';
 import { featureError } from '../lib/features';
+import { binding } from '../lib/native';
 import { describeBpf } from './helpers';
 
 describe('kernel versions', () => {
@@ -79,5 +80,21 @@ describeBpf('probes on the running kernel', () => {
     }
     expect(features.btf()).toBe(existsSync('/sys/kernel/btf/vmlinux'));
     expect(() => features.require('xdp')).not.toThrow();
+  });
+});
+
+describeBpf('library features across kernels (the kernel matrix checks these on 5.10 … 7.x)', () => {
+  it('every named feature is present on every kernel at least as new as its minimum', () => {
+    // A probe that says "no" on a kernel that has the feature would turn fallbacks and skips on
+    // where they are not needed: the matrix runs this on each kernel.
+    const wrong = features.list().filter((f) => !f.available && features.kernelAtLeast(f.minKernel)).map((f) => f.name);
+    expect(wrong).toEqual([]);
+  });
+
+  it('the probes that try the operation answer from the kernel, not from the version', () => {
+    for (const name of ['batch_ops', 'hash_lookup_and_delete', 'atomics', 'xdp_meta_64', 'test_run_xdp_ctx', 'xdp_live_frames']) {
+      expect(typeof binding.probeKernelFeature(name), name).toBe('boolean');
+    }
+    expect(() => binding.probeKernelFeature('no_such_probe')).toThrow(TypeError);
   });
 });

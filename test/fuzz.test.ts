@@ -6,19 +6,20 @@ import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { fuzz } from './reliability/fuzz';
 import { describeBpf } from './helpers';
+import { scaledCount, scaledMs } from './kernel';
 
 describeBpf('fuzz (short run)', () => {
   beforeAll(() => {
     execFileSync('npx', ['tsc', '-p', 'test/reliability/tsconfig.json'], { cwd: join(__dirname, '..'), stdio: 'ignore' });
-  }, 120_000);
+  }, scaledMs(120_000));
 
   it('mutated objects and frames never crash the loader', async () => {
     const seed = Math.floor(Math.random() * 100_000);
-    const r = await fuzz({ iterations: 4000, seconds: 15, seed });
+    const r = await fuzz({ iterations: scaledCount(4000, 200), seconds: 15, seed });
     expect(r.crashes, `seed ${seed}`).toEqual([]);
     expect(r.untyped, `seed ${seed}`).toEqual([]);
-    expect(r.iterations).toBeGreaterThan(100);
+    expect(r.iterations).toBeGreaterThan(scaledCount(100, 10));
     // The mutations reach past the ELF parser: some fail later (relocation, verifier) or load.
     expect(Object.keys(r.errorCodes).length).toBeGreaterThan(3);
-  }, 120_000);
+  }, scaledMs(120_000));
 });

@@ -1,8 +1,9 @@
 // Element access on hash, array and LRU maps: get/set/delete/flags, untyped codecs, bad inputs.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BpfError, BpfMap, BpfObject, BpfStateError } from '../lib/index';
+import { BpfError, BpfFeatureError, BpfMap, BpfObject, BpfStateError, features } from '../lib/index';
 import { binding } from '../lib/native';
 import { describeBpf, fixturePath } from './helpers';
+import { itWith } from './kernel';
 
 describeBpf('map element access', () => {
   let obj: BpfObject;
@@ -23,8 +24,28 @@ describeBpf('map element access', () => {
     expect(hash.delete(1)).toBe(true);
     expect(hash.delete(1)).toBe(false);
     expect(hash.get(1)).toBeUndefined();
+    hash.delete(2);
+  });
+
+  itWith('hash-lookup-and-delete', 'take() looks up and deletes a hash element in one step', () => {
+    const hash = obj.map('hash');
+    hash.set(2, 20n);
     expect(hash.take(2)).toBe(20n);
     expect(hash.has(2)).toBe(false);
+    expect(hash.take(2)).toBeUndefined();
+  });
+
+  it('take() on a hash map before 5.14 names the missing feature instead of an unnamed errno', () => {
+    const hash = obj.map('hash');
+    hash.set(3, 30n);
+    if (features.has('hash-lookup-and-delete')) {
+      expect(hash.take(3)).toBe(30n);
+    } else {
+      expect(() => hash.take(3)).toThrow(BpfFeatureError);
+      expect(() => hash.take(3)).toThrow(/lookup-and-delete on hash maps.*Linux 5\.14/);
+      expect(hash.get(3)).toBe(30n); // nothing was deleted
+      hash.delete(3);
+    }
   });
 
   it('honours update flags', () => {

@@ -8,6 +8,7 @@ import { BpfObject } from '../lib/index';
 import { arrayValue, mapDump, mapUpdate, progArraySet, progRun } from './bpftool';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, IPPROTO, addrBytes, eth, icmp, ipv4, ipv6, mappedBytes, pad, tcp, udp } from './frames';
 import { describeBpf } from './helpers';
+import { itWith, itWithout } from './kernel';
 
 const programPath = (name: string) => join(__dirname, '..', 'dist', 'bpf', `${name}.bpf.o`);
 
@@ -185,7 +186,7 @@ describeBpf('shipped programs on crafted frames', () => {
       expect(after.ip_drop_count).toBe(before.ip_drop_count);
     });
 
-    it('trusts the metadata area only with our magic, version and exact size', () => {
+    itWith(['test-run-xdp-ctx', 'xdp-meta-64'], 'trusts the metadata area only with our magic, version and exact size', () => {
       const frame = v4('10.2.0.1', udp(1, 2), IPPROTO.UDP);
       // The metadata claims a listed source: used, the frame's own address is not looked at.
       const listed = pktInfoV4('10.1.0.1', '192.0.2.1', IPPROTO.UDP, 1, 2);
@@ -326,7 +327,7 @@ describeBpf('shipped programs on crafted frames', () => {
       return { root: root.program('xdp_root').id, filter, counter, dir };
     }
 
-    it('parses once in the root and the slots use its metadata', async () => {
+    itWith('xdp-meta-64', 'parses once in the root and the slots use its metadata', async () => {
       const c = await chain(true);
       const good = v4('10.0.0.1', udp(1234, 53), IPPROTO.UDP);
       const bad = v6('2001:db8:bad::1', tcp(1, 2), IPPROTO.TCP, {}, [3]);
@@ -349,6 +350,19 @@ describeBpf('shipped programs on crafted frames', () => {
 
     it('with xdp_root_pass_meta off, each slot parses for itself', async () => {
       const c = await chain(false);
+      const good = v4('10.0.0.1', udp(1234, 53), IPPROTO.UDP);
+      const r = progRun(c.root, good);
+      expect(r.retval).toBe(XDP_PASS);
+      expect(r.dataOut.equals(good)).toBe(true);
+      expect(progRun(c.root, v6('2001:db8:bad::1', tcp(1, 2), IPPROTO.TCP)).retval).toBe(XDP_DROP);
+      const f = arrayValue(c.filter.map('filter_stats').id);
+      expect([f.meta_used_count, f.ip_pass_count, f.ip6_drop_count]).toEqual([0, 1, 1]);
+    });
+
+    itWithout('xdp-meta-64', 'with xdp_root_pass_meta on but no room for 64 bytes of metadata, the slots parse for themselves', async () => {
+      // The probed degradation: bpf_xdp_adjust_meta refuses more than 32 bytes, the root passes
+      // no metadata, and the chain gives the same verdicts without it.
+      const c = await chain(true);
       const good = v4('10.0.0.1', udp(1234, 53), IPPROTO.UDP);
       const r = progRun(c.root, good);
       expect(r.retval).toBe(XDP_PASS);

@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { concurrency, killPoints, privileges, soak, upgrade } from './reliability/scenarios';
 import { describeNet } from './helpers';
+import { scaledCount, scaledMs } from './kernel';
 
 describeNet('reliability', () => {
   beforeAll(() => {
     const root = join(__dirname, '..');
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
     execFileSync('npx', ['tsc', '-p', 'test/reliability/tsconfig.json'], { cwd: root, stdio: 'ignore' });
-  }, 120_000);
+  }, scaledMs(120_000));
 
   it('without CAP_BPF/NET_ADMIN/SYS_ADMIN every operation fails cleanly, naming the capability; bad pin paths are refused', async () => {
     const r = await privileges();
@@ -24,22 +25,22 @@ describeNet('reliability', () => {
     const r = await killPoints({ kills: 10, seed: Math.floor(Math.random() * 100_000) });
     expect(r.notes.filter((n) => !n.includes('failed by itself'))).toEqual([]);
     expect(r).toMatchObject({ tried: 10, inconsistent: 0, unrepaired: 0, packetsLost: 0 });
-  }, 120_000);
+  }, scaledMs(120_000));
 
   it('concurrent writers: the final state is one somebody asked for, counters add up, nothing stays locked', async () => {
     const r = await concurrency({ writers: 4, rounds: 10 });
     expect(r).toMatchObject({ errors: 0, conflicts: 0, statsConsistent: true, leftLocked: false });
-  }, 120_000);
+  }, scaledMs(120_000));
 
   it('replacing slot and root programs under a steady stream loses no packet', async () => {
-    const r = await upgrade({ packets: 3000 });
+    const r = await upgrade({ packets: scaledCount(3000, 300) });
     expect(r.rootSwaps).toBeGreaterThan(0);
     expect(r.lost).toBe(0);
-  }, 120_000);
+  }, scaledMs(120_000));
 
   it('a soak of open/load/attach/detach/pin/ring buffer/slot changes leaks no fd, pin or attachment', async () => {
-    const r = await soak({ cycles: 500 });
+    const r = await soak({ cycles: scaledCount(500, 50) });
     expect(r).toMatchObject({ leakedFds: 0, leakedPins: 0, xdpLeft: false });
     expect(r.rssGrowthMiB).toBeLessThan(32);
-  }, 120_000);
+  }, scaledMs(120_000));
 });

@@ -8,6 +8,7 @@ import { BpfError, BpfObject, BpfStateError, RootArray, attachXdp, queryXdp, shi
 import { VethPair } from '../lib/testing/index';
 import { DEFAULT_PIN_BASE, rootArrayDir } from '../lib/root-array';
 import { describeNet, fixturePath } from './helpers';
+import { scaledMs } from './kernel';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'dist', 'lib', 'cli', 'xdp-root.js');
@@ -117,7 +118,7 @@ describeNet('RootArray', () => {
     let swaps = 0;
     for (; swaps < 1000; swaps++) await ra.load(0, swaps % 2 ? a.program('slot_count') : b.program('slot_count'));
     const sent = await sending;
-    const got = await listener.collect({ timeoutMs: 500, count: 3000 });
+    const got = await listener.collect({ timeoutMs: scaledMs(500), count: 3000 });
     await listener.close();
     expect(swaps).toBe(1000);
     expect(sent).toMatchObject({ sent: 3000 });

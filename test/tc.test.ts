@@ -1,9 +1,10 @@
 // tc on a veth pair: tcx links and the legacy clsact + cls_bpf path, real traffic dropped at
 // ingress, queries, and errors.
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { BpfError, BpfObject, TcFilter, TcxLink, attachTc, queryTc, shippedObjectPath } from '../lib/index';
+import { BpfError, BpfFeatureError, BpfObject, TcFilter, TcxLink, attachTc, features, queryTc, shippedObjectPath } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
 import { describeNet, fixturePath } from './helpers';
+import { itWith } from './kernel';
 
 describeNet('attachTc on a veth pair', () => {
   let net: VethPair;
@@ -24,7 +25,7 @@ describeNet('attachTc on a veth pair', () => {
     return (await got).count;
   }
 
-  it('tcx ingress: drops real traffic, counts it, and lets it through again after detach', async () => {
+  itWith('tcx', 'tcx ingress: drops real traffic, counts it, and lets it through again after detach', async () => {
     const att = attachTc(obj.program('tc_drop'), net.a.ifname, { direction: 'ingress', netns: net.a.netnsPath });
     expect(att).toBeInstanceOf(TcxLink);
     expect(att.kind).toBe('tcx');
@@ -75,11 +76,26 @@ describeNet('attachTc on a veth pair', () => {
     ]);
   });
 
-  it('egress with tcx: traffic sent by a is dropped on its way out', async () => {
+  itWith('tcx', 'egress with tcx: traffic sent by a is dropped on its way out', async () => {
     using _att = attachTc(obj.program('tc_drop'), net.a.ifname, { direction: 'egress', netns: net.a.netnsPath, mechanism: 'tcx' });
     const got = net.receive({ on: 'b', udp: 9202, timeoutMs: 300 });
     await net.send({ from: 'a', udp: { port: 9202 }, count: 10 });
     expect((await got).count).toBe(0);
+  });
+
+  it('the default is tcx where the kernel has it, else a cls_bpf filter; queryTc answers on both', async () => {
+    using att = attachTc(obj.program('tc_drop'), net.a.ifname, { direction: 'ingress', netns: net.a.netnsPath });
+    const tcx = features.has('tcx');
+    expect(att).toBeInstanceOf(tcx ? TcxLink : TcFilter);
+    const q = queryTc(net.a.ifname, { direction: 'ingress', netns: net.a.netnsPath });
+    expect(q.ifindex).toBe(net.a.ifindex);
+    expect(q.programs.map((p) => p.id)).toEqual(tcx ? [obj.program('tc_drop').id] : []);
+    expect(await delivered(9203)).toBe(0);
+    if (!tcx) {
+      // Asked for explicitly, tcx is a named, typed error on a kernel without it.
+      expect(() => attachTc(obj.program('tc_pass'), net.a.ifname, { direction: 'egress', netns: net.a.netnsPath, mechanism: 'tcx' })).toThrow(BpfFeatureError);
+      expect(() => attachTc(obj.program('tc_pass'), net.a.ifname, { direction: 'egress', netns: net.a.netnsPath, mechanism: 'tcx' })).toThrow(/tcx.*Linux 6\.6/);
+    }
   });
 
   it('errors: wrong program type, missing interface, bad direction', async () => {

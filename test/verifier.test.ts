@@ -37,4 +37,28 @@ describe('verifierSummary', () => {
     const s = verifierSummary(log, 3);
     expect(s.split('\n')).toEqual(['  2: (71) r0 = *(u8 *)(r2 +20)', '  invalid access to packet, off=20 size=1, R2(id=0,off=20,r=0)', '  R2 offset is outside of the packet']);
   });
+
+  it('on the 7.3+ log format, still ends with the complaint, then the suggestion', () => {
+    // The diagnostics block Linux 7.3's kernel/bpf/diagnostics.c appends after the complaint.
+    const log = [
+      '0: R1=ctx() R10=fp0',
+      '2: (71) r0 = *(u8 *)(r2 +20)',
+      'invalid access to packet, off=20 size=1, R2(id=0,off=20,r=0)',
+      'R2 offset is outside of the packet',
+      'Verification failed: invalid access to packet',
+      'Reason: the access is not proven to be within the packet',
+      '  Instruction context:',
+      '  >>> 2 | r0 = *(u8 *)(r2 +20)',
+      '        |        ^-- here',
+      '  Source context:',
+      '  prog.bpf.c:12:9',
+      'Suggestion: compare the pointer with data_end before the access',
+      'processed 3 insns (limit 1000000) max_states_per_insn 0',
+    ].join('\n');
+    expect(verifierSummary(log, 2).split('\n')).toEqual([
+      '  invalid access to packet, off=20 size=1, R2(id=0,off=20,r=0)',
+      '  R2 offset is outside of the packet',
+      '  Suggestion: compare the pointer with data_end before the access',
+    ]);
+  });
 });

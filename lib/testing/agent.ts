@@ -266,8 +266,11 @@ channel.on('end', () => process.exit(0));
 channel.on('error', () => process.exit(1));
 `;
 
-/** How long a fresh agent may take to answer its first request. */
-const START_TIMEOUT_MS = 10_000;
+/**
+ * How long a fresh agent may take to answer its first request: 10 s, times
+ * LIBBPF_NODE_TEST_SLOW under emulation (the kernel matrix's guests start node much slower).
+ */
+const START_TIMEOUT_MS = 10_000 * Math.max(1, Number(process.env.LIBBPF_NODE_TEST_SLOW) || 1);
 /** Extra time, beyond an operation's own time limit, before the parent gives up on an agent. */
 export const AGENT_GRACE_MS = 5_000;
 const STDERR_TAIL_CHARS = 2_000;

@@ -26,11 +26,16 @@ __u64 rb_seq;
 __u64 rb_dropped;
 __u64 perf_seq;
 
+/*
+ * The sequence numbers are a plain read-and-increment, not __sync_fetch_and_add: a fetch whose
+ * result is used compiles to BPF_ATOMIC | BPF_FETCH, which kernels before 5.12 refuse ("BPF_STX
+ * uses reserved fields"), and the tests drive these programs one frame at a time (test runs).
+ */
 SEC("xdp")
 int xdp_ringbuf(struct xdp_md *ctx)
 {
 	struct event e = {
-		.seq = __sync_fetch_and_add(&rb_seq, 1),
+		.seq = rb_seq++,
 		.len = ctx->data_end - ctx->data,
 		.magic = 0xfeedbeef,
 	};
@@ -44,7 +49,7 @@ SEC("xdp")
 int xdp_perf(struct xdp_md *ctx)
 {
 	struct event e = {
-		.seq = __sync_fetch_and_add(&perf_seq, 1),
+		.seq = perf_seq++,
 		.len = ctx->data_end - ctx->data,
 		.magic = 0xfeedbeef,
 	};

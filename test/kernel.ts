@@ -1,0 +1,65 @@
+// What the running kernel has, for tests: skips by feature (never by guess) and the emulation
+// scale of the kernel matrix (test/kernels/run.sh).
+//
+// A test that needs a feature uses itWith/describeWith: where the kernel lacks the feature the
+// test is skipped and its name says which feature and which minimum kernel; where the kernel's
+// version says it should have the feature but the probe says no, the test FAILS instead, so a
+// broken probe cannot hide a regression behind a skip.
+import { describe, it } from 'vitest';
+import { FEATURES, hasFeature, kernelAtLeast, kernelVersion, type FeatureName } from '../lib/features';
+
+/**
+ * How many times slower than real hardware this run is: LIBBPF_NODE_TEST_SLOW, set by the kernel
+ * matrix for its emulated guests; 1 otherwise.
+ */
+export const slow = Math.max(1, Number(process.env.LIBBPF_NODE_TEST_SLOW) || 1);
+
+/** A fixed timeout (ms) scaled for emulation. */
+export const scaledMs = (ms: number): number => ms * slow;
+
+/** The size of a heavy sweep (iterations, packets, cycles) scaled down for emulation, at least `min`. */
+export const scaledCount = (n: number, min = 1): number => Math.max(min, Math.round(n / slow));
+
+/** Why a test needing `features` cannot run here, or undefined when it can. */
+export function missing(features: FeatureName | FeatureName[]): string | undefined {
+  const absent = ([] as FeatureName[]).concat(features).filter((f) => !hasFeature(f));
+  if (absent.length === 0) return undefined;
+  const what = absent.map((f) => `${FEATURES[f].description} ('${f}', Linux ${FEATURES[f].minKernel}+)`).join(' and ');
+  return `needs ${what}; this is ${kernelVersion().release}`;
+}
+
+/** The features the kernel lacks although its version says it should have them. */
+function shouldHave(features: FeatureName | FeatureName[]): FeatureName[] {
+  return ([] as FeatureName[]).concat(features).filter((f) => !hasFeature(f) && kernelAtLeast(FEATURES[f].minKernel));
+}
+
+function probeFailure(absent: FeatureName[]): () => never {
+  return () => {
+    const what = absent.map((f) => `'${f}' (since ${FEATURES[f].minKernel})`).join(', ');
+    throw new Error(`kernel ${kernelVersion().release} should have ${what}, but the probe says it does not`);
+  };
+}
+
+/** `it` that runs where the kernel has `features`; skipped, naming them, where it lacks one. */
+export function itWith(features: FeatureName | FeatureName[], name: string, fn: () => unknown, timeout?: number): void {
+  const why = missing(features);
+  const wrong = shouldHave(features);
+  if (!why) it(name, fn, timeout);
+  else if (wrong.length > 0) it(name, probeFailure(wrong));
+  else it.skip(`${name} [skipped: ${why}]`, fn);
+}
+
+/** `describe` that runs where the kernel has `features`; skipped, naming them, where it lacks one. */
+export function describeWith(features: FeatureName | FeatureName[], name: string, fn: () => void): void {
+  const why = missing(features);
+  const wrong = shouldHave(features);
+  if (!why) describe(name, fn);
+  else if (wrong.length > 0) describe(name, () => it('has the features its kernel version promises', probeFailure(wrong)));
+  else describe.skip(`${name} [skipped: ${why}]`, fn);
+}
+
+/** `it` for the degraded path: runs only where the kernel lacks `feature`. */
+export function itWithout(feature: FeatureName, name: string, fn: () => unknown, timeout?: number): void {
+  if (hasFeature(feature)) it.skip(`${name} [skipped: the kernel has '${feature}']`, fn);
+  else it(name, fn, timeout);
+}

@@ -1,0 +1,149 @@
+#!/bin/sh
+# The kernel matrix: boots Debian kernels under qemu (TCG; one guest at a time) and runs the
+# real-kernel test suite inside each, against this machine's own userland and this project tree.
+#
+#   npm run test:kernels                          every configured kernel, whole suite
+#   npm run test:kernels -- 5.10 test/xdp.test.ts one kernel, some files
+#   npm run test:kernels -- --slice 5.10,6.1      the CI slice (kernel-feature tests) on two kernels
+#
+# Kernels are named by version (5.10, 6.1, 6.12), 'sid' (unstable's) or 'newest' (experimental's),
+# or by Debian suite name; fetch.sh takes each suite's current image. Prints one summary line per kernel and
+# exits non-zero if any kernel fails, times out or does not boot. Environment:
+#   KMATRIX_TIMEOUT   seconds per guest (default 2400; the slice: 900)
+#   KMATRIX_SMP       guest CPUs (default 1: the machine is shared)
+#   KMATRIX_MEM       guest memory in MiB (default 2048)
+#   LIBBPF_NODE_TEST_SLOW  passed into the guest (default 8): test/scale.ts multiplies fixed
+#                     timeouts by it and divides heavy sweeps by it, for emulation.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+project=$(cd "$here/../.." && pwd)
+cache="$here/.cache"
+log() { echo "kernels: $*" >&2; }
+
+# The CI slice: the tests that touch kernel features.
+SLICE="test/features.test.ts test/object.test.ts test/map-access.test.ts test/map-batch.test.ts
+test/map-types.test.ts test/map-pin.test.ts test/map-mmap.test.ts test/link.test.ts test/xdp.test.ts
+test/tc.test.ts test/ringbuf.test.ts test/perfbuf.test.ts test/root-array.test.ts
+test/programs-load.test.ts test/programs-run.test.ts test/test-run.test.ts test/verifier.test.ts"
+
+suites="bullseye bookworm trixie sid experimental"
+slice=""
+files=""
+for a in "$@"; do
+  case "$a" in
+    --slice) slice=1 ;;
+    test/*|*.ts) files="$files $a" ;;
+    *) suites=""
+       for v in $(echo "$a" | tr ',' ' '); do
+         case "$v" in
+           5.10|bullseye) suites="$suites bullseye" ;;
+           6.1|bookworm) suites="$suites bookworm" ;;
+           6.12|trixie) suites="$suites trixie" ;;
+           sid|unstable) suites="$suites sid" ;;
+           newest|experimental) suites="$suites experimental" ;;
+           *) log "unknown kernel '$v' (use 5.10, 6.1, 6.12, sid, newest or a Debian suite name)"; exit 2 ;;
+         esac
+       done ;;
+  esac
+done
+[ -n "$slice" ] && [ -z "$files" ] && files=$(echo $SLICE)
+default_timeout=2400
+[ -n "$slice" ] && default_timeout=900
+timeout=${KMATRIX_TIMEOUT:-$default_timeout}
+
+command -v qemu-system-x86_64 >/dev/null && command -v busybox >/dev/null && command -v cpio >/dev/null || {
+  log "needs Debian packages qemu-system-x86 busybox-static kmod cpio"; exit 2; }
+
+# The guests run what is built here: build it once, on the host.
+sh "$project/.ci/setup.sh" >&2
+
+qemu_pid=""
+cleanup() {
+  [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+  rm -rf "${stage:-}"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Builds the initramfs for one kernel: busybox, init.sh, the 9p/virtio modules (decompressed, in
+# load order), and the command to run.
+initramfs() { # $1 release, $2 module root (…/lib/modules/<release>), $3 output
+  stage=$(mktemp -d)
+  mkdir -p "$stage/bin" "$stage/modules" "$stage/proc" "$stage/sys" "$stage/dev"
+  cp /bin/busybox "$stage/bin/busybox"
+  cp "$here/init.sh" "$stage/init"
+  chmod +x "$stage/init"
+  : > "$stage/modules.order"
+  base=${2%/lib/modules/$1}
+  for m in virtio_pci 9pnet_virtio 9p; do
+    modprobe -d "$base" -S "$1" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
+  done | awk '!seen[$0]++' | while read -r ko; do
+    name=$(basename "$ko" | sed 's/\.\(xz\|zst\|gz\)$//')
+    case "$ko" in
+      *.xz) xz -dc "$ko" > "$stage/modules/$name" ;;
+      *.zst) zstd -qdc "$ko" > "$stage/modules/$name" ;;
+      *.gz) gzip -dc "$ko" > "$stage/modules/$name" ;;
+      *) cp "$ko" "$stage/modules/$name" ;;
+    esac
+    echo "$name" >> "$stage/modules.order"
+  done
+  printf 'PROJECT=%s\nRELEASE=%s\nSLOW=%s\n' "$project" "$1" "${LIBBPF_NODE_TEST_SLOW:-8}" > "$stage/env"
+  cat > "$stage/cmd" <<EOF
+echo "KMATRIX-STEP features \$(cut -d' ' -f1 /proc/uptime)"
+node -e "const f = require('./dist/lib/features.js').features; console.log('KMATRIX-FEATURES ' + f.list().filter((x) => !x.available).map((x) => x.name + ' ' + x.minKernel).join(', '))"
+echo "KMATRIX-STEP vitest \$(cut -d' ' -f1 /proc/uptime)"
+node node_modules/vitest/vitest.mjs run $files
+EOF
+  (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$3"
+  rm -rf "$stage"; stage=""
+}
+
+status=0
+summary=""
+for suite in $suites; do
+  line=$(sh "$here/fetch.sh" "$suite")
+  release=$(echo "$line" | cut -d' ' -f2)
+  dir=$(echo "$line" | cut -d' ' -f3)
+  modules=$(ls -d "$dir/root/lib/modules/$release" "$dir/root/usr/lib/modules/$release" 2>/dev/null | head -n 1)
+  kernel=$(ls "$dir/root/boot/vmlinuz-$release" "$modules/vmlinuz" 2>/dev/null | head -n 1)
+  mkdir -p "$cache/logs"
+  out="$cache/logs/$release.log"
+  initramfs "$release" "$modules" "$cache/initramfs-$release.cpio.gz"
+  log "$release: booting (timeout ${timeout}s, log $out)"
+  start=$(date +%s)
+  nice -n 10 qemu-system-x86_64 -machine accel=tcg -cpu max -smp "${KMATRIX_SMP:-1}" -m "${KMATRIX_MEM:-2048}" \
+    -no-reboot -nic none -serial stdio -display none -monitor none \
+    -kernel "$kernel" -initrd "$cache/initramfs-$release.cpio.gz" \
+    -append "console=ttyS0 quiet panic=-1 tsc=reliable mitigations=off" \
+    -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+    -virtfs "local,path=$project,mount_tag=project,security_model=none,multidevs=remap" \
+    -virtfs "local,path=$modules,mount_tag=modules,security_model=none,readonly=on" \
+    < /dev/null > "$out" 2>&1 &
+  qemu_pid=$!
+  # Bounded: past the deadline the guest is killed (qemu stays our direct child, nothing else
+  # is started that could outlive this script).
+  while kill -0 "$qemu_pid" 2>/dev/null; do
+    [ $(( $(date +%s) - start )) -ge "$timeout" ] && kill "$qemu_pid" 2>/dev/null
+    sleep 2
+  done
+  wait "$qemu_pid" 2>/dev/null || true
+  qemu_pid=""
+  secs=$(( $(date +%s) - start ))
+  rc=$(sed -n 's/.*KMATRIX-RC=\([0-9]*\).*/\1/p' "$out" | tail -n 1)
+  counts=$(sed -n 's/.*\(tests: [0-9]* passed, [0-9]* failed, [0-9]* skipped\).*/\1/p' "$out" | tail -n 1)
+  missing=$(sed -n 's/.*KMATRIX-FEATURES \(.*\)$/\1/p' "$out" | tr -d '\r' | tail -n 1)
+  if [ -z "$rc" ]; then
+    if [ "$secs" -ge "$timeout" ]; then result="timed out after ${timeout}s"; else result="no result"; fi
+    result="$result (see $out)"; status=1
+  elif [ "$rc" != 0 ]; then
+    result="${counts#tests: } FAILED (exit $rc)"; status=1
+  else
+    result="${counts#tests: }"
+  fi
+  line="$release ($suite): $result in ${secs}s (features missing: ${missing:-none})"
+  echo "$line"
+  summary="$summary$line
+"
+done
+[ "$(echo "$suites" | wc -w)" -gt 1 ] && printf '\n%s' "$summary"
+exit $status
