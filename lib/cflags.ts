@@ -10,18 +10,8 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-
-/** The package root: the nearest folder above this file holding binding.gyp. */
-function packageRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'binding.gyp'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`libbpf-node: cannot find the package root above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
-}
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from './package-root';
 
 /** Debian/Ubuntu's multiarch folder for `<asm/types.h>`, which `-target bpf` does not search. */
 const MULTIARCH: Partial<Record<NodeJS.Architecture, string>> = {
@@ -40,7 +30,7 @@ const MULTIARCH: Partial<Record<NodeJS.Architecture, string>> = {
  * ```
  */
 export function bpfIncludeDirs(): string[] {
-  const root = packageRoot();
+  const root = PACKAGE_ROOT;
   const dirs = [join(root, 'bpf', 'include'), join(root, 'ext', 'libbpf', 'usr', 'include')];
   for (const dir of dirs) {
     if (!existsSync(dir)) throw new Error(`libbpf-node: ${dir} is missing; reinstall the package (or run \`npm run setup\` in a clone)`);
@@ -67,6 +57,6 @@ export function bpfCflags(): string[] {
   const multiarch = MULTIARCH[process.arch];
   if (multiarch && existsSync(join('/usr/include', multiarch))) flags.push('-idirafter', join('/usr/include', multiarch));
   // Without the distribution's kernel headers (linux-libc-dev), libbpf's copy of the BPF UAPI.
-  flags.push('-idirafter', join(packageRoot(), 'ext', 'libbpf', 'include', 'uapi'));
+  flags.push('-idirafter', join(PACKAGE_ROOT, 'ext', 'libbpf', 'include', 'uapi'));
   return flags;
 }

@@ -5,23 +5,10 @@
  * @internal
  * @module
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { makeBpfError, makeStateError } from './errors';
+import { PACKAGE_ROOT } from './package-root';
 
-/** The package root: the nearest folder above this file holding binding.gyp. */
-function packageRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'binding.gyp'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`libbpf-node: cannot find the package root above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
-}
-
-/** @internal */
-export const PACKAGE_ROOT = packageRoot();
+export { PACKAGE_ROOT };
 
 /** What `NativeProgram.info()` returns. @internal */
 export interface NativeProgramInfo {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The kernel matrix: boots Debian kernels under qemu (TCG; one guest at a time) and runs the
+# The kernel matrix: boots Debian kernels under qemu (TCG; KMATRIX_JOBS guests at a time) and runs the
 # real-kernel test suite inside each, against this machine's own userland and this project tree.
 #
 #   npm run test:kernels                          every configured kernel, whole suite
@@ -10,6 +10,7 @@
 # or by Debian suite name; fetch.sh takes each suite's current image. Prints one summary line per kernel and
 # exits non-zero if any kernel fails, times out or does not boot. Environment:
 #   KMATRIX_TIMEOUT   seconds per guest (default 2400; the slice: 900)
+#   KMATRIX_JOBS      guests side by side (default 1; CI runs its two old kernels with 2)
 #   KMATRIX_SMP       guest CPUs (default 1: the machine is shared)
 #   KMATRIX_MEM       guest memory in MiB (default 2048)
 #   LIBBPF_NODE_TEST_SLOW  passed into the guest (default 8): test/scale.ts multiplies fixed
@@ -51,8 +52,18 @@ default_timeout=2400
 [ -n "$slice" ] && default_timeout=900
 timeout=${KMATRIX_TIMEOUT:-$default_timeout}
 
-command -v qemu-system-x86_64 >/dev/null && command -v busybox >/dev/null && command -v cpio >/dev/null || {
-  log "needs Debian packages qemu-system-x86 busybox-static kmod cpio"; exit 2; }
+# What the runner needs from Debian, installed when missing (as root), like .ci/setup.sh does.
+need="qemu-system-x86 busybox-static kmod cpio zstd xz-utils"
+missing=""
+for p in $need; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  [ "$(id -u)" = 0 ] || { log "needs Debian packages:$missing (run as root, or install them)"; exit 2; }
+  log "installing$missing"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null; }
+fi
 
 # The guests run what is built here: build it once, on the host.
 sh "$project/.ci/setup.sh" >&2
@@ -60,6 +71,7 @@ sh "$project/.ci/setup.sh" >&2
 qemu_pid=""
 cleanup() {
   [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+  [ -n "${pids:-}" ] && kill $pids 2>/dev/null
   rm -rf "${stage:-}"
 }
 trap cleanup EXIT
@@ -98,10 +110,11 @@ EOF
   rm -rf "$stage"; stage=""
 }
 
-status=0
-summary=""
-for suite in $suites; do
-  line=$(sh "$here/fetch.sh" "$suite")
+# One guest: boots the suite's kernel, runs the tests, prints one summary line, returns 1 when
+# anything failed. Runs in a subshell of its own when guests run side by side (KMATRIX_JOBS).
+run_suite() {
+  line=$(cat "$cache/fetched-$1")
+  suite=$1
   release=$(echo "$line" | cut -d' ' -f2)
   dir=$(echo "$line" | cut -d' ' -f3)
   modules=$(ls -d "$dir/root/lib/modules/$release" "$dir/root/usr/lib/modules/$release" 2>/dev/null | head -n 1)
@@ -129,6 +142,7 @@ for suite in $suites; do
   wait "$qemu_pid" 2>/dev/null || true
   qemu_pid=""
   secs=$(( $(date +%s) - start ))
+  status=0
   rc=$(sed -n 's/.*KMATRIX-RC=\([0-9]*\).*/\1/p' "$out" | tail -n 1)
   counts=$(sed -n 's/.*\(tests: [0-9]* passed, [0-9]* failed, [0-9]* skipped\).*/\1/p' "$out" | tail -n 1)
   missing=$(sed -n 's/.*KMATRIX-FEATURES \(.*\)$/\1/p' "$out" | tr -d '\r' | tail -n 1)
@@ -140,7 +154,36 @@ for suite in $suites; do
   else
     result="${counts#tests: }"
   fi
-  line="$release ($suite): $result in ${secs}s (features missing: ${missing:-none})"
+  echo "$release ($suite): $result in ${secs}s (features missing: ${missing:-none})"
+  return $status
+}
+
+# Fetch first, one suite at a time (the private apt state is shared), then boot.
+mkdir -p "$cache"
+for suite in $suites; do
+  sh "$here/fetch.sh" "$suite" > "$cache/fetched-$suite"
+done
+
+# KMATRIX_JOBS guests side by side (default 1); each is one emulated CPU, so 2 suits a 2-core
+# machine. Each guest's line is printed when all are done, in the order asked.
+jobs=${KMATRIX_JOBS:-1}
+status=0
+batch=""
+pids=""
+for suite in $suites; do
+  # A guest's subshell kills its own qemu when it is stopped (traps are not inherited).
+  (trap 'cleanup; exit 143' INT TERM; run_suite "$suite" > "$cache/result-$suite") &
+  batch="$batch $!"
+  pids="$pids $!"
+  if [ "$(echo $batch | wc -w)" -ge "$jobs" ]; then
+    for pid in $batch; do wait "$pid" || status=1; done
+    batch=""
+  fi
+done
+for pid in $batch; do wait "$pid" || status=1; done
+summary=""
+for suite in $suites; do
+  line=$(cat "$cache/result-$suite" 2>/dev/null || echo "$suite: no result")
   echo "$line"
   summary="$summary$line
 "
