@@ -4,6 +4,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { BpfError, BpfObject, attachXdp, detachXdp, queryXdp, shippedObjectPath, type XdpMode } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
 import { IP_XDP_MODE, XDP_PASS, ipLinkXdp, xdpCount } from './attach-helpers';
+import { slow } from './kernel';
 import { describeNet, fixturePath } from './helpers';
 
 async function loaded(path: string): Promise<BpfObject> {
@@ -95,7 +96,7 @@ describeNet('attachXdp on a veth pair', () => {
     const second = await load('xdp_count');
     const att = attachXdp(first.program('xdp_count'), net.a.ifname, { mode: 'native', netns: net.a.netnsPath, link: false });
     const total = 1500;
-    const arrived = net.receive({ on: 'a', udp: 9100, timeoutMs: 20_000, count: total });
+    const arrived = net.receive({ on: 'a', udp: 9100, timeoutMs: 20_000 * slow, count: total });
     const sending = net.send({ from: 'b', udp: { port: 9100 }, count: total, intervalMs: 1 });
     await untilCounted(first);
     const swapped = attachXdp(second.program('xdp_count'), net.a.ifname, { netns: net.a.netnsPath, link: false, replace: first.program('xdp_count') });
@@ -118,7 +119,7 @@ describeNet('attachXdp on a veth pair', () => {
     const second = await load('xdp_count');
     using link = attachXdp(first.program('xdp_count'), net.a.ifname, { mode: 'skb', netns: net.a.netnsPath });
     const total = 1500;
-    const arrived = net.receive({ on: 'a', udp: 9101, timeoutMs: 20_000, count: total });
+    const arrived = net.receive({ on: 'a', udp: 9101, timeoutMs: 20_000 * slow, count: total });
     const sending = net.send({ from: 'b', udp: { port: 9101 }, count: total, intervalMs: 1 });
     await untilCounted(first);
     link.update(second.program('xdp_count'), { expected: first.program('xdp_count') });
