@@ -175,6 +175,10 @@ describeNet('RootArray recovery and refusals', () => {
     expect(version.stdout).toMatch(/^xdp-root \d+\.\d+\.\d+/);
     const help = spawnSync(process.execPath, [cli, 'help', 'cleanup'], { encoding: 'utf8' });
     expect(help.stdout).toMatch(/usage: xdp-root cleanup --orphans/);
+    // The fleet commands (lib/cli/fleet.ts) have help too.
+    const fleetHelp = spawnSync(process.execPath, [cli, 'help', 'apply'], { encoding: 'utf8' });
+    expect(fleetHelp.status).toBe(0);
+    expect(fleetHelp.stdout).toMatch(/xdp-root apply <config.yaml>/);
   });
 
   it('a shipped slot-capable object opened on its own pins nothing and shares nothing', async () => {

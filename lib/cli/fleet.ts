@@ -8,6 +8,8 @@ import { agentCommand, agentUsage } from './agent';
 import { applyCommand, applyUsage } from './apply';
 import { topCommand, topUsage } from './top';
 
+const usages: Record<string, string> = { apply: applyUsage, agent: agentUsage, top: topUsage };
+
 const commands = new Map<string, (argv: string[]) => Promise<number>>([
   ['apply', applyCommand],
   ['agent', agentCommand],
@@ -21,3 +23,9 @@ export function fleetCommand(name: string | undefined): ((argv: string[]) => Pro
 
 /** Their usage lines. */
 export const fleetUsage = [applyUsage, agentUsage, topUsage].join('\n');
+
+/** The usage of one fleet subcommand, for `xdp-root help <command>`, or undefined. */
+export function fleetHelp(name: string): string | undefined {
+  const u = usages[name];
+  return u === undefined ? undefined : `usage:\n${u}`;
+}

@@ -36,7 +36,7 @@ import { DEFAULT_PIN_BASE, RootArray, type RootArrayLocation, type RootEntry } f
 import { BpfError, BpfStateError } from '../errors';
 import { checkBpffs, netnsId, sameNetns } from '../root-array-state';
 import { formatNoRoot, formatStatus, statusToJson } from '../root-array-status';
-import { fleetCommand, fleetUsage } from './fleet';
+import { fleetCommand, fleetHelp, fleetUsage } from './fleet';
 import { UsageError, ifaceArg, integer, positionals, type Command, type CommandContext, type OptionValues } from './command';
 
 const commonOptions: ParseArgsConfig['options'] = {
@@ -301,7 +301,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const [name, ...args] = rest;
   if (name === 'help') {
-    console.log(args.length > 0 ? commandHelp(args[0]) : usage());
+    console.log(args.length > 0 ? (fleetHelp(args[0]) ?? commandHelp(args[0])) : usage());
     return 0;
   }
   if (values.help || name === undefined) {
