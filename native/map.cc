@@ -583,6 +583,11 @@ Napi::Value MapWrap::JS_bindScratch(const Napi::CallbackInfo& info) {
   value_ = value.data;
   next_ = next.data;
   Napi::Object out = Napi::Object::New(env);
+  SetSizes(out);
+  return out;
+}
+
+void MapWrap::SetSizes(Napi::Object out) const {
   out.Set("type", kinds::MapType(static_cast<enum bpf_map_type>(type_)));
   out.Set("keySize", keySize_);
   out.Set("valueSize", valueSize_);
@@ -590,7 +595,6 @@ Napi::Value MapWrap::JS_bindScratch(const Napi::CallbackInfo& info) {
   out.Set("maxEntries", maxEntries_);
   out.Set("flags", static_cast<double>(flags_));
   out.Set("ncpus", ncpus_);
-  return out;
 }
 
 // JS: lookup(flags = 0) -> whether the key was found (its value is then in the value scratch).

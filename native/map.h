@@ -93,6 +93,9 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
 
   // Sizes of what the kernel exchanges (valid once the map has an fd).
   void LoadSizes(Napi::Env env);
+  // Writes the sizes LoadSizes() read into `out` (type, keySize, valueSize, valueBytes, maxEntries,
+  // flags, ncpus), for bindScratch() and bindOps().
+  void SetSizes(Napi::Object out) const;
   uint32_t ValueBytes() const;  // value size, times the rounded-up per-CPU stride for per-CPU maps
   void ReleaseMapping(Napi::Env* env);
   void CheckScratch(Napi::Env env) const;

@@ -245,12 +245,6 @@ Napi::Value MapWrap::JS_bindOps(const Napi::CallbackInfo& info) {
   }
   out.Set("valueOffset", valueOffset);
   out.Set("nextOffset", nextOffset);
-  out.Set("type", kinds::MapType(static_cast<enum bpf_map_type>(type_)));
-  out.Set("keySize", keySize_);
-  out.Set("valueSize", valueSize_);
-  out.Set("valueBytes", ValueBytes());
-  out.Set("maxEntries", maxEntries_);
-  out.Set("flags", static_cast<double>(flags_));
-  out.Set("ncpus", ncpus_);
+  SetSizes(out);
   return out;
 }

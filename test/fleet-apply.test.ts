@@ -11,25 +11,14 @@ import { RootArray } from '../lib/index';
 import { applyFleet, loadFleetConfig, rootArrayMetrics } from '../lib/fleet/index';
 import { VethPair } from '../lib/testing/index';
 import { sample, threeSlots } from './fleet-helpers';
-import { describeNet, fixturePath } from './helpers';
+import { describeNet, fixturePath, xdpRoot, xdpRootCli } from './helpers';
 
 const repo = join(__dirname, '..');
-const cli = join(repo, 'dist', 'lib', 'cli', 'xdp-root.js');
-
-function xdpRoot(args: string[]): { code: number; stdout: string; stderr: string } {
-  try {
-    const stdout = execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return { code: 0, stdout, stderr: '' };
-  } catch (e) {
-    const err = e as { status: number; stdout: string; stderr: string };
-    return { code: err.status, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 /** The CLI in another process, without blocking this one's event loop (traffic goes on meanwhile). */
 async function xdpRootAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { encoding: 'utf8' });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [xdpRootCli, ...args], { encoding: 'utf8' });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };

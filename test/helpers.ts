@@ -1,4 +1,5 @@
 // Shared test helpers: privilege checks with stated skip reasons, fixture paths, fd counting.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe } from 'vitest';
@@ -41,4 +42,18 @@ export function fixturePath(name: string): string {
 /** The number of open file descriptors of this process. */
 export function openFdCount(): number {
   return readdirSync('/proc/self/fd').length;
+}
+
+/** The built xdp-root CLI. */
+export const xdpRootCli = join(__dirname, '..', 'dist', 'lib', 'cli', 'xdp-root.js');
+
+/** Runs the built xdp-root CLI in another process: its exit code and output. */
+export function xdpRoot(args: string[]): { code: number; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync(process.execPath, [xdpRootCli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { code: 0, stdout, stderr: '' };
+  } catch (e) {
+    const err = e as { status: number; stdout: string; stderr: string };
+    return { code: err.status, stdout: err.stdout, stderr: err.stderr };
+  }
 }

@@ -7,22 +7,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BpfError, BpfObject, BpfStateError, RootArray, attachXdp, queryXdp, shippedObjectPath } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
 import { DEFAULT_PIN_BASE, rootArrayDir } from '../lib/root-array';
-import { describeNet, fixturePath } from './helpers';
+import { describeNet, fixturePath, xdpRoot } from './helpers';
 import { scaledMs } from './kernel';
 
 const root = join(__dirname, '..');
-const cli = join(root, 'dist', 'lib', 'cli', 'xdp-root.js');
-
-/** Runs the built xdp-root CLI in another process. */
-function xdpRoot(args: string[]): { code: number; stdout: string; stderr: string } {
-  try {
-    const stdout = execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return { code: 0, stdout, stderr: '' };
-  } catch (e) {
-    const err = e as { status: number; stdout: string; stderr: string };
-    return { code: err.status, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 /** Waits out the MLD reports an XDP attach triggers, then zeroes the counters. */
 async function settle(ra: RootArray): Promise<void> {
