@@ -5,6 +5,7 @@
 #   npm run test:kernels                          every configured kernel, whole suite
 #   npm run test:kernels -- 5.10 test/xdp.test.ts one kernel, some files
 #   npm run test:kernels -- --slice 5.10,6.1      the kernel-feature slice on two kernels
+#   npm run test:kernels -- 5.10 --exec 'cmd'     a shell command in the guest instead of the tests
 #
 # Kernels are named by version (5.10, 6.1, 6.12), 'sid' (unstable's) or 'newest' (experimental's),
 # or by Debian suite name; fetch.sh takes each suite's current image. Prints one summary line per kernel and
@@ -30,9 +31,13 @@ test/programs-load.test.ts test/programs-run.test.ts test/test-run.test.ts test/
 suites="bullseye bookworm trixie sid experimental"
 slice=""
 files=""
+exec_cmd=""
+next_is_exec=""
 for a in "$@"; do
+  if [ -n "$next_is_exec" ]; then exec_cmd=$a; next_is_exec=""; continue; fi
   case "$a" in
     --slice) slice=1 ;;
+    --exec) next_is_exec=1 ;;
     test/*|*.ts) files="$files $a" ;;
     *) suites=""
        for v in $(echo "$a" | tr ',' ' '); do
@@ -99,12 +104,16 @@ initramfs() { # $1 release, $2 module root (…/lib/modules/<release>), $3 outpu
     echo "$name" >> "$stage/modules.order"
   done
   printf 'PROJECT=%s\nRELEASE=%s\nSLOW=%s\n' "$project" "$1" "${LIBBPF_NODE_TEST_SLOW:-8}" > "$stage/env"
-  cat > "$stage/cmd" <<EOF
+  if [ -n "$exec_cmd" ]; then
+    printf '%s\n' "$exec_cmd" > "$stage/cmd"
+  else
+    cat > "$stage/cmd" <<EOF
 echo "KMATRIX-STEP features \$(cut -d' ' -f1 /proc/uptime)"
 node -e "const f = require('./dist/lib/features.js').features; console.log('KMATRIX-FEATURES ' + f.list().filter((x) => !x.available).map((x) => x.name + ' ' + x.minKernel).join(', '))"
 echo "KMATRIX-STEP vitest \$(cut -d' ' -f1 /proc/uptime)"
 node node_modules/vitest/vitest.mjs run $files
 EOF
+  fi
   (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$3"
   rm -rf "$stage"; stage=""
 }
