@@ -4,7 +4,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { BpfError, BpfObject, attachXdp, detachXdp, queryXdp, shippedObjectPath, type XdpMode } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
 import { IP_XDP_MODE, XDP_PASS, ipLinkXdp, xdpCount } from './attach-helpers';
-import { slow } from './kernel';
+import { scaledCount, scaledMs } from './kernel';
 import { describeNet, fixturePath } from './helpers';
 
 async function loaded(path: string): Promise<BpfObject> {
@@ -87,6 +87,11 @@ describeNet('attachXdp on a veth pair', () => {
     expect(xdpCount(obj.map('counters'), XDP_PASS)).toEqual({ packets: 137n, bytes: 137n * 142n });
   });
 
+  // Traffic during a swap: 1500 datagrams 1 ms apart, fewer under emulation (where each send
+  // takes longer anyway), received within receive()'s 60 s limit.
+  const swapPackets = scaledCount(1500, 200);
+  const swapWindowMs = Math.min(scaledMs(20_000), 60_000);
+
   async function untilCounted(obj: BpfObject): Promise<void> {
     for (let i = 0; i < 500 && xdpCount(obj.map('counters'), XDP_PASS).packets === 0n; i++) await new Promise((r) => setTimeout(r, 5));
   }
@@ -95,8 +100,8 @@ describeNet('attachXdp on a veth pair', () => {
     const first = await load('xdp_count');
     const second = await load('xdp_count');
     const att = attachXdp(first.program('xdp_count'), net.a.ifname, { mode: 'native', netns: net.a.netnsPath, link: false });
-    const total = 1500;
-    const arrived = net.receive({ on: 'a', udp: 9100, timeoutMs: 20_000 * slow, count: total });
+    const total = swapPackets;
+    const arrived = net.receive({ on: 'a', udp: 9100, timeoutMs: swapWindowMs, count: total });
     const sending = net.send({ from: 'b', udp: { port: 9100 }, count: total, intervalMs: 1 });
     await untilCounted(first);
     const swapped = attachXdp(second.program('xdp_count'), net.a.ifname, { netns: net.a.netnsPath, link: false, replace: first.program('xdp_count') });
@@ -118,8 +123,8 @@ describeNet('attachXdp on a veth pair', () => {
     const first = await load('xdp_count');
     const second = await load('xdp_count');
     using link = attachXdp(first.program('xdp_count'), net.a.ifname, { mode: 'skb', netns: net.a.netnsPath });
-    const total = 1500;
-    const arrived = net.receive({ on: 'a', udp: 9101, timeoutMs: 20_000 * slow, count: total });
+    const total = swapPackets;
+    const arrived = net.receive({ on: 'a', udp: 9101, timeoutMs: swapWindowMs, count: total });
     const sending = net.send({ from: 'b', udp: { port: 9101 }, count: total, intervalMs: 1 });
     await untilCounted(first);
     link.update(second.program('xdp_count'), { expected: first.program('xdp_count') });
