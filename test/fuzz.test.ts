@@ -1,16 +1,14 @@
 // A short fuzz run (test/reliability/fuzz.ts): mutated and truncated copies of the shipped ELF
 // objects through BpfObject.open + load, and mutated frames through testRun, in child processes.
 // Zero crashes, and every failure is a typed error. `npm run fuzz` runs it longer.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { fuzz } from './reliability/fuzz';
-import { describeBpf } from './helpers';
+import { buildReliabilityChildren, describeBpf } from './helpers';
 import { scaledCount, scaledMs } from './kernel';
 
 describeBpf('fuzz (short run)', () => {
   beforeAll(() => {
-    execFileSync('npx', ['tsc', '-p', 'test/reliability/tsconfig.json'], { cwd: join(__dirname, '..'), stdio: 'ignore' });
+    buildReliabilityChildren();
   }, scaledMs(120_000));
 
   it('mutated objects and frames never crash the loader', async () => {

@@ -1,6 +1,6 @@
 // Shared test helpers: privilege checks with stated skip reasons, fixture paths, fd counting.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe } from 'vitest';
 
@@ -56,4 +56,34 @@ export function xdpRoot(args: string[]): { code: number; stdout: string; stderr:
     const err = e as { status: number; stdout: string; stderr: string };
     return { code: err.status, stdout: err.stdout, stderr: err.stderr };
   }
+}
+
+/** Newest modification time under `dir` (files only, recursively). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Compiles the child processes the reliability tests spawn (test/reliability/ and the lib they
+ * import, into dist/) unless the last build is newer than every source: starting tsc alone takes
+ * seconds here and minutes under emulation (the kernel matrix builds them on the host first).
+ */
+export function buildReliabilityChildren(): void {
+  const root = join(__dirname, '..');
+  const stamp = join(root, 'dist', '.tsbuildinfo-reliability');
+  let built = 0;
+  try {
+    built = statSync(stamp).mtimeMs;
+  } catch {
+    /* never built */
+  }
+  const sources = Math.max(...['lib', 'test/reliability'].map((d) => newestMtime(join(root, d))), statSync(join(root, 'tsconfig.json')).mtimeMs);
+  if (built > sources) return;
+  execFileSync('npx', ['tsc', '-p', 'test/reliability/tsconfig.json'], { cwd: root, stdio: 'ignore' });
+  const now = new Date();
+  utimesSync(stamp, now, now); // tsc leaves it alone when nothing changed
 }

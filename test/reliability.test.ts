@@ -1,18 +1,14 @@
 // The reliability scenarios at CI size (test/reliability/scenarios.ts; `npm run reliability`
 // runs them bigger and prints the table): privileges dropped, loaders killed mid-operation,
 // concurrent writers, hitless upgrades under traffic, and a soak for leaked fds, pins and memory.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { concurrency, killPoints, privileges, soak, upgrade } from './reliability/scenarios';
-import { describeNet } from './helpers';
+import { buildReliabilityChildren, describeNet } from './helpers';
 import { scaledCount, scaledMs } from './kernel';
 
 describeNet('reliability', () => {
   beforeAll(() => {
-    const root = join(__dirname, '..');
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
-    execFileSync('npx', ['tsc', '-p', 'test/reliability/tsconfig.json'], { cwd: root, stdio: 'ignore' });
+    buildReliabilityChildren(); // (lib included)
   }, scaledMs(120_000));
 
   it('without CAP_BPF/NET_ADMIN/SYS_ADMIN every operation fails cleanly, naming the capability; bad pin paths are refused', async () => {

@@ -71,6 +71,9 @@ fi
 
 # The guests run what is built here: build it once, on the host.
 sh "$project/.ci/setup.sh" >&2
+# ...with the child processes the reliability tests spawn (test/helpers.ts buildReliabilityChildren:
+# starting tsc in a guest takes minutes).
+(cd "$project" && npx --no-install tsc -p test/reliability/tsconfig.json && touch dist/.tsbuildinfo-reliability)
 
 qemu_pid=""
 cleanup() { # (every step may fail: set -e must not cut it short)
@@ -119,7 +122,7 @@ initramfs() { # $1 release, $2 module root (…/lib/modules/<release>), $3 outpu
 echo "KMATRIX-STEP features \$(cut -d' ' -f1 /proc/uptime)"
 node -e "const f = require('./dist/lib/features.js').features; console.log('KMATRIX-FEATURES ' + f.list().filter((x) => !x.available).map((x) => x.name + ' ' + x.minKernel).join(', '))"
 echo "KMATRIX-STEP vitest \$(cut -d' ' -f1 /proc/uptime)"
-node node_modules/vitest/vitest.mjs run $files
+node node_modules/vitest/vitest.mjs run --reporter=verbose --reporter=./test/summary-reporter.mts $files
 EOF
   fi
   (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$3"
@@ -151,8 +154,14 @@ run_suite() {
   qemu_pid=$!
   # Bounded: past the deadline the guest is killed (qemu stays our direct child, nothing else
   # is started that could outlive this script).
+  # A line a minute says how far the guest is (tests done, from vitest's verbose per-test lines).
   while kill -0 "$qemu_pid" 2>/dev/null; do
-    [ $(( $(date +%s) - start )) -ge "$timeout" ] && kill "$qemu_pid" 2>/dev/null
+    secs=$(( $(date +%s) - start ))
+    [ "$secs" -ge "$timeout" ] && kill "$qemu_pid" 2>/dev/null
+    if [ $(( secs % 60 )) -lt 2 ] && [ "$secs" -ge 60 ]; then
+      done_tests=$(grep -a -c -E '^ +[^ ]+ test/[^ ]+\.test\.ts > ' "$out" || true)
+      log "$release: ${secs}s, $done_tests tests done"
+    fi
     sleep 2
   done
   wait "$qemu_pid" 2>/dev/null || true
