@@ -155,10 +155,12 @@ run_suite() {
   # Bounded: past the deadline the guest is killed (qemu stays our direct child, nothing else
   # is started that could outlive this script).
   # A line a minute says how far the guest is (tests done, from vitest's verbose per-test lines).
+  report=60
   while kill -0 "$qemu_pid" 2>/dev/null; do
     secs=$(( $(date +%s) - start ))
-    [ "$secs" -ge "$timeout" ] && kill "$qemu_pid" 2>/dev/null
-    if [ $(( secs % 60 )) -lt 2 ] && [ "$secs" -ge 60 ]; then
+    [ "$secs" -lt "$timeout" ] || kill "$qemu_pid" 2>/dev/null || true
+    if [ "$secs" -ge "$report" ]; then
+      report=$(( report + 60 ))
       done_tests=$(grep -a -c -E '^ +[^ ]+ test/[^ ]+\.test\.ts > ' "$out" || true)
       log "$release: ${secs}s, $done_tests tests done"
     fi
