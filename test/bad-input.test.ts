@@ -8,7 +8,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { buildReliabilityChildren, describeBpf } from './helpers';
+import { buildTs, describeBpf } from './helpers';
 import { scaledCount, scaledMs } from './kernel';
 
 const root = join(__dirname, '..');
@@ -69,7 +69,7 @@ describeBpf('bad input', () => {
   let batches: string[] = [];
 
   beforeAll(() => {
-    buildReliabilityChildren();
+    buildTs('test/reliability/tsconfig.json');
     batches = JSON.parse(execFileSync(process.execPath, [child, '--list'], { encoding: 'utf8' }));
   }, scaledMs(120_000));
 

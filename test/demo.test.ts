@@ -1,17 +1,17 @@
 // `npm run demo` (lib/demo.ts), run as users run it: the compiled JavaScript in a child process.
 // It checks its own numbers; here we check that it says so, exits 0 and leaves nothing behind.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { DEFAULT_PIN_BASE } from '../lib/root-array';
-import { describeNet } from './helpers';
+import { buildTs, describeNet } from './helpers';
 
 const root = join(__dirname, '..');
 
 describeNet('npm run demo', () => {
   beforeAll(() => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
+    buildTs('tsconfig.build.json');
   });
 
   it('runs a root array with sampler, filter and counter on real traffic, every check passing', () => {

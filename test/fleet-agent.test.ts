@@ -10,7 +10,7 @@ import { afterEach, beforeAll, expect, it } from 'vitest';
 import { RootArray, queryXdp } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
 import { AgentProcess, sample, threeSlots } from './fleet-helpers';
-import { describeNet } from './helpers';
+import { buildTs, describeNet } from './helpers';
 
 const repo = join(__dirname, '..');
 
@@ -20,7 +20,7 @@ describeNet('fleet agent', () => {
   const agents: AgentProcess[] = [];
 
   beforeAll(() => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'ignore' });
+    buildTs('tsconfig.build.json');
   });
 
   afterEach(async () => {

@@ -1,7 +1,7 @@
 // `applyFleet` and `xdp-root apply` on a kit veth pair: a three-slot config behaves as written,
 // a changed entry replaces only its slot without losing a packet, the same file again changes
 // nothing, a slot emptied by hand is drift, and a bad config changes nothing at all.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +11,8 @@ import { RootArray } from '../lib/index';
 import { applyFleet, loadFleetConfig, rootArrayMetrics } from '../lib/fleet/index';
 import { VethPair } from '../lib/testing/index';
 import { sample, threeSlots } from './fleet-helpers';
-import { describeNet, fixturePath, xdpRoot, xdpRootCli } from './helpers';
+import { buildTs, describeNet, fixturePath, xdpRoot, xdpRootCli } from './helpers';
 
-const repo = join(__dirname, '..');
 
 /** The CLI in another process, without blocking this one's event loop (traffic goes on meanwhile). */
 async function xdpRootAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -31,7 +30,7 @@ describeNet('fleet apply', () => {
   let dir: string;
 
   beforeAll(() => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'ignore' });
+    buildTs('tsconfig.build.json');
   });
 
   afterEach(async () => {

@@ -2,7 +2,7 @@
 // `systemd-analyze verify` without a warning, the Kubernetes manifests parse with the fields an
 // operator relies on (and no `privileged`), the ConfigMap's config is a valid fleet config, and
 // the command lines both start are accepted by the agent the other fleet tests exercise.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseFleetConfig } from '../lib/fleet/index';
 import { AgentProcess } from './fleet-helpers';
-import { canLoadBpf } from './helpers';
+import { buildTs, canLoadBpf } from './helpers';
 
 const repo = join(__dirname, '..');
 const unitPath = join(repo, 'deploy', 'systemd', 'xdp-root-agent.service');
@@ -45,7 +45,7 @@ async function startsAndStops(args: string[]): Promise<void> {
 
 describe('deploy/', () => {
   beforeAll(() => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'ignore' });
+    buildTs('tsconfig.build.json');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

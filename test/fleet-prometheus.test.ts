@@ -1,7 +1,7 @@
 // The agent's metrics as an operator sees them: a real Prometheus (Debian package `prometheus`,
 // installed by .ci/setup.sh) on loopback scrapes `xdp-root agent`, known traffic goes over a kit
 // veth pair, and the query API's increase()/rate() of the slot counters match what was sent.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,12 +10,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RootArray } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
 import { AgentProcess, threeSlots } from './fleet-helpers';
-import { canAdminNet } from './helpers';
+import { buildTs, canAdminNet } from './helpers';
 import { scaledCount, scaledMs } from './kernel';
 import { describe } from 'vitest';
 
 const PROMETHEUS = '/usr/bin/prometheus';
-const repo = join(__dirname, '..');
 const skip = !canAdminNet ? 'needs CAP_NET_ADMIN and CAP_SYS_ADMIN (run as root)' : !existsSync(PROMETHEUS) ? `no ${PROMETHEUS} (Debian package prometheus; .ci/setup.sh installs it)` : undefined;
 
 /** A free loopback port (bound, then released for Prometheus to take). */
@@ -35,7 +34,7 @@ describe.skipIf(skip !== undefined)(skip ? `fleet metrics in Prometheus [skipped
   let dir: string;
 
   beforeAll(() => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'ignore' });
+    buildTs('tsconfig.build.json');
     dir = mkdtempSync(join(tmpdir(), 'fleet-prom-'));
   });
 

@@ -1,12 +1,12 @@
 // `xdp-root top`: per-slot rates from two readings, and the CLI's --once --json against traffic.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RootArray, type RootStatus, type SlotStats } from '../lib/index';
 import { slotRates } from '../lib/cli/top';
 import { VethPair } from '../lib/testing/index';
-import { describeNet, fixturePath } from './helpers';
+import { buildTs, describeNet, fixturePath } from './helpers';
 
 const repo = join(__dirname, '..');
 const cli = join(repo, 'dist', 'lib', 'cli', 'xdp-root.js');
@@ -37,7 +37,7 @@ describe('slotRates', () => {
 describeNet('xdp-root top', () => {
   let net: VethPair | undefined;
   beforeAll(() => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'ignore' });
+    buildTs('tsconfig.build.json');
   });
   afterEach(async () => {
     if (net) await RootArray.cleanup(net.a.ifname, { netns: net.a.netnsPath });

@@ -3,12 +3,12 @@
 // Zero crashes, and every failure is a typed error. `npm run fuzz` runs it longer.
 import { beforeAll, expect, it } from 'vitest';
 import { fuzz } from './reliability/fuzz';
-import { buildReliabilityChildren, describeBpf } from './helpers';
+import { buildTs, describeBpf } from './helpers';
 import { scaledCount, scaledMs } from './kernel';
 
 describeBpf('fuzz (short run)', () => {
   beforeAll(() => {
-    buildReliabilityChildren();
+    buildTs('test/reliability/tsconfig.json');
   }, scaledMs(120_000));
 
   it('mutated objects and frames never crash the loader', async () => {

@@ -67,23 +67,30 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+const BUILDS = {
+  // The library and its CLIs, as .ci/setup.sh builds them (the tests run dist/lib/cli/*.js).
+  'tsconfig.build.json': { stamp: 'dist/.tsbuildinfo', sources: ['lib'] },
+  // The child processes the reliability tests spawn, and the lib they import.
+  'test/reliability/tsconfig.json': { stamp: 'dist/.tsbuildinfo-reliability', sources: ['lib', 'test/reliability'] },
+} as const;
+
 /**
- * Compiles the child processes the reliability tests spawn (test/reliability/ and the lib they
- * import, into dist/) unless the last build is newer than every source: starting tsc alone takes
- * seconds here and minutes under emulation (the kernel matrix builds them on the host first).
+ * Compiles a TypeScript project into dist/ unless its last build is newer than every source, as
+ * .ci/setup.sh does: starting tsc alone takes seconds here and minutes under emulation (the
+ * kernel matrix builds both on the host before the guests start).
  */
-export function buildReliabilityChildren(): void {
+export function buildTs(project: keyof typeof BUILDS): void {
   const root = join(__dirname, '..');
-  const stamp = join(root, 'dist', '.tsbuildinfo-reliability');
+  const { stamp, sources } = BUILDS[project];
   let built = 0;
   try {
-    built = statSync(stamp).mtimeMs;
+    built = statSync(join(root, stamp)).mtimeMs;
   } catch {
     /* never built */
   }
-  const sources = Math.max(...['lib', 'test/reliability'].map((d) => newestMtime(join(root, d))), statSync(join(root, 'tsconfig.json')).mtimeMs);
-  if (built > sources) return;
-  execFileSync('npx', ['tsc', '-p', 'test/reliability/tsconfig.json'], { cwd: root, stdio: 'ignore' });
+  const newest = Math.max(...sources.map((d) => newestMtime(join(root, d))), ...['tsconfig.json', project].map((f) => statSync(join(root, f)).mtimeMs));
+  if (built > newest) return;
+  execFileSync('npx', ['tsc', '-p', project], { cwd: root, stdio: 'ignore' });
   const now = new Date();
-  utimesSync(stamp, now, now); // tsc leaves it alone when nothing changed
+  utimesSync(join(root, stamp), now, now); // tsc leaves it alone when nothing changed
 }

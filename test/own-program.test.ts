@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BpfObject, attachXdp, bpfCflags } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
-import { canAdminNet } from './helpers';
+import { buildTs, canAdminNet } from './helpers';
 
 const root = join(__dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'libbpf-node-own-'));
 const object = join(work, 'my_xdp.bpf.o');
 
 beforeAll(() => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
+  buildTs('tsconfig.build.json');
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -3,12 +3,12 @@
 // concurrent writers, hitless upgrades under traffic, and a soak for leaked fds, pins and memory.
 import { beforeAll, expect, it } from 'vitest';
 import { concurrency, killPoints, privileges, soak, upgrade } from './reliability/scenarios';
-import { buildReliabilityChildren, describeNet } from './helpers';
+import { buildTs, describeNet } from './helpers';
 import { scaledCount, scaledMs } from './kernel';
 
 describeNet('reliability', () => {
   beforeAll(() => {
-    buildReliabilityChildren(); // (lib included)
+    buildTs('test/reliability/tsconfig.json'); // (lib included)
   }, scaledMs(120_000));
 
   it('without CAP_BPF/NET_ADMIN/SYS_ADMIN every operation fails cleanly, naming the capability; bad pin paths are refused', async () => {

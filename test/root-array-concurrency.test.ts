@@ -1,13 +1,13 @@
 // Four processes × 40 rounds of attach / load / detach on one interface: every failure must be
 // a typed, documented refusal (BpfStateError: the root array changed under the handle), never
 // ENOENT, EBUSY or an untyped error, and nothing may be left behind.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RootArray, queryXdp } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
-import { describeNet, fixturePath } from './helpers';
+import { buildTs, describeNet, fixturePath } from './helpers';
 
 const repo = join(__dirname, '..');
 const lib = join(repo, 'dist', 'lib', 'index.js');
@@ -66,7 +66,7 @@ describeNet('RootArray across processes', () => {
   const pinBase = `/sys/fs/bpf/lbn-i11-conc-${process.pid}`;
 
   beforeAll(async () => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'ignore' });
+    buildTs('tsconfig.build.json');
     net = await VethPair.create();
   }, 60_000);
 

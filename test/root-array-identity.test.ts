@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BpfError, BpfStateError, RootArray, queryXdp, shippedObjectPath } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
-import { describeNet, fixturePath } from './helpers';
+import { buildTs, describeNet, fixturePath } from './helpers';
 
 const repo = join(__dirname, '..');
 const cli = join(repo, 'dist', 'lib', 'cli', 'xdp-root.js');
@@ -56,7 +56,7 @@ describeNet('RootArray identity: namespaces, renames, orphans', () => {
   const roots: RootArray[] = [];
 
   beforeAll(async () => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'ignore' });
+    buildTs('tsconfig.build.json');
     for (let i = 0; i < 3; i++) {
       const net = await VethPair.create();
       nets.push(net);

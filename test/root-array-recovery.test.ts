@@ -1,13 +1,13 @@
 // Root-array handles that went stale, detach that tells the truth, repair of missing pins,
 // migration from the old `<ifname>@<netns>` layout, and the refusals: a mode mismatch, the root
 // program as a slot, a pin base that is not bpffs (as inside `ip netns exec`).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { BpfObject, BpfStateError, RootArray, attachXdp, queryXdp, shippedObjectPath } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
-import { describeNet, fixturePath } from './helpers';
+import { buildTs, describeNet, fixturePath } from './helpers';
 
 const repo = join(__dirname, '..');
 const cli = join(repo, 'dist', 'lib', 'cli', 'xdp-root.js');
@@ -31,7 +31,7 @@ describeNet('RootArray recovery and refusals', () => {
   };
 
   beforeAll(() => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'ignore' });
+    buildTs('tsconfig.build.json');
   }, 60_000);
 
   afterEach(async () => {

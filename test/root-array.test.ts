@@ -1,13 +1,12 @@
 // The XDP root array on real veth pairs: chains, statistics, replacement under traffic, other
 // processes, detach hygiene and bad input.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BpfError, BpfObject, BpfStateError, RootArray, attachXdp, queryXdp, shippedObjectPath } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
 import { DEFAULT_PIN_BASE, rootArrayDir } from '../lib/root-array';
-import { describeNet, fixturePath, xdpRoot } from './helpers';
+import { buildTs, describeNet, fixturePath, xdpRoot } from './helpers';
 import { scaledMs } from './kernel';
 
 const root = join(__dirname, '..');
@@ -33,7 +32,7 @@ describeNet('RootArray', () => {
 
   beforeAll(() => {
     // The CLI tests run the compiled JavaScript in a child process.
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
+    buildTs('tsconfig.build.json');
   });
 
   afterEach(async () => {

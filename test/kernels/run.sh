@@ -74,7 +74,7 @@ fi
 
 # The guests run what is built here: build it once, on the host.
 sh "$project/.ci/setup.sh" >&2
-# ...with the child processes the reliability tests spawn (test/helpers.ts buildReliabilityChildren:
+# ...with the child processes the reliability tests spawn (test/helpers.ts buildTs:
 # starting tsc in a guest takes minutes).
 (cd "$project" && npx --no-install tsc -p test/reliability/tsconfig.json && touch dist/.tsbuildinfo-reliability)
 
