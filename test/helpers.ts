@@ -1,4 +1,5 @@
-// Shared test helpers: privilege checks with stated skip reasons, fixture paths, fd counting.
+// Shared test helpers: privilege checks with stated skip reasons, fixture paths, fd counting, the
+// xdp-root CLI, and building dist/ when it is stale.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
