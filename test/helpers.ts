@@ -59,10 +59,12 @@ export function xdpRoot(args: string[]): { code: number; stdout: string; stderr:
   }
 }
 
-/** Newest modification time under `dir` (files only, recursively). */
-function newestMtime(dir: string): number {
+/** Newest modification time of a file, or of the files under a directory (recursively). */
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
   let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+  for (const e of readdirSync(path, { withFileTypes: true, recursive: true })) {
     if (e.isFile()) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
   }
   return newest;
@@ -72,7 +74,7 @@ const BUILDS = {
   // The library and its CLIs, as .ci/setup.sh builds them (the tests run dist/lib/cli/*.js).
   'tsconfig.build.json': { stamp: 'dist/.tsbuildinfo', sources: ['lib'] },
   // The child processes the reliability tests spawn, and the lib they import.
-  'test/reliability/tsconfig.json': { stamp: 'dist/.tsbuildinfo-reliability', sources: ['lib', 'test/reliability'] },
+  'test/reliability/tsconfig.json': { stamp: 'dist/.tsbuildinfo-reliability', sources: ['lib', 'test/reliability', 'test/scale.ts'] },
 } as const;
 
 /**
@@ -89,7 +91,7 @@ export function buildTs(project: keyof typeof BUILDS): void {
   } catch {
     /* never built */
   }
-  const newest = Math.max(...sources.map((d) => newestMtime(join(root, d))), ...['tsconfig.json', project].map((f) => statSync(join(root, f)).mtimeMs));
+  const newest = Math.max(...[...sources, 'tsconfig.json', project].map((p) => newestMtime(join(root, p))));
   if (built > newest) return;
   execFileSync('npx', ['tsc', '-p', project], { cwd: root, stdio: 'ignore' });
   const now = new Date();

@@ -1,5 +1,5 @@
-// What the running kernel has, for tests: skips by feature (never by guess) and the emulation
-// scale of the kernel matrix (test/kernels/run.sh).
+// What the running kernel has, for tests: skips by feature (never by guess), and the emulation
+// scale of the kernel matrix (test/scale.ts, re-exported).
 //
 // A test that needs a feature uses itWith/describeWith: where the kernel lacks the feature the
 // test is skipped and its name says which feature and which minimum kernel; where the kernel's
@@ -8,17 +8,7 @@
 import { describe, it } from 'vitest';
 import { FEATURES, hasFeature, kernelAtLeast, kernelVersion, type FeatureName } from '../lib/features';
 
-/**
- * How many times slower than real hardware this run is: LIBBPF_NODE_TEST_SLOW, set by the kernel
- * matrix for its emulated guests; 1 otherwise.
- */
-export const slow = Math.max(1, Number(process.env.LIBBPF_NODE_TEST_SLOW) || 1);
-
-/** A fixed timeout (ms) scaled for emulation. */
-export const scaledMs = (ms: number): number => ms * slow;
-
-/** The size of a heavy sweep (iterations, packets, cycles) scaled down for emulation, at least `min`. */
-export const scaledCount = (n: number, min = 1): number => Math.max(min, Math.round(n / slow));
+export { scaledCount, scaledMs, slow } from './scale';
 
 /** Why a test needing `features` cannot run here, or undefined when it can. */
 export function missing(features: FeatureName | FeatureName[]): string | undefined {

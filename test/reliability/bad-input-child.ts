@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as api from '../../lib/index';
 import { binding } from '../../lib/native';
 import { BtfParseError } from '../../lib/btf';
+import { slow } from '../scale';
 
 const { BpfObject, BpfProgram, BpfMap, BpfError, BpfStateError, RingBuffer, PerfBuffer, shippedObjectPath } = api;
 const fixture = (name: string): string => `${__dirname}/../../test-bpf/${name}.bpf.o`;
@@ -128,7 +129,7 @@ function members(target: object, isStatic: boolean): Array<{ name: string; kind:
 
 // Under emulation (LIBBPF_NODE_TEST_SLOW=N, the kernel matrix) each member gets one garbage value
 // in N, a different one for each member swept: every value is still tried, in N times fewer calls.
-const stride = Math.max(1, Math.floor(Number(process.env.LIBBPF_NODE_TEST_SLOW) || 1));
+const stride = Math.floor(slow);
 let rotation = 0;
 
 /** Argument lists: nothing, garbage in each position (others undefined), garbage everywhere. */
