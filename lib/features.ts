@@ -185,8 +185,31 @@ export const FEATURES = {
     probe: () => cgroup2Path() !== undefined && probeProgramType('cgroup_skb'),
   },
   // libbpf's program type probe cannot load a tracing program without an attach target, so it
-  // answers false for 'tracing' everywhere; task iterators need kernel BTF and 5.8.
-  'task-iterator': { description: 'BPF task iterators (needs kernel BTF)', minKernel: '5.8', probe: () => hasKernelBtf() && kernelAtLeast('5.8') },
+  // answers false for 'tracing' everywhere; iterators are found in the kernel's BTF instead.
+  'task-iterator': { description: 'BPF task iterators (needs kernel BTF)', minKernel: '5.8', probe: () => hasKernelBtf() && probeKernel('iter_task', '5.8') },
+  'task-iterator-filter': {
+    description: 'task iterators over one process or thread (attachIter pid, tid)',
+    minKernel: '6.1',
+    probe: () => hasKernelBtf() && probeKernel('iter_task', '5.8') && probeKernel('iter_task_filter', '6.1'),
+  },
+  'cgroup-iterator': { description: 'BPF cgroup iterators (attachIter cgroup)', minKernel: '6.1', probe: () => hasKernelBtf() && probeKernel('iter_cgroup', '6.1') },
+  'perf-link': {
+    description: 'kprobe, uprobe, tracepoint and perf event attachments as BPF links (link info, pins, update)',
+    minKernel: '5.15',
+    probe: () => probeKernel('perf_link', '5.15'),
+  },
+  // Cookies: the helper came for kprobes, uprobes, tracepoints and perf events together; raw
+  // tracepoints had to wait. The helper probe answers for each program type.
+  'attach-cookie': {
+    description: 'BPF cookies on kprobe, uprobe, tracepoint and perf event attachments',
+    minKernel: '5.15',
+    probe: () => probeHelper('kprobe', 'bpf_get_attach_cookie'),
+  },
+  'raw-tp-cookie': {
+    description: 'BPF cookies on raw tracepoint attachments',
+    minKernel: '6.10',
+    probe: () => probeHelper('raw_tracepoint', 'bpf_get_attach_cookie'),
+  },
   // What the library's fallbacks and the kernel matrix (test/kernels/) depend on. Each is tried on
   // a map or program the probe creates itself; where the kernel cannot tell (no BTF for the XDP
   // link probe), the version decides.

@@ -3,7 +3,9 @@
  *
  * @module
  */
+import { readlinkSync } from 'node:fs';
 import { BpfStateError } from './errors';
+import { featureError } from './features';
 import { binding, type NativeLink, type NativeLinkInfo } from './native';
 import { checkPinPath } from './pin';
 import type { BpfProgram } from './program';
@@ -35,7 +37,8 @@ export interface LinkInfo {
  *   elsewhere with {@link BpfLink.openPinned}.
  * - {@link BpfLink.detach} ends the attachment now, pinned or not, and removes our pin.
  *
- * Minimum kernel: 5.7 for links (5.9 XDP links, 6.6 tcx).
+ * Minimum kernel: 5.7 for links (5.9 XDP links, 6.6 tcx, 5.15 kprobes, uprobes, tracepoints and
+ * perf events; before that those attachments close and detach, but have no info, pin or update).
  *
  * @example
  * ```ts
@@ -88,10 +91,15 @@ export class BpfLink implements Disposable {
     return this.info().progId;
   }
 
-  /** What the kernel reports about the link. @throws {@link BpfStateError} after close */
+  /**
+   * What the kernel reports about the link.
+   * @throws {@link BpfStateError} after close
+   * @throws {@link BpfFeatureError} `'perf-link'` for a kprobe, uprobe, tracepoint or perf event
+   *   attachment before 5.15, which is a perf event rather than a BPF link
+   */
   info(): LinkInfo {
     this.#check('read link info');
-    const info: NativeLinkInfo = this.#native.info();
+    const info: NativeLinkInfo = this.#kernelLink('BpfLink.info()', () => this.#native.info());
     return { ...info };
   }
 
@@ -109,7 +117,7 @@ export class BpfLink implements Disposable {
   pin(path: string): void {
     checkPinPath(path);
     this.#check('pin the link');
-    this.#native.pin(path);
+    this.#kernelLink('BpfLink.pin()', () => this.#native.pin(path));
   }
 
   /** Removes the pin made by {@link BpfLink.pin}. Does nothing when not pinned. */
@@ -125,7 +133,7 @@ export class BpfLink implements Disposable {
    */
   update(program: BpfProgram, options: { expected?: BpfProgram } = {}): void {
     this.#check('update the link');
-    this.#native.update(program.native, options.expected?.native);
+    this.#kernelLink('BpfLink.update()', () => this.#native.update(program.native, options.expected?.native));
   }
 
   /**
@@ -155,5 +163,25 @@ export class BpfLink implements Disposable {
 
   #check(what: string): void {
     if (this.#closed) throw new BpfStateError(`cannot ${what}: the link is closed`);
+  }
+
+  /**
+   * Runs an operation only a kernel BPF link has. Before 5.15 libbpf attaches kprobes, uprobes,
+   * tracepoints and perf events with an ioctl on the perf event, and this handle holds the perf
+   * event's fd: the kernel then refuses the operation, and the error says why.
+   */
+  #kernelLink<T>(what: string, op: () => T): T {
+    try {
+      return op();
+    } catch (e) {
+      let target = '';
+      try {
+        target = readlinkSync(`/proc/self/fd/${this.#native.fd()}`);
+      } catch {
+        // the fd cannot be inspected: keep the kernel's error
+      }
+      if (target === 'anon_inode:[perf_event]') throw featureError('perf-link', `${what} on a perf event attachment`);
+      throw e;
+    }
   }
 }

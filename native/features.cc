@@ -161,15 +161,36 @@ int AtomicsProgram() {
   return bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, nullptr, "GPL", insns, 5, nullptr);
 }
 
-int ProbeKernelFeature(const std::string& name) {
-  if (name == "xdp_link") {
-    // struct bpf_xdp_link came with XDP links (5.9); without kernel BTF we cannot tell.
-    struct btf* vmlinux = btf__load_vmlinux_btf();
-    if (vmlinux == nullptr) return -1;
-    int id = btf__find_by_name_kind(vmlinux, "bpf_xdp_link", BTF_KIND_STRUCT);
-    btf__free(vmlinux);
-    return id > 0 ? 1 : 0;
+// Whether the kernel's own BTF has the type `type` of `kind` (with a member `member`, when given):
+// 1, 0, or -1 without kernel BTF.
+int KernelHasType(const char* type, int kind, const char* member = nullptr) {
+  struct btf* vmlinux = btf__load_vmlinux_btf();
+  if (vmlinux == nullptr) return -1;
+  int found = 0;
+  int id = btf__find_by_name_kind(vmlinux, type, kind);
+  if (id > 0 && member == nullptr) found = 1;
+  if (id > 0 && member != nullptr) {
+    const struct btf_type* t = btf__type_by_id(vmlinux, id);
+    const struct btf_member* m = btf_members(t);
+    for (int i = 0; i < btf_vlen(t); i++, m++) {
+      if (std::string(btf__name_by_offset(vmlinux, m->name_off)) == member) found = 1;
+    }
   }
+  btf__free(vmlinux);
+  return found;
+}
+
+int ProbeKernelFeature(const std::string& name) {
+  // struct bpf_xdp_link came with XDP links (5.9).
+  if (name == "xdp_link") return KernelHasType("bpf_xdp_link", BTF_KIND_STRUCT);
+  // Kprobes, uprobes, tracepoints and perf events attach through BPF links since 5.15; before,
+  // libbpf attaches them with an ioctl on the perf event and the "link" is the perf event's fd.
+  if (name == "perf_link") return KernelHasType("bpf_perf_link", BTF_KIND_STRUCT);
+  // Task iterators (5.8) attach to this function's BTF.
+  if (name == "iter_task") return KernelHasType("bpf_iter_task", BTF_KIND_FUNC);
+  // The iterator link's parameters gained a task (pid, tid) and a cgroup part in 6.1.
+  if (name == "iter_task_filter") return KernelHasType("bpf_iter_link_info", BTF_KIND_UNION, "task");
+  if (name == "iter_cgroup") return KernelHasType("bpf_iter_link_info", BTF_KIND_UNION, "cgroup");
   if (name == "batch_ops" || name == "hash_lookup_and_delete") {
     Fd map(SmallHash());
     if (map.fd < 0) return -1;

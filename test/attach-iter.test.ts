@@ -1,8 +1,9 @@
 // attachIter on a task iterator, read without a bpffs pin, with and without a pid filter.
 import { expect, it } from 'vitest';
-import { attachIter, BpfObject } from '../lib/index';
+import { attachIter, BpfFeatureError, BpfObject } from '../lib/index';
 import { fixturePath } from './helpers';
 import { describeWithFeature } from './feature-skip';
+import { itWith, itWithout } from './kernel';
 
 function parse(text: string): Array<[number, number]> {
   return text
@@ -25,7 +26,7 @@ describeWithFeature('task-iterator', 'attachIter', () => {
     expect(parse((await it.read()).toString()).length).toBeGreaterThan(1);
   });
 
-  it('walks only this process\'s threads with { pid }', async () => {
+  itWith('task-iterator-filter', 'walks only this process\'s threads with { pid }', async () => {
     using obj = BpfObject.open(fixturePath('attach_iter'));
     await obj.load();
     using it = attachIter(obj.program('dump_task'), { pid: process.pid });
@@ -35,6 +36,14 @@ describeWithFeature('task-iterator', 'attachIter', () => {
     expect(tasks.length).toBeGreaterThan(0);
     expect(tasks.every(([tgid]) => tgid === process.pid)).toBe(true);
     expect(tasks.some(([, pid]) => pid === process.pid)).toBe(true);
+  });
+
+  itWithout('task-iterator-filter', 'refuses { pid } up front before 6.1, naming the feature', async () => {
+    using obj = BpfObject.open(fixturePath('attach_iter'));
+    await obj.load();
+    const call = () => attachIter(obj.program('dump_task'), { pid: process.pid });
+    expect(call).toThrow(BpfFeatureError);
+    expect(call).toThrow(/attachIter with options\.pid.*'task-iterator-filter'.*Linux 6\.1/);
   });
 
   it('checks its options', async () => {

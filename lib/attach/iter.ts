@@ -111,5 +111,7 @@ export function attachIter(program: BpfProgram, options: IterOptions = {}): Iter
     throw new TypeError('options.order applies to cgroup iterators only');
   }
   if (program.section.startsWith('iter/task')) requireFeature('task-iterator', 'attachIter');
+  if (native.pid !== undefined || native.tid !== undefined) requireFeature('task-iterator-filter', `attachIter with options.${native.pid !== undefined ? 'pid' : 'tid'}`);
+  if (native.cgroup !== undefined) requireFeature('cgroup-iterator', 'attachIter with options.cgroup');
   return new IterLink(nativeAttach.iter(program.native, native));
 }

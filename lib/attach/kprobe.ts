@@ -45,7 +45,9 @@ export function attachKprobe(program: BpfProgram, options: KprobeOptions): BpfLi
   checkNonEmptyString(o.func, 'options.func');
   requireFeature('kprobe', 'attachKprobe');
   if (o.retprobe !== undefined) checkBoolean(o.retprobe, 'options.retprobe');
-  const native = { func: o.func, offset: checkOffset(o.offset, 'options.offset'), retprobe: o.retprobe, cookie: checkCookie(o.cookie) };
+  const cookie = checkCookie(o.cookie);
+  if (cookie !== undefined) requireFeature('attach-cookie', 'attachKprobe with a cookie');
+  const native = { func: o.func, offset: checkOffset(o.offset, 'options.offset'), retprobe: o.retprobe, cookie };
   return new BpfLink(nativeAttach.kprobe(program.native, native));
 }
 

@@ -152,6 +152,7 @@ export function attachPerfEvent(program: BpfProgram, options: PerfEventOptions):
   }
   const cookie = checkCookie(o.cookie);
   requireFeature(type === PERF_TYPE_HARDWARE ? 'perf-event-hardware' : 'perf-event', `attachPerfEvent(${typeof o.event === 'string' ? o.event : `type ${type}`})`);
+  if (cookie !== undefined) requireFeature('attach-cookie', 'attachPerfEvent with a cookie');
   const links: BpfLink[] = [];
   try {
     for (const cpu of cpus) {

@@ -30,8 +30,10 @@ export function attachTracepoint(program: BpfProgram, category: string, name: st
   checkNonEmptyString(name, 'name');
   const o = checkOptions(options);
   checkKnownKeys(o, 'options', ['cookie']);
+  const cookie = checkCookie(o.cookie);
   requireFeature('tracefs', `attachTracepoint(${category}:${name})`);
-  return new BpfLink(nativeAttach.tracepoint(program.native, { category, name, cookie: checkCookie(o.cookie) }));
+  if (cookie !== undefined) requireFeature('attach-cookie', 'attachTracepoint with a cookie');
+  return new BpfLink(nativeAttach.tracepoint(program.native, { category, name, cookie }));
 }
 
 /**
@@ -51,5 +53,7 @@ export function attachRawTracepoint(program: BpfProgram, name: string, options: 
   checkNonEmptyString(name, 'name');
   const o = checkOptions(options);
   checkKnownKeys(o, 'options', ['cookie']);
-  return new BpfLink(nativeAttach.rawTracepoint(program.native, { name, cookie: checkCookie(o.cookie) }));
+  const cookie = checkCookie(o.cookie);
+  if (cookie !== undefined) requireFeature('raw-tp-cookie', 'attachRawTracepoint with a cookie');
+  return new BpfLink(nativeAttach.rawTracepoint(program.native, { name, cookie }));
 }

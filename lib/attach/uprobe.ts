@@ -62,6 +62,8 @@ export function attachUprobe(program: BpfProgram, options: UprobeOptions): BpfLi
   if (o.func === undefined && offset === undefined) throw new TypeError('attachUprobe needs options.func, options.offset, or both');
   if (o.retprobe !== undefined) checkBoolean(o.retprobe, 'options.retprobe');
   requireFeature('uprobe', 'attachUprobe');
+  const cookie = checkCookie(o.cookie);
+  if (cookie !== undefined) requireFeature('attach-cookie', 'attachUprobe with a cookie');
   const native = {
     binary: o.binary,
     func: o.func,
@@ -69,7 +71,7 @@ export function attachUprobe(program: BpfProgram, options: UprobeOptions): BpfLi
     pid: checkPid(o.pid),
     retprobe: o.retprobe,
     refCtrOffset: checkOffset(o.refCtrOffset, 'options.refCtrOffset'),
-    cookie: checkCookie(o.cookie),
+    cookie,
   };
   return new BpfLink(nativeAttach.uprobe(program.native, native));
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Programs for the explicit kprobe and tracepoint attach calls. This machine has no kprobes, so
- * the kprobe test skips by feature; the raw tracepoint needs neither kprobes nor tracefs. */
+ * the kprobe test skips by feature; the raw tracepoint needs neither kprobes nor tracefs.
+ * on_raw_cookie reads the attach cookie, which raw tracepoints have only since 6.10: the test
+ * turns its autoload off on older kernels (one program the verifier refuses fails the object). */
 #include <linux/bpf.h>
 #include <linux/ptrace.h>
 #include <bpf/bpf_helpers.h>
@@ -12,6 +14,7 @@ const volatile __u32 target_tgid;
 __u64 kprobe_hits;
 __u64 tp_hits;
 __u64 raw_hits;
+__u64 raw_cookie_hits;
 __u64 raw_cookie;
 
 SEC("kprobe")
@@ -33,8 +36,16 @@ int on_tracepoint(void *ctx)
 SEC("raw_tp")
 int on_raw(struct bpf_raw_tracepoint_args *ctx)
 {
-	if ((bpf_get_current_pid_tgid() >> 32) == target_tgid) {
+	if ((bpf_get_current_pid_tgid() >> 32) == target_tgid)
 		__sync_fetch_and_add(&raw_hits, 1);
+	return 0;
+}
+
+SEC("raw_tp")
+int on_raw_cookie(struct bpf_raw_tracepoint_args *ctx)
+{
+	if ((bpf_get_current_pid_tgid() >> 32) == target_tgid) {
+		__sync_fetch_and_add(&raw_cookie_hits, 1);
 		raw_cookie = bpf_get_attach_cookie(ctx);
 	}
 	return 0;
