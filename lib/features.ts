@@ -186,13 +186,14 @@ export const FEATURES = {
   },
   // libbpf's program type probe cannot load a tracing program without an attach target, so it
   // answers false for 'tracing' everywhere; iterators are found in the kernel's BTF instead.
-  'task-iterator': { description: 'BPF task iterators (needs kernel BTF)', minKernel: '5.8', probe: () => hasKernelBtf() && probeKernel('iter_task', '5.8') },
+  'task-iterator': { requires: 'kernel BTF', description: 'BPF task iterators', minKernel: '5.8', probe: () => hasKernelBtf() && probeKernel('iter_task', '5.8') },
   'task-iterator-filter': {
+    requires: 'kernel BTF',
     description: 'task iterators over one process or thread (attachIter pid, tid)',
     minKernel: '6.1',
     probe: () => hasKernelBtf() && probeKernel('iter_task', '5.8') && probeKernel('iter_task_filter', '6.1'),
   },
-  'cgroup-iterator': { description: 'BPF cgroup iterators (attachIter cgroup)', minKernel: '6.1', probe: () => hasKernelBtf() && probeKernel('iter_cgroup', '6.1') },
+  'cgroup-iterator': { requires: 'kernel BTF', description: 'BPF cgroup iterators (attachIter cgroup)', minKernel: '6.1', probe: () => hasKernelBtf() && probeKernel('iter_cgroup', '6.1') },
   'perf-link': {
     description: 'kprobe, uprobe, tracepoint and perf event attachments as BPF links (link info, pins, update)',
     minKernel: '5.15',

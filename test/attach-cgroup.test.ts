@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachCgroup, attachCgroupLegacy, BpfError, BpfObject } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
 import { describeNet, fixturePath } from './helpers';
-import { missingFeature } from './feature-skip';
+import { missing } from './kernel';
 import { cgroup2Path } from '../lib/features';
 
 const mount = cgroup2Path();
-const why = missingFeature('cgroup2');
+const why = missing('cgroup2');
 const describeCgroup = why !== undefined ? (name: string, fn: () => void) => describe.skip(`${name} [skipped: ${why}]`, fn) : describeNet;
 
 describeCgroup('cgroup_skb programs in a cgroup of the test', () => {

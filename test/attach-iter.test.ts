@@ -2,8 +2,7 @@
 import { expect, it } from 'vitest';
 import { attachIter, BpfFeatureError, BpfObject } from '../lib/index';
 import { fixturePath } from './helpers';
-import { describeWithFeature } from './feature-skip';
-import { itWith, itWithout } from './kernel';
+import { describeWith, itWith, itWithout } from './kernel';
 
 function parse(text: string): Array<[number, number]> {
   return text
@@ -12,7 +11,7 @@ function parse(text: string): Array<[number, number]> {
     .map((l) => l.split(' ').map(Number) as [number, number]);
 }
 
-describeWithFeature('task-iterator', 'attachIter', () => {
+describeWith('task-iterator', 'attachIter', () => {
   it('walks every task without a filter', async () => {
     using obj = BpfObject.open(fixturePath('attach_iter'));
     await obj.load();

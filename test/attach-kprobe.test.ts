@@ -4,8 +4,7 @@
 import { expect, it } from 'vitest';
 import { attachKprobe, attachKprobeMulti, attachRawTracepoint, attachTracepoint, BpfFeatureError, BpfObject, features } from '../lib/index';
 import { describeBpf, fixturePath } from './helpers';
-import { describeWithFeature, describeWithoutFeature } from './feature-skip';
-import { itWith, itWithout } from './kernel';
+import { describeWith, describeWithout, itWith, itWithout } from './kernel';
 
 async function loaded(): Promise<BpfObject> {
   const obj = BpfObject.open(fixturePath('attach_kprobe'));
@@ -16,7 +15,7 @@ async function loaded(): Promise<BpfObject> {
   return obj;
 }
 
-describeWithFeature('kprobe', 'attachKprobe', () => {
+describeWith('kprobe', 'attachKprobe', () => {
   it('counts calls of a kernel function made by this process', async () => {
     using obj = await loaded();
     using link = attachKprobe(obj.program('on_kprobe'), { func: '__x64_sys_getppid' });
@@ -26,7 +25,7 @@ describeWithFeature('kprobe', 'attachKprobe', () => {
   });
 });
 
-describeWithoutFeature('kprobe', 'attachKprobe on a kernel without kprobes', () => {
+describeWithout('kprobe', 'attachKprobe on a kernel without kprobes', () => {
   it('refuses up front, naming the feature and its minimum kernel', async () => {
     using obj = await loaded();
     for (const call of [() => attachKprobe(obj.program('on_kprobe'), { func: 'do_sys_openat2' }), () => attachKprobeMulti(obj.program('on_kprobe'), { pattern: 'tcp_*' })]) {
@@ -43,7 +42,7 @@ describeWithoutFeature('kprobe', 'attachKprobe on a kernel without kprobes', () 
   });
 });
 
-describeWithFeature('tracefs', 'attachTracepoint', () => {
+describeWith('tracefs', 'attachTracepoint', () => {
   it('counts a tracepoint fired by this process', async () => {
     using obj = await loaded();
     using link = attachTracepoint(obj.program('on_tracepoint'), 'syscalls', 'sys_enter_getppid');
@@ -53,7 +52,7 @@ describeWithFeature('tracefs', 'attachTracepoint', () => {
   });
 });
 
-describeWithoutFeature('tracefs', 'attachTracepoint without tracefs', () => {
+describeWithout('tracefs', 'attachTracepoint without tracefs', () => {
   it('refuses up front, naming tracefs', async () => {
     using obj = await loaded();
     expect(() => attachTracepoint(obj.program('on_tracepoint'), 'sched', 'sched_switch')).toThrow(/tracefs/);

@@ -2,8 +2,7 @@
 import { expect, it } from 'vitest';
 import { attachPerfEvent, BpfError, BpfFeatureError, BpfObject, features, onlineCpus } from '../lib/index';
 import { fixturePath } from './helpers';
-import { describeWithFeature } from './feature-skip';
-import { itWith, itWithout } from './kernel';
+import { describeWith, itWith, itWithout } from './kernel';
 
 /** The fixture, without the cookie program where the kernel has no cookies (before 5.15). */
 async function loaded(): Promise<BpfObject> {
@@ -20,7 +19,7 @@ function spin(ms: number): void {
   while (Date.now() < end) x += Math.sqrt(x + 1);
 }
 
-describeWithFeature('perf-event', 'attachPerfEvent', () => {
+describeWith('perf-event', 'attachPerfEvent', () => {
   it('runs the program on cpu-clock samples of every CPU', async () => {
     using obj = await loaded();
     using links = attachPerfEvent(obj.program('on_sample'), { event: 'cpu-clock', samplePeriod: 1_000_000 });

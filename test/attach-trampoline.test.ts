@@ -5,9 +5,9 @@
 import { expect, it } from 'vitest';
 import { attachTrace, BpfError, BpfFeatureError, BpfObject } from '../lib/index';
 import { fixturePath } from './helpers';
-import { describeWithFeature, describeWithoutFeature } from './feature-skip';
+import { describeWith, describeWithout } from './kernel';
 
-describeWithFeature('trampoline', 'attachTrace', () => {
+describeWith('trampoline', 'attachTrace', () => {
   it('attaches an fentry program with a tracing link', async () => {
     using obj = BpfObject.open(fixturePath('attach_trampoline'));
     await obj.load();
@@ -16,7 +16,7 @@ describeWithFeature('trampoline', 'attachTrace', () => {
   });
 });
 
-describeWithoutFeature('trampoline', 'fentry on a kernel that refuses trampolines', () => {
+describeWithout('trampoline', 'fentry on a kernel that refuses trampolines', () => {
   it('the load error says why, and not "get CAP_BPF" when the process has it', async () => {
     using obj = BpfObject.open(fixturePath('attach_trampoline'));
     let err: unknown;

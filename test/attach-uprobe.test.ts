@@ -2,8 +2,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { attachUprobe, BpfError, BpfFeatureError, BpfObject, features } from '../lib/index';
 import { fixturePath } from './helpers';
-import { describeWithFeature } from './feature-skip';
-import { itWith, itWithout } from './kernel';
+import { describeWith, itWith, itWithout } from './kernel';
 import { startTarget, targetPath, type Target } from './probe-targets';
 
 /** The fixture, without the cookie program where the kernel has no cookies (before 5.15). */
@@ -14,7 +13,7 @@ async function loaded(): Promise<BpfObject> {
   return obj;
 }
 
-describeWithFeature('uprobe', 'attachUprobe', () => {
+describeWith('uprobe', 'attachUprobe', () => {
   let target: Target | undefined;
   afterEach(() => target?.kill());
 

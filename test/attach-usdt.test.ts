@@ -3,10 +3,10 @@
 import { afterEach, expect, it } from 'vitest';
 import { attachUsdt, BpfError, BpfObject } from '../lib/index';
 import { fixturePath } from './helpers';
-import { describeWithFeature } from './feature-skip';
+import { describeWith } from './kernel';
 import { startTarget, targetPath, type Target } from './probe-targets';
 
-describeWithFeature('uprobe', 'attachUsdt', () => {
+describeWith('uprobe', 'attachUsdt', () => {
   let target: Target | undefined;
   afterEach(() => target?.kill());
 
