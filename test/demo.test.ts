@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { DEFAULT_PIN_BASE } from '../lib/root-array';
 import { buildTs, describeNet } from './helpers';
+import { scaledMs } from './kernel';
 
 const root = join(__dirname, '..');
 
@@ -15,7 +16,7 @@ describeNet('npm run demo', () => {
   });
 
   it('runs a root array with sampler, filter and counter on real traffic, every check passing', () => {
-    const r = spawnSync(process.execPath, [join(root, 'dist', 'lib', 'demo.js')], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [join(root, 'dist', 'lib', 'demo.js')], { encoding: 'utf8', timeout: scaledMs(30_000) });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const out = r.stdout;

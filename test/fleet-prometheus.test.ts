@@ -49,7 +49,7 @@ describe.skipIf(skip !== undefined)(skip ? `fleet metrics in Prometheus [skipped
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('shows per-slot increase() and rate() that match the packets sent', { timeout: 90_000 }, async () => {
+  it('shows per-slot increase() and rate() that match the packets sent', { timeout: scaledMs(90_000) }, async () => {
     net = await VethPair.create();
     const file = join(dir, 'fleet.yaml');
     writeFileSync(file, threeSlots(net, 9001));
@@ -84,7 +84,7 @@ describe.skipIf(skip !== undefined)(skip ? `fleet metrics in Prometheus [skipped
       }
     };
     const at = `interface="${net.a.ifname}"`;
-    await until('the agent target up', async () => (await query(`up{job="xdp-root"}`)) === 1, 20_000);
+    await until('the agent target up', async () => (await query(`up{job="xdp-root"}`)) === 1, scaledMs(20_000));
     // Start from a scrape that saw the slots at their post-attach values.
     await new Promise((r) => setTimeout(r, 1500));
     const base = {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BpfError, BpfMap, BpfObject, BpfStateError } from '../lib/index';
 import { describeBpf, fixturePath } from './helpers';
 import { testRun } from './run-helpers';
+import { scaledMs } from './kernel';
 
 const root = join(__dirname, '..');
 const pinRoot = `/sys/fs/bpf/libbpf-node-test-${process.pid}`;
@@ -22,7 +23,7 @@ describeBpf('pinned maps', () => {
     // The child process runs the compiled package.
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')]);
     mkdirSync(pinRoot, { recursive: true });
-  }, 120_000);
+  }, scaledMs(120_000));
   afterAll(() => rmSync(pinRoot, { recursive: true, force: true }));
 
   it('pins, opens the pin with sizes and BTF from the kernel, and unpins', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BpfObject } from '../lib/index';
 import { describeBpf, fixturePath } from './helpers';
+import { scaledMs } from './kernel';
 
 const root = join(__dirname, '..');
 
@@ -12,7 +13,7 @@ describeBpf('reader lifetime', () => {
   it('50 dropped ring and 50 dropped perf buffers: collected, fds back, the process exits on its own', () => {
     const r = spawnSync(process.execPath, ['--expose-gc', join(__dirname, 'workers', 'drop-readers.cjs'), join(root, 'dist'), join(root, 'dist', 'test-bpf')], {
       encoding: 'utf8',
-      timeout: 20_000,
+      timeout: scaledMs(20_000),
     });
     expect(r.signal, r.stderr).toBeNull(); // not killed by the timeout: it exited by itself
     expect(r.status, r.stderr).toBe(0);

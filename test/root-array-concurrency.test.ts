@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RootArray, queryXdp } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
 import { buildTs, describeNet, fixturePath } from './helpers';
+import { scaledMs } from './kernel';
 
 const repo = join(__dirname, '..');
 const lib = join(repo, 'dist', 'lib', 'index.js');
@@ -68,7 +69,7 @@ describeNet('RootArray across processes', () => {
   beforeAll(async () => {
     buildTs('tsconfig.build.json');
     net = await VethPair.create();
-  }, 60_000);
+  }, scaledMs(60_000));
 
   afterAll(async () => {
     try {
@@ -92,5 +93,5 @@ describeNet('RootArray across processes', () => {
     expect(queryXdp(net.a.ifname, { netns: net.a.netnsPath })).toBeUndefined();
     expect(RootArray.list({ pinBase })).toEqual([]);
     expect(existsSync(pinBase)).toBe(true);
-  }, 180_000);
+  }, scaledMs(180_000));
 });

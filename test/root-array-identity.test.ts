@@ -9,13 +9,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BpfError, BpfStateError, RootArray, queryXdp, shippedObjectPath } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
 import { buildTs, describeNet, fixturePath } from './helpers';
+import { scaledMs } from './kernel';
 
 const repo = join(__dirname, '..');
 const cli = join(repo, 'dist', 'lib', 'cli', 'xdp-root.js');
 const pinBase = `/sys/fs/bpf/lbn-i11-id-${process.pid}`;
 
 function xdpRoot(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args, '--pin-base', pinBase], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [cli, ...args, '--pin-base', pinBase], { encoding: 'utf8', timeout: scaledMs(30_000) });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -62,7 +63,7 @@ describeNet('RootArray identity: namespaces, renames, orphans', () => {
       nets.push(net);
       await rename(net, net.a.ifname, 'eth0');
     }
-  }, 60_000);
+  }, scaledMs(60_000));
 
   afterAll(async () => {
     for (const r of roots) r.close();

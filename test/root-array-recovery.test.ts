@@ -8,6 +8,7 @@ import { afterEach, beforeAll, expect, it } from 'vitest';
 import { BpfObject, BpfStateError, RootArray, attachXdp, queryXdp, shippedObjectPath } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
 import { buildTs, describeNet, fixturePath } from './helpers';
+import { scaledMs } from './kernel';
 
 const repo = join(__dirname, '..');
 const cli = join(repo, 'dist', 'lib', 'cli', 'xdp-root.js');
@@ -26,13 +27,13 @@ describeNet('RootArray recovery and refusals', () => {
   let pinBase = '';
   let where: { netns: string; pinBase: string };
   const xdpRoot = (args: string[]) => {
-    const r = spawnSync(process.execPath, [cli, ...args, '--netns', net!.a.netnsPath, '--pin-base', pinBase], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [cli, ...args, '--netns', net!.a.netnsPath, '--pin-base', pinBase], { encoding: 'utf8', timeout: scaledMs(30_000) });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
 
   beforeAll(() => {
     buildTs('tsconfig.build.json');
-  }, 60_000);
+  }, scaledMs(60_000));
 
   afterEach(async () => {
     if (net) {
@@ -165,7 +166,7 @@ describeNet('RootArray recovery and refusals', () => {
     expect(inside.code).toBe(1);
     expect(inside.stderr.trim().split('\n')).toHaveLength(1);
     expect(inside.stderr).toMatch(/is not on a BPF filesystem .*mount -t bpf.*--netns/);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(Date.now() - started).toBeLessThan(scaledMs(10_000));
     // Unknown paths are errors.
     r = spawnSync(process.execPath, [cli, 'status', '--netns', '/etc/passwd'], { encoding: 'utf8' }) as never;
     expect(r.code ?? (r as unknown as { status: number }).status).toBe(1);

@@ -3,6 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { VethPair, hasNetnsPrivileges } from '../lib/testing/index.js';
+import { scaledMs } from './kernel';
 
 const privileged = hasNetnsPrivileges();
 if (!privileged) console.warn('testing-traffic.test.ts skipped: needs CAP_NET_ADMIN and CAP_SYS_ADMIN (run as root)');
@@ -58,7 +59,7 @@ describe.skipIf(!privileged)('VethPair traffic (needs root: CAP_NET_ADMIN + CAP_
       expect(await arrived).toEqual({ count: 0, packets: [], dropped: 0 });
       const elapsed = Date.now() - started;
       expect(elapsed).toBeGreaterThanOrEqual(250);
-      expect(elapsed).toBeLessThan(2000);
+      expect(elapsed).toBeLessThan(scaledMs(2000));
     });
 
     test('receive({ count }) returns as soon as that many arrived', async () => {
@@ -67,7 +68,7 @@ describe.skipIf(!privileged)('VethPair traffic (needs root: CAP_NET_ADMIN + CAP_
       await net.send({ from: 'b', udp: { port: 9004 }, count: 10 });
       const got = await arrived;
       expect(got.count).toBe(10);
-      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(Date.now() - started).toBeLessThan(scaledMs(5_000));
     });
 
     test('many receives started before one send are all ready in time', async () => {
@@ -101,7 +102,7 @@ describe.skipIf(!privileged)('VethPair traffic (needs root: CAP_NET_ADMIN + CAP_
       const { sent } = await net.send({ from: 'b', udp: { port: 9040 }, count: 100_000, intervalMs: 5, timeoutMs: 300 });
       expect(sent).toBeGreaterThan(0);
       expect(sent).toBeLessThan(100);
-      expect(Date.now() - started).toBeLessThan(2000);
+      expect(Date.now() - started).toBeLessThan(scaledMs(2000));
     });
   });
 
@@ -159,7 +160,7 @@ describe.skipIf(!privileged)('VethPair traffic (needs root: CAP_NET_ADMIN + CAP_
       const started = Date.now();
       expect(await broken.ping({ from: 'b', count: 3, timeoutMs: 300 })).toEqual({ sent: 3, received: 0 });
       expect(await broken.ping({ from: 'b', family: 6, count: 2, timeoutMs: 300 })).toEqual({ sent: 2, received: 0 });
-      expect(Date.now() - started).toBeLessThan(3000);
+      expect(Date.now() - started).toBeLessThan(scaledMs(3000));
     });
 
     test('TCP attempts time out after timeoutMs', async () => {
@@ -171,7 +172,7 @@ describe.skipIf(!privileged)('VethPair traffic (needs root: CAP_NET_ADMIN + CAP_
         timedOut: 4,
         failed: 0,
       });
-      expect(Date.now() - started).toBeLessThan(2000);
+      expect(Date.now() - started).toBeLessThan(scaledMs(2000));
     });
 
     test('UDP is sent but does not arrive', async () => {

@@ -3,6 +3,7 @@
 import { expect, it } from 'vitest';
 import { BpfError, BpfObject, BpfVerifierError } from '../lib/index';
 import { describeBpf, fixturePath } from './helpers';
+import { scaledMs } from './kernel';
 
 describeBpf('verifier log', () => {
   it('a refusal with a > 4 MiB log is a BpfVerifierError with the full log', async () => {
@@ -17,7 +18,7 @@ describeBpf('verifier log', () => {
     expect(v.log.startsWith('func#0') || v.log.startsWith('0:')).toBe(true);
     expect(v.log).toMatch(/invalid access to packet/);
     expect(obj.state).toBe('failed');
-  }, 60_000);
+  }, scaledMs(60_000));
 
   it('logLevel 4 (stats) and logSize: every program\'s log, and its statistics', async () => {
     using obj = BpfObject.open(fixturePath('slow_verify'));

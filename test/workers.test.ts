@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { binding } from '../lib/native';
 import { VethPair } from '../lib/testing/index';
 import { describeBpf, describeNet, openFdCount } from './helpers';
+import { scaledMs } from './kernel';
 
 const root = join(__dirname, '..');
 const actor = join(__dirname, 'workers', 'actor.cjs');
@@ -45,13 +46,14 @@ async function runAndEnd({ op, delayMs, how, iface, lockPath }: Run): Promise<vo
     await new Promise((r) => setTimeout(r, delayMs));
     await worker.terminate();
   }
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${op}: worker did not end`)), 15_000));
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${op}: worker did not end`)), scaledMs(15_000)));
   await Promise.race([exited, timeout]);
 }
 
 /** fds settle once libuv has closed what the ended workers left to close. */
 async function expectFdsBackTo(baseline: number): Promise<void> {
-  for (let i = 0; i < 50 && openFdCount() > baseline; i++) await new Promise((r) => setTimeout(r, 20));
+  const deadline = Date.now() + scaledMs(1000);
+  while (openFdCount() > baseline && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   expect(openFdCount()).toBe(baseline);
 }
 
@@ -68,7 +70,7 @@ describeBpf('worker threads ending during native async work', () => {
         await runAndEnd({ op, delayMs, how: 'exit' });
       }
       await expectFdsBackTo(baseline);
-    }, 60_000);
+    }, scaledMs(60_000));
   }
 });
 
@@ -109,6 +111,6 @@ describeNet('worker threads ending during packet capture and send', () => {
         await runAndEnd({ op, delayMs, how: 'exit', iface });
       }
       await expectFdsBackTo(baseline);
-    }, 60_000);
+    }, scaledMs(60_000));
   }
 });

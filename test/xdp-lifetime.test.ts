@@ -6,6 +6,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { detachXdp, queryXdp, shippedObjectPath } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
 import { describeNet } from './helpers';
+import { scaledMs } from './kernel';
 
 // Plain JS, run by a separate node process: loads the built addon directly and attaches.
 const CHILD = String.raw`
@@ -33,7 +34,7 @@ describeNet('XDP attachments after the attaching process exits', () => {
     const addon = join(__dirname, '..', 'build', 'Release', 'bpf_node.node');
     const r = spawnSync(process.execPath, ['-e', CHILD, addon, shippedObjectPath('xdp_pass'), net.a.ifname, net.a.netnsPath, how], {
       encoding: 'utf8',
-      timeout: 10_000,
+      timeout: scaledMs(10_000),
     });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
