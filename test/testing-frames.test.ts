@@ -5,6 +5,7 @@ import { BpfObject, attachXdp } from '../lib/index';
 import { VethPair, udpFrame } from '../lib/testing/index';
 import { ethFrame } from './attach-helpers';
 import { describeNet, fixturePath } from './helpers';
+import { scaledMs } from './kernel';
 
 describeNet('VethPair.sendFrames / captureFrames', () => {
   let net: VethPair;
@@ -20,8 +21,8 @@ describeNet('VethPair.sendFrames / captureFrames', () => {
 
   it('frames sent from b arrive at a byte for byte, and a well-formed UDP frame reaches a socket', async () => {
     const frame = frameTo(9400);
-    const captured = net.captureFrames({ on: 'a', timeoutMs: 2000, count: 5 });
-    const received = net.receive({ on: 'a', udp: 9400, timeoutMs: 2000, count: 5 });
+    const captured = net.captureFrames({ on: 'a', timeoutMs: scaledMs(2000), count: 5 });
+    const received = net.receive({ on: 'a', udp: 9400, timeoutMs: scaledMs(2000), count: 5 });
     expect(await net.sendFrames({ from: 'b', frames: frame, count: 5 })).toEqual({ sent: 5 });
     const got = await captured;
     expect(got.count).toBe(5);
@@ -32,8 +33,8 @@ describeNet('VethPair.sendFrames / captureFrames', () => {
   });
 
   it('a capture ends at its timeout with what arrived, and b does not see its own frames', async () => {
-    const onA = net.captureFrames({ on: 'a', timeoutMs: 300 });
-    const onB = net.captureFrames({ on: 'b', timeoutMs: 300 });
+    const onA = net.captureFrames({ on: 'a', timeoutMs: scaledMs(300) });
+    const onB = net.captureFrames({ on: 'b', timeoutMs: scaledMs(300) });
     const sent = [frameTo(9401), frameTo(9402)];
     await net.sendFrames({ from: 'b', frames: sent, count: 3 });
     expect((await onA).count).toBe(3);
@@ -49,7 +50,7 @@ describeNet('VethPair.sendFrames / captureFrames', () => {
     using obj = BpfObject.open(fixturePath('xdp_guard'));
     await obj.load();
     using _link = attachXdp(obj.program('xdp_guard'), net.a.ifname, { mode: 'native', netns: net.a.netnsPath });
-    const captured = net.captureFrames({ on: 'a', timeoutMs: 500 });
+    const captured = net.captureFrames({ on: 'a', timeoutMs: scaledMs(500) });
     await net.sendFrames({ from: 'b', frames: [frameTo(9403, 3), frameTo(9403, 15), frameTo(9403), ethFrame(net.a.mac, net.b.mac, 0x88b5)], count: 40 });
     const got = await captured;
     // 10 good UDP frames and 10 frames of another EtherType pass; the 20 malformed ones do not.

@@ -21,7 +21,7 @@ describe.skipIf(!privileged)('VethPair traffic (needs root: CAP_NET_ADMIN + CAP_
   describe('UDP', () => {
     test('100 datagrams sent, exactly 100 received, with source and payload', async () => {
       const payload = Buffer.from('libbpf-node test payload');
-      const arrived = net.receive({ on: 'a', udp: 9000, timeoutMs: 500 });
+      const arrived = net.receive({ on: 'a', udp: 9000, timeoutMs: scaledMs(500) });
       const { sent } = await net.send({ from: 'b', udp: { port: 9000, payload, sourcePort: 40000 }, count: 100 });
       expect(sent).toBe(100);
       const got = await arrived;
@@ -36,7 +36,7 @@ describe.skipIf(!privileged)('VethPair traffic (needs root: CAP_NET_ADMIN + CAP_
     });
 
     test('a burst of 10 000 is fully accounted for: received + dropped by the kit = sent', async () => {
-      const arrived = net.receive({ on: 'a', udp: 9005, timeoutMs: 5_000, count: 10_000 });
+      const arrived = net.receive({ on: 'a', udp: 9005, timeoutMs: scaledMs(5_000), count: 10_000 });
       const { sent } = await net.send({ from: 'b', udp: { port: 9005, payload: Buffer.alloc(256) }, count: 10_000 });
       const got = await arrived;
       expect(sent).toBe(10_000);
@@ -45,7 +45,7 @@ describe.skipIf(!privileged)('VethPair traffic (needs root: CAP_NET_ADMIN + CAP_
     });
 
     test('in the other direction and over IPv6', async () => {
-      const arrived = net.receive({ on: 'b', udp: 9001, timeoutMs: 300 });
+      const arrived = net.receive({ on: 'b', udp: 9001, timeoutMs: scaledMs(300) });
       await net.send({ from: 'a', family: 6, udp: { port: 9001, payload: 'v6' }, count: 7 });
       const got = await arrived;
       expect(got.count).toBe(7);
@@ -73,7 +73,7 @@ describe.skipIf(!privileged)('VethPair traffic (needs root: CAP_NET_ADMIN + CAP_
 
     test('many receives started before one send are all ready in time', async () => {
       const ports = [9010, 9011, 9012, 9013];
-      const arrivals = ports.map((port) => net.receive({ on: 'a', udp: port, timeoutMs: 300 }));
+      const arrivals = ports.map((port) => net.receive({ on: 'a', udp: port, timeoutMs: scaledMs(300) }));
       await Promise.all(ports.map((port) => net.send({ from: 'b', udp: { port }, count: 5 })));
       for (const got of await Promise.all(arrivals)) expect(got.count).toBe(5);
     });
@@ -83,7 +83,7 @@ describe.skipIf(!privileged)('VethPair traffic (needs root: CAP_NET_ADMIN + CAP_
       expect(listener).toMatchObject({ side: 'b', protocol: 'udp', port: 9020 });
       await net.send({ from: 'a', udp: { port: 9020, payload: 'one' } });
       await net.send({ from: 'a', udp: { port: 9020, payload: 'two' } });
-      const got = await listener.collect({ timeoutMs: 200 });
+      const got = await listener.collect({ timeoutMs: scaledMs(200) });
       expect(got.packets.map((p) => p.payload.toString())).toEqual(['one', 'two']);
       await expect(listener.collect()).rejects.toMatchObject({ code: 'ECLOSED' });
     });
@@ -117,7 +117,7 @@ describe.skipIf(!privileged)('VethPair traffic (needs root: CAP_NET_ADMIN + CAP_
 
   describe('TCP', () => {
     test('SYNs to a listener complete; each connection is counted once', async () => {
-      const arrived = net.receive({ on: 'a', tcp: 8080, timeoutMs: 500 });
+      const arrived = net.receive({ on: 'a', tcp: 8080, timeoutMs: scaledMs(500) });
       const result = await net.send({ from: 'b', tcp: { port: 8080 }, count: 5 });
       expect(result).toEqual({ sent: 5, connected: 5, refused: 0, timedOut: 0, failed: 0 });
       const got = await arrived;
@@ -127,7 +127,7 @@ describe.skipIf(!privileged)('VethPair traffic (needs root: CAP_NET_ADMIN + CAP_
     });
 
     test('over IPv6', async () => {
-      const arrived = net.receive({ on: 'b', tcp: 8081, timeoutMs: 300 });
+      const arrived = net.receive({ on: 'b', tcp: 8081, timeoutMs: scaledMs(300) });
       expect((await net.send({ from: 'a', family: 6, tcp: { port: 8081 } })).connected).toBe(1);
       expect((await arrived).packets[0]?.from).toBe(net.a.ipv6);
     });

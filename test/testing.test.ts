@@ -304,7 +304,7 @@ describe.skipIf(!privileged)('VethPair (needs root: CAP_NET_ADMIN + CAP_SYS_ADMI
     await Promise.all([net.a.run(() => 0), net.b.run(() => 0)]);
     const agents = ms(t);
     t = performance.now();
-    const arrived = net.receive({ on: 'a', udp: 9000, timeoutMs: 5000, count: 100 });
+    const arrived = net.receive({ on: 'a', udp: 9000, timeoutMs: scaledMs(5000), count: 100 });
     const { sent } = await net.send({ from: 'b', udp: { port: 9000, payload: Buffer.alloc(64) }, count: 100 });
     const { count } = await arrived;
     const traffic = ms(t);
