@@ -7,6 +7,7 @@ import { VethPair, udpFrame } from '../lib/testing/index';
 import { ETH_P_IP, ETH_P_IPV6, IPPROTO, eth, ipv4, ipv6, pad, tcp, udp as udpHdr } from './frames';
 import { describeBpf, describeNet } from './helpers';
 import { EXTRA_V4, EXTRA_V6, addExtraSubnet, settle, udp } from './programs-helpers';
+import { scaledMs } from './kernel';
 
 const XDP_DROP = 1;
 const XDP_PASS = 2;
@@ -169,7 +170,7 @@ describeNet('XdpFilter on a veth pair', () => {
     const base = { srcMac: net.b.mac, dstMac: net.a.mac, srcIp: net.b.ipv4, dstIp: net.a.ipv4, srcPort: 1, dstPort: 9000 };
     const badIhl = udpFrame({ ...base, ihl: 3 });
     const shortVlan = Buffer.concat([udpFrame(base).subarray(0, 12), Buffer.from([0x81, 0x00])]); // 14 bytes: the tag is missing
-    const capture = net.captureFrames({ on: 'a', timeoutMs: 500 });
+    const capture = net.captureFrames({ on: 'a', timeoutMs: scaledMs(500) });
     await net.sendFrames({ from: 'b', frames: [badIhl], count: 4 });
     await net.sendFrames({ from: 'b', frames: [shortVlan], count: 3 });
     // Passed: the capture sees only what XDP let through. (The truncated VLAN frames pass XDP too,
