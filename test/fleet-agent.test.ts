@@ -93,6 +93,15 @@ describeNet('fleet agent', () => {
     const m2 = await (await fetch(`${url}/metrics`)).text();
     expect(sample(m2, 'xdp_root_agent_errors_total', {})).toBeGreaterThanOrEqual(1);
     expect(sample(m2, 'xdp_root_agent_config_ok', {})).toBe(0);
+    // The periodic checks go on with the last good config, and config_ok stays 0 through them.
+    const applies = sample(m2, 'xdp_root_agent_applies_total', {})!;
+    let m3 = m2;
+    for (const deadline = Date.now() + scaledMs(10_000); sample(m3, 'xdp_root_agent_applies_total', {})! < applies + 2 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      m3 = await (await fetch(`${url}/metrics`)).text();
+    }
+    expect(sample(m3, 'xdp_root_agent_applies_total', {})).toBeGreaterThanOrEqual(applies + 2);
+    expect(sample(m3, 'xdp_root_agent_config_ok', {})).toBe(0);
     writeFileSync(file, threeSlots(net, 9003));
     await agent.waitFor((r) => r.msg === 'config loaded' && r.reason === 'config file changed', 5000, agent.logs.length);
 

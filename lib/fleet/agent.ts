@@ -75,6 +75,8 @@ export class FleetAgent {
   #driftRepairs = 0;
   #errors = 0;
   #lastError: string | undefined;
+  /** Why the config file was refused when last read; cleared by the next good read. */
+  #configError: string | undefined;
 
   constructor(options: FleetAgentOptions) {
     if (typeof options?.config !== 'string' || options.config.length === 0) throw new TypeError('options.config must be the path of the config file');
@@ -137,7 +139,14 @@ export class FleetAgent {
     this.#lastApplyMs = Date.now();
     try {
       if (reread || this.#config === undefined) {
-        this.#config = loadFleetConfig(this.#options.config);
+        try {
+          this.#config = loadFleetConfig(this.#options.config);
+          this.#configError = undefined;
+        } catch (e) {
+          // The periodic applies go on with the last good config; config_ok stays 0 meanwhile.
+          this.#configError = (e as Error).message;
+          throw e;
+        }
         this.#log('info', 'config loaded', { reason, file: this.#config.file, interfaces: this.#config.interfaces.length });
       }
       const { plan, applied } = await applyFleet(this.#config, {
@@ -238,7 +247,8 @@ export class FleetAgent {
     m.add('xdp_root_agent_changes_total', 'counter', 'Changes made (attach, load, replace, remove)', {}, this.#changes);
     m.add('xdp_root_agent_drift_repairs_total', 'counter', 'Slots put back after they were emptied or replaced by hand', {}, this.#driftRepairs);
     m.add('xdp_root_agent_errors_total', 'counter', 'Applies that failed (config errors included)', {}, this.#errors);
-    m.add('xdp_root_agent_config_ok', 'gauge', 'Whether the last apply succeeded (1) or failed (0)', {}, this.#lastError === undefined ? 1 : 0);
+    const ok = this.#lastError === undefined && this.#configError === undefined;
+    m.add('xdp_root_agent_config_ok', 'gauge', 'Whether the config file as last read is valid and the last apply succeeded (1) or not (0)', {}, ok ? 1 : 0);
     m.add('xdp_root_agent_run_stats_enabled', 'gauge', 'Whether BPF run statistics are being counted (1) or not (0)', {}, this.#runStats?.enabled ? 1 : 0);
     return m.text();
   }
