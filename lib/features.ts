@@ -194,6 +194,11 @@ export const FEATURES = {
     probe: () => hasKernelBtf() && probeKernel('iter_task', '5.8') && probeKernel('iter_task_filter', '6.1'),
   },
   'cgroup-iterator': { requires: 'kernel BTF', description: 'BPF cgroup iterators (attachIter cgroup)', minKernel: '6.1', probe: () => hasKernelBtf() && probeKernel('iter_cgroup', '6.1') },
+  'verified-insns': {
+    description: "the verifier's instruction count in program info (verifierStats().verifiedInsns)",
+    minKernel: '5.16',
+    probe: () => probeKernel('verified_insns', '5.16'),
+  },
   'perf-link': {
     description: 'kprobe, uprobe, tracepoint and perf event attachments as BPF links (link info, pins, update)',
     minKernel: '5.15',

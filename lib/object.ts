@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { constants } from 'node:os';
 import { Btf } from './btf';
 import { BpfError, BpfStateError } from './errors';
+import { hasFeature } from './features';
 import { Globals } from './globals';
 import { BpfMap } from './map';
 import { binding, type NativeObject, type NativeOpenOptions } from './native';
@@ -252,7 +253,7 @@ export class BpfObject implements Disposable {
 
   /**
    * What the verifier reported for `program`: the instructions it verified (from the kernel,
-   * 5.16+, always), plus with `logLevel` 4 (`BPF_LOG_STATS`) the processed instructions, states
+   * always, where it reports them: feature `'verified-insns'`, 5.16), plus with `logLevel` 4 (`BPF_LOG_STATS`) the processed instructions, states
    * and verification time from its log.
    * @throws RangeError for an unknown program; {@link BpfStateError} unless loaded
    * @example
@@ -263,7 +264,7 @@ export class BpfObject implements Disposable {
    */
   verifierStats(program: string): VerifierStats {
     const p = this.program(program);
-    const stats: VerifierStats = { verifiedInsns: p.kernelInfo().verifiedInsns };
+    const stats: VerifierStats = hasFeature('verified-insns') ? { verifiedInsns: p.kernelInfo().verifiedInsns } : {};
     const log = this.#native.verifierLog(program);
     if (log) Object.assign(stats, parseVerifierStats(log));
     return stats;
@@ -383,8 +384,8 @@ export interface LoadOptions {
 
 /** What {@link BpfObject.verifierStats} returns. Fields from the log are there with `logLevel` 4. */
 export interface VerifierStats {
-  /** Instructions the verifier walked, as the kernel counts them (5.16+; 0 before). */
-  verifiedInsns: number;
+  /** Instructions the verifier walked, as the kernel counts them (5.16+; absent before). */
+  verifiedInsns?: number;
   /** "processed N insns" from the log. */
   processedInsns?: number;
   /** "total_states" from the log. */

@@ -186,6 +186,8 @@ int ProbeKernelFeature(const std::string& name) {
   // Kprobes, uprobes, tracepoints and perf events attach through BPF links since 5.15; before,
   // libbpf attaches them with an ioctl on the perf event and the "link" is the perf event's fd.
   if (name == "perf_link") return KernelHasType("bpf_perf_link", BTF_KIND_STRUCT);
+  // The verifier's instruction count in the program's info (5.16).
+  if (name == "verified_insns") return KernelHasType("bpf_prog_info", BTF_KIND_STRUCT, "verified_insns");
   // Task iterators (5.8) attach to this function's BTF.
   if (name == "iter_task") return KernelHasType("bpf_iter_task", BTF_KIND_FUNC);
   // The iterator link's parameters gained a task (pid, tid) and a cgroup part in 6.1.
