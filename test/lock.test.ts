@@ -4,6 +4,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { lockPath } from '../lib/lock';
 import { describeBpf } from './helpers';
+import { scaledMs } from './kernel';
 
 const dir = `/sys/fs/bpf/lbn-locktest-${process.pid}`;
 
@@ -33,13 +34,17 @@ describeBpf('lockPath', () => {
 
   it('is released by the kernel when the holder is killed', async () => {
     // A child takes the lock with flock(1) (-o: it alone holds the fd, not the sleep it runs).
-    const child = spawn('flock', ['-o', '-x', dir, 'sleep', '30'], { stdio: 'ignore', detached: true });
-    await new Promise((r) => setTimeout(r, 200));
+    // It says when it holds the lock (a fixed wait was too short under emulation).
+    const child = spawn('flock', ['-o', '-x', dir, 'sh', '-c', 'echo held; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    await new Promise((resolve, reject) => {
+      child.stdout!.once('data', resolve);
+      child.once('exit', (code) => reject(new Error(`flock exited (${code}) before taking the lock`)));
+    });
     await expect(lockPath(dir, 50)).rejects.toThrow(/locked/);
     const exited = new Promise((r) => child.on('exit', r));
     process.kill(-child.pid!, 'SIGKILL'); // flock and its sleep
     await exited;
-    using held = await lockPath(dir, 2000);
+    using held = await lockPath(dir, scaledMs(2000));
     expect(held).toBeDefined();
   });
 });
