@@ -253,8 +253,8 @@ export class BpfObject implements Disposable {
 
   /**
    * What the verifier reported for `program`: the instructions it verified (from the kernel,
-   * always, where it reports them: feature `'verified-insns'`, 5.16), plus with `logLevel` 4 (`BPF_LOG_STATS`) the processed instructions, states
-   * and verification time from its log.
+   * always, where it counts them: feature `'verified-insns'`, 5.16), plus with `logLevel` 4
+   * (`BPF_LOG_STATS`) the processed instructions, states and verification time from its log.
    * @throws RangeError for an unknown program; {@link BpfStateError} unless loaded
    * @example
    * ```ts
