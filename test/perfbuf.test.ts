@@ -1,4 +1,5 @@
 // Perf event arrays: the same async-iterable interface as ring buffers, with lost-sample counts.
+import { execFileSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { BpfObject } from '../lib/index';
 import { describeBpf, fixturePath } from './helpers';
@@ -23,19 +24,28 @@ describeBpf('perf buffer', () => {
     await obj.load();
     using perf = obj.perfbuf('perf_events', { pagesPerCpu: 1 });
     const runs = 20_000; // far more than one 4 KiB ring holds
-    testRun(obj.program('xdp_perf'), runs);
-    // The kernel reports drops with the next sample it manages to write on that CPU's ring: once
-    // we have drained the rings, more single runs make it report the drops of the burst (the
-    // test process may run them on another CPU, so keep going until the counts add up).
+    // The kernel reports a CPU's drops with the next sample it manages to write on that CPU's
+    // ring: this thread runs the burst and the extra runs below on one CPU (pinned with
+    // taskset(1), its affinity restored after). Unpinned, the extra runs could all land on the
+    // other CPU, and the drops would never be reported (seen once in CI).
+    const pid = String(process.pid); // the main thread's id
+    const affinity = execFileSync('taskset', ['-cp', pid], { encoding: 'utf8' }).trim().split(': ').pop()!;
+    execFileSync('taskset', ['-cp', affinity.split(/[,-]/)[0]!, pid]);
     let received = 0;
     let extra = 0;
-    for await (const _ of perf) {
-      received++;
-      if (received + perf.lost === runs + extra) break;
-      if (perf.pending === 0) {
-        if (++extra > 10_000) throw new Error(`drops never reported: ${received} received, ${perf.lost} lost`);
-        testRun(obj.program('xdp_perf'), 1);
+    try {
+      testRun(obj.program('xdp_perf'), runs);
+      // Once we have drained the rings, more single runs make it report the drops of the burst.
+      for await (const _ of perf) {
+        received++;
+        if (received + perf.lost === runs + extra) break;
+        if (perf.pending === 0) {
+          if (++extra > 10_000) throw new Error(`drops never reported: ${received} received, ${perf.lost} lost`);
+          testRun(obj.program('xdp_perf'), 1);
+        }
       }
+    } finally {
+      execFileSync('taskset', ['-cp', affinity, pid]);
     }
     expect(perf.lost).toBeGreaterThan(0);
     expect(received + perf.lost).toBe(runs + extra);
