@@ -36,6 +36,8 @@ mount -t cgroup2 cgroup2 $r/sys/fs/cgroup 2>/dev/null
 mount -t tracefs tracefs $r/sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs $r/sys/kernel/debug 2>/dev/null
 # The project, unpacked (after /proc: tar sets directory modes through /proc/self/fd)
+# (The path may lie under a directory made a tmpfs above, such as a clone in /tmp: make it there.)
+mkdir -p "$r$PROJECT" 2>/dev/null
 mount -t tmpfs tmpfs "$r$PROJECT"
 chroot $r /usr/bin/tar -C "$PROJECT" -xf "/mnt/project/$TREE" || { echo "KMATRIX: cannot unpack the project"; poweroff -f; }
 umount "$r/mnt/project"
