@@ -27,12 +27,12 @@ export interface InterfaceOptions {
 
 const IFNAMSIZ = 16;
 
-/** @internal Validates an interface and its namespace into the native form. */
 /** The native reference to an interface already resolved to its index (in `netns`, when given). */
 export function nativeInterfaceAt(ifindex: number, netns: string | undefined): NativeInterface {
   return netns === undefined ? { index: ifindex } : { index: ifindex, netns };
 }
 
+/** @internal Validates an interface and its namespace into the native form. */
 export function toNativeInterface(iface: unknown, netns: unknown, what = 'iface'): NativeInterface {
   const out: NativeInterface = {};
   if (typeof iface === 'string') {

@@ -74,7 +74,6 @@ const updateFlags: Record<UpdateFlag, number> = { any: 0, noexist: 1, exist: 2, 
 
 /** BPF_F_MMAPABLE. */
 const BPF_F_MMAPABLE = 1 << 10;
-/** statfs magic of bpffs. */
 /** errnos meaning "this map type has no batch operations" (EINVAL, EOPNOTSUPP, kernel ENOTSUPP). */
 const NO_BATCH_ERRNOS = new Set([22, 95, 524]);
 /** Entries fetched per batch call when iterating (fewer syscalls; the kernel's cost is per element). */

@@ -271,10 +271,6 @@ export class BpfObject implements Disposable {
   }
 
   /**
-   * Releases the object: its program and map fds, and libbpf's memory. Idempotent. A `close()`
-   * while `load()` runs takes effect when the load ends.
-   */
-  /**
    * Pins every map defined in the object's `.maps` section at `<dir>/<map name>` in bpffs
    * (making `dir` if needed), as `bpf_object__pin_maps` does: the maps then outlive the object and
    * the process, and other processes open them with {@link BpfMap.openPinned}. The maps libbpf
@@ -342,6 +338,10 @@ export class BpfObject implements Disposable {
     return removed;
   }
 
+  /**
+   * Releases the object: its program and map fds, and libbpf's memory. Idempotent. A `close()`
+   * while `load()` runs takes effect when the load ends.
+   */
   close(): void {
     this.#native.close();
   }
