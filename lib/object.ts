@@ -12,7 +12,7 @@ import { hasFeature } from './features';
 import { Globals } from './globals';
 import { BpfMap } from './map';
 import { binding, type NativeObject, type NativeOpenOptions } from './native';
-import { checkPinPath } from './pin';
+import { checkPinDir, checkPinPath } from './pin';
 import { PerfBuffer, type PerfBufferOptions } from './perfbuf';
 import { BpfProgram } from './program';
 import { RingBuffer, type EventReaderOptions } from './ringbuf';
@@ -278,9 +278,9 @@ export class BpfObject implements Disposable {
    * pin fails, the pins made so far are removed before the error is thrown.
    *
    * @returns The paths pinned, in map order.
-   * @throws RangeError for a `dir` outside bpffs or with `..`
+   * @throws RangeError for a `dir` outside bpffs or with `..` (nothing is made)
    * @throws {@link BpfStateError} before load or after close
-   * @throws {@link BpfError} `EEXIST` when a map's path is taken
+   * @throws {@link BpfError} `EEXIST` when a map's path is taken; op `mkdir` when `dir` cannot be made
    * @example
    * ```ts
    * await obj.load();
@@ -288,10 +288,14 @@ export class BpfObject implements Disposable {
    * ```
    */
   pinMaps(dir: string): string[] {
-    checkPinPath(dir, 'dir');
+    checkPinDir(dir);
     this.#checkOpen('pin maps');
     if (this.state !== 'loaded') throw new BpfStateError(`cannot pin maps: the BPF object is ${this.state} (call load() first)`);
-    mkdirSync(dir, { recursive: true });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new BpfError('mkdir', -((e as NodeJS.ErrnoException).errno ?? -constants.errno.EIO), `pin folder '${dir}'`);
+    }
     checkPinPath(join(dir, 'map'), 'dir');
     const done: Array<[BpfMap, string]> = [];
     try {

@@ -8,13 +8,13 @@
  * @module
  */
 import { readdirSync, readlinkSync, statfsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { BpfError, BpfStateError } from './errors';
 import { toNativeInterface, type InterfaceRef } from './iface';
 import { binding, type NativeXdpQuery } from './native';
+import { BPF_FS_MAGIC, nearestFilesystem } from './pin';
 
 /** statfs(2) magic numbers (linux/magic.h). */
-const BPF_FS_MAGIC = 0xcafe4a11;
 const NSFS_MAGIC = 0x6e736673;
 
 /** The kernel identity of a network namespace: its nsfs file's device and inode. */
@@ -124,24 +124,17 @@ export function findNetns(id: NetnsId, recorded: string | undefined): string | n
  * @throws {@link BpfStateError} naming the filesystem found and the fix
  */
 export function checkBpffs(dir: string): void {
-  let p = dir;
-  for (;;) {
-    try {
-      const magic = statfsSync(p).type;
-      if (magic === BPF_FS_MAGIC) return;
-      throw new BpfStateError(
-        `${p} is not on a BPF filesystem (filesystem type 0x${magic.toString(16)}, bpffs is 0xcafe4a11), so ${dir} cannot hold pins: ` +
-          'mount one (`mount -t bpf bpf /sys/fs/bpf`), or, under `ip netns exec` (which remounts /sys), run outside it with --netns',
-      );
-    } catch (e) {
-      if (e instanceof BpfStateError) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new BpfStateError(`cannot check that ${p} is on bpffs: ${(e as Error).message}`);
-      const up = dirname(p);
-      if (up === p) throw new BpfStateError(`${dir}: no parent folder exists`);
-      p = up;
-    }
+  let found: { at: string; type: number };
+  try {
+    found = nearestFilesystem(dir);
+  } catch (e) {
+    throw new BpfStateError(`cannot check that ${dir} is on bpffs: ${(e as Error).message}`);
   }
+  if (found.type === BPF_FS_MAGIC) return;
+  throw new BpfStateError(
+    `${found.at} is not on a BPF filesystem (filesystem type 0x${found.type.toString(16)}, bpffs is 0xcafe4a11), so ${dir} cannot hold pins: ` +
+      'mount one (`mount -t bpf bpf /sys/fs/bpf`), or, under `ip netns exec` (which remounts /sys), run outside it with --netns',
+  );
 }
 
 /** struct xdp_root_state, decoded. */

@@ -1,6 +1,8 @@
 // BpfMap.create (a map of no object: inner maps of map-in-maps) and obj.pinMaps / unpinMaps.
 import { existsSync, rmdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { BpfError, BpfMap, BpfObject, BpfStateError } from '../lib/index';
 import { describeBpf, fixturePath } from './helpers';
@@ -63,9 +65,26 @@ describeBpf('obj.pinMaps / unpinMaps', () => {
     expect(obj.unpinMaps(dir)).toEqual([]);
   });
 
-  it('refuses a directory outside bpffs', async () => {
+  it('refuses a directory outside bpffs before making any of it, and types what mkdir refuses', async () => {
     using obj = BpfObject.open(fixturePath('maps'));
     await obj.load();
-    expect(() => obj.pinMaps('/tmp/not-bpffs')).toThrow(RangeError);
+    const outside = join(tmpdir(), `lbn-not-bpffs-${process.pid}-${randomBytes(3).toString('hex')}`);
+    expect(() => obj.pinMaps(`${outside}/a/b`)).toThrow(/is not inside a bpffs mount/);
+    expect(existsSync(outside)).toBe(false);
+    // In bpffs, below a pin (a file): the folder cannot be made, and says so as a BpfError.
+    const paths = obj.pinMaps(dir);
+    try {
+      const err = (() => {
+        try {
+          obj.pinMaps(`${paths[0]}/sub`);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(BpfError);
+      expect(err).toMatchObject({ op: 'mkdir', code: expect.stringMatching(/^(ENOTDIR|EEXIST)$/) });
+    } finally {
+      obj.unpinMaps(dir);
+    }
   });
 });
