@@ -54,7 +54,7 @@ for a in "$@"; do
   esac
 done
 [ -n "$slice" ] && [ -z "$files" ] && files=$(echo $SLICE)
-# The slice takes ~10 minutes a guest here; the whole suite over an hour (README, Supported kernels).
+# The slice takes ~8 minutes a guest here; the whole suite ~35 minutes (README, Supported kernels).
 default_timeout=7200
 [ -n "$files" ] && default_timeout=2400
 timeout=${KMATRIX_TIMEOUT:-$default_timeout}
