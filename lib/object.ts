@@ -294,9 +294,9 @@ export class BpfObject implements Disposable {
     try {
       mkdirSync(dir, { recursive: true });
     } catch (e) {
-      throw new BpfError('mkdir', -((e as NodeJS.ErrnoException).errno ?? -constants.errno.EIO), `pin folder '${dir}'`);
+      const errno = (e as NodeJS.ErrnoException).errno; // negative, as libuv reports it
+      throw new BpfError('mkdir', errno ? -errno : constants.errno.EIO, `pin folder '${dir}'`);
     }
-    checkPinPath(join(dir, 'map'), 'dir');
     const done: Array<[BpfMap, string]> = [];
     try {
       for (const map of this.maps) {

@@ -1,5 +1,5 @@
 /**
- * Checks for bpffs pin paths, shared by programs and links.
+ * Checks for bpffs pin paths and pin folders, shared by maps, programs, links and the root array.
  *
  * @internal
  * @module

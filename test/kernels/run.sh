@@ -11,7 +11,7 @@
 # or by Debian suite name; fetch.sh takes each suite's current image. Prints one summary line per kernel and
 # exits non-zero if any kernel fails, times out or does not boot. Environment:
 #   KMATRIX_TIMEOUT   seconds per guest (default 7200 for the whole suite, 2400 for the slice or
-#                     named files; the slice takes ~550 s on 6.1 and ~580 s on 5.10, side by side)
+#                     named files; the slice takes ~400 s on 6.1 and ~430 s on 5.10, side by side)
 #   KMATRIX_JOBS      guests side by side (default 1; 2 suits a 2-core machine)
 #   KMATRIX_SMP       guest CPUs (default 1: the machine is shared)
 #   KMATRIX_MEM       guest memory in MiB (default 2048)
@@ -54,7 +54,7 @@ for a in "$@"; do
   esac
 done
 [ -n "$slice" ] && [ -z "$files" ] && files=$(echo $SLICE)
-# The slice takes ~8 minutes a guest here; the whole suite ~35 minutes (README, Supported kernels).
+# The slice takes ~7 minutes a guest here; the whole suite ~35 minutes (README, Supported kernels).
 default_timeout=7200
 [ -n "$files" ] && default_timeout=2400
 timeout=${KMATRIX_TIMEOUT:-$default_timeout}
