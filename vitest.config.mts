@@ -6,7 +6,7 @@ const slow = Math.max(1, Number(process.env.LIBBPF_NODE_TEST_SLOW) || 1);
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    reporters: ['default', './test/summary-reporter.mts'],
+    reporters: ['default', './test/support/summary-reporter.mts'],
     // Kernel state (interfaces, bpffs pins, XDP hooks) is per machine: run files one at a time.
     fileParallelism: false,
     // For the finalizer tests: let them trigger garbage collection.

@@ -48,7 +48,7 @@ say "loading prebuilds/linux-arm64 in $(qemu-aarch64 -L "$rootfs" "$rootfs/usr/b
 pkg="$root/build-prebuild/arm64-pkg"
 rm -rf "$pkg" && mkdir -p "$pkg/node_modules"
 cp -R package.json prebuilds dist "$pkg/" && cp -R node_modules/node-gyp-build "$pkg/node_modules/"
-touch "$pkg/binding.gyp" # the package root marker lib/native.ts looks for
+touch "$pkg/binding.gyp" # the package root marker lib/internal/native.ts looks for
 # shellcheck disable=SC2016
 qemu-aarch64 -L "$rootfs" "$rootfs/usr/bin/node" -e '
   const { BpfObject, libbpfVersion, shippedObjectPath } = require(process.argv[1]);

@@ -11,7 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from './package-root';
+import { PACKAGE_ROOT } from './internal/package-root';
 
 /** Debian/Ubuntu's multiarch folder for `<asm/types.h>`, which `-target bpf` does not search. */
 const MULTIARCH: Partial<Record<NodeJS.Architecture, string>> = {

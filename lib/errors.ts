@@ -295,7 +295,7 @@ export class BpfStateError extends Error {
   }
 }
 
-/** Builds the error for a failed native call. Registered with the addon by lib/native.ts. */
+/** Builds the error for a failed native call. Registered with the addon by lib/internal/native.ts. */
 export function makeBpfError(op: string, errno: number, details: BpfErrorDetails): BpfError {
   if (details.log !== undefined && details.program !== undefined) {
     return new BpfVerifierError(op, errno, details.program, details.log);
@@ -329,7 +329,7 @@ export class BpfFeatureError extends BpfError {
   }
 }
 
-/** Builds the error for a handle used in the wrong phase. Registered with the addon by lib/native.ts. */
+/** Builds the error for a handle used in the wrong phase. Registered with the addon by lib/internal/native.ts. */
 export function makeStateError(message: string): BpfStateError {
   return new BpfStateError(message);
 }

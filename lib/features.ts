@@ -19,7 +19,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { BpfFeatureError } from './errors';
-import { binding } from './native';
+import { binding } from './internal/native';
 import { nativeAttach } from './attach/common';
 
 /** The running kernel's version, from `uname -r`. */

@@ -3,12 +3,12 @@
  *
  * @module
  */
-import type { Btf, BtfVar } from './btf';
-import { codecFromBtf, describeBtfType, type Codec } from './codec';
+import type { Btf, BtfVar } from './btf/btf';
+import { codecFromBtf, describeBtfType, type Codec } from './btf/codec';
 import { BpfStateError } from './errors';
-import type { BpfMap } from './map';
+import type { BpfMap } from './map/map';
 import type { BpfObject } from './object';
-import { checkString } from './validate';
+import { checkString } from './internal/validate';
 
 /** Where one global variable lives. */
 interface GlobalVar {

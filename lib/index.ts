@@ -15,16 +15,16 @@ export { BpfProgram } from './program';
 export { enableRunStats, RunStats } from './run-stats';
 export { BpfLink, type LinkInfo } from './link';
 export * from './attach/index';
-export { attachXdp, queryXdp, detachXdp, XdpLink, XdpAttachment, type XdpMode, type XdpAttachOptions, type XdpDetachOptions, type XdpQueryResult, type XdpProgramRef } from './xdp';
-export { attachTc, queryTc, TcxLink, TcFilter, type TcAttachment, type TcAttachOptions, type TcDirection, type TcQueryResult, type TcFilterInfo } from './tc';
+export { attachXdp, queryXdp, detachXdp, XdpLink, XdpAttachment, type XdpMode, type XdpAttachOptions, type XdpDetachOptions, type XdpQueryResult, type XdpProgramRef } from './attach/xdp';
+export { attachTc, queryTc, TcxLink, TcFilter, type TcAttachment, type TcAttachOptions, type TcDirection, type TcQueryResult, type TcFilterInfo } from './attach/tc';
 export { actionName, type TestRunOptions, type TestRunResult } from './test-run';
-export type { InterfaceRef, InterfaceOptions } from './iface';
-export { BpfMap, MappedArray, MappedNumbers, type CreateMapOptions, type TypedArray, type TypedArrayClass, type MapKernelInfo, type UpdateFlag, type SetOptions, type MapCodecs } from './map';
-export { sumPerCpu, type RawInput, type RawOutput, type HasFd } from './map-codecs';
-export { cidrKey, parseCidr, type Cidr } from './cidr';
-export { RingBuffer } from './ringbuf';
-export { PerfBuffer, type PerfBufferOptions } from './perfbuf';
-export { RecordBatch, type EventReaderOptions } from './event-queue';
+export type { InterfaceRef, InterfaceOptions } from './internal/iface';
+export { BpfMap, MappedArray, MappedNumbers, type CreateMapOptions, type TypedArray, type TypedArrayClass, type MapKernelInfo, type UpdateFlag, type SetOptions, type MapCodecs } from './map/map';
+export { sumPerCpu, type RawInput, type RawOutput, type HasFd } from './map/codecs';
+export { cidrKey, parseCidr, type Cidr } from './map/cidr';
+export { RingBuffer } from './events/ringbuf';
+export { PerfBuffer, type PerfBufferOptions } from './events/perfbuf';
+export { RecordBatch, type EventReaderOptions } from './events/queue';
 export { Globals } from './globals';
 export { BpfError, BpfVerifierError, BpfStateError, BpfFeatureError, errnoName, verifierSummary, type BpfErrorDetails } from './errors';
 export {
@@ -42,10 +42,10 @@ export {
 export { setLogger, libbpfVersion, type Logger, type LogLevel } from './log';
 export { shippedObjectPath, shippedObjects, shippedObjectDir, type ShippedObject } from './shipped';
 export { bpfCflags, bpfIncludeDirs } from './cflags';
-export { Btf, BtfParseError } from './btf';
-export type * from './btf';
-export { codecFromBtf, describeBtfType, u8, u16, u32, u64, i8, i16, i32, i64, bool, f32, f64, bytes, ipv4, ipv6, struct, type Codec, type AlignedCodec, type StructOptions, type StructValue, type StructInput, type BtfCodecOptions } from './codec';
-export type { NativeProgramKernelInfo as ProgramKernelInfo } from './native';
+export { Btf, BtfParseError } from './btf/btf';
+export type * from './btf/btf';
+export { codecFromBtf, describeBtfType, u8, u16, u32, u64, i8, i16, i32, i64, bool, f32, f64, bytes, ipv4, ipv6, struct, type Codec, type AlignedCodec, type StructOptions, type StructValue, type StructInput, type BtfCodecOptions } from './btf/codec';
+export type { NativeProgramKernelInfo as ProgramKernelInfo } from './internal/native';
 export {
   RootArray,
   rootArrayDir,
@@ -58,5 +58,5 @@ export {
   type RootCondition,
   type RootEntry,
   type SlotLoadOptions,
-} from './root-array';
-export { formatStatus, formatNoRoot, statusToJson, type RootStatus, type SlotStatus, type SlotStats, type RootStats } from './root-array-status';
+} from './rootarray/root-array';
+export { formatStatus, formatNoRoot, statusToJson, type RootStatus, type SlotStatus, type SlotStats, type RootStats } from './rootarray/status';

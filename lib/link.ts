@@ -6,8 +6,8 @@
 import { readlinkSync } from 'node:fs';
 import { BpfStateError } from './errors';
 import { featureError } from './features';
-import { binding, type NativeLink, type NativeLinkInfo } from './native';
-import { checkPinPath } from './pin';
+import { binding, type NativeLink, type NativeLinkInfo } from './internal/native';
+import { checkPinPath } from './internal/pin';
 import type { BpfProgram } from './program';
 
 /** What the kernel reports about a link. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { binding } from './native';
+import { binding } from './internal/native';
 
 /** libbpf's log levels, most important first. */
 export type LogLevel = 'warn' | 'info' | 'debug';

@@ -6,17 +6,17 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
-import { Btf } from './btf';
+import { Btf } from './btf/btf';
 import { BpfError, BpfStateError } from './errors';
 import { hasFeature } from './features';
 import { Globals } from './globals';
-import { BpfMap } from './map';
-import { binding, type NativeObject, type NativeOpenOptions } from './native';
-import { checkPinDir, checkPinPath } from './pin';
-import { PerfBuffer, type PerfBufferOptions } from './perfbuf';
+import { BpfMap } from './map/map';
+import { binding, type NativeObject, type NativeOpenOptions } from './internal/native';
+import { checkPinDir, checkPinPath } from './internal/pin';
+import { PerfBuffer, type PerfBufferOptions } from './events/perfbuf';
 import { BpfProgram } from './program';
-import { RingBuffer, type EventReaderOptions } from './ringbuf';
-import { checkKnownKeys, checkNonEmptyString, checkObject, describe } from './validate';
+import { RingBuffer, type EventReaderOptions } from './events/ringbuf';
+import { checkKnownKeys, checkNonEmptyString, checkObject, describe } from './internal/validate';
 
 /** Options of {@link BpfObject.open}. */
 export interface OpenOptions {

@@ -4,12 +4,12 @@
  * @module
  */
 import type { BpfObject } from './object';
-import { binding, type NativeProgram, type NativeProgramKernelInfo } from './native';
+import { binding, type NativeProgram, type NativeProgramKernelInfo } from './internal/native';
 import { BpfStateError } from './errors';
 import { BpfLink } from './link';
-import { checkPinPath } from './pin';
+import { checkPinPath } from './internal/pin';
 import { MAX_SYNC_REPEAT, toNativeRunOptions, toRunResult, type TestRunOptions, type TestRunResult } from './test-run';
-import { checkBoolean, checkString, checkUint32 } from './validate';
+import { checkBoolean, checkString, checkUint32 } from './internal/validate';
 
 /** The explicit attach call for a section libbpf cannot auto-attach (named in the refusal). */
 function explicitAttachFor(section: string): string {

@@ -5,7 +5,7 @@
  * @module
  */
 import { closeSync } from 'node:fs';
-import { binding } from './native';
+import { binding } from './internal/native';
 
 /**
  * A request that the kernel count every BPF program's runs and run time. Counting costs a

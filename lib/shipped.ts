@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from './native';
+import { PACKAGE_ROOT } from './internal/native';
 
 /** The kernel programs shipped with libbpf-node. */
 export type ShippedObject =

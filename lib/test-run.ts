@@ -5,9 +5,9 @@
  * @module
  */
 import { requireFeature } from './features';
-import { checkOptions, toNativeInterface, type InterfaceRef } from './iface';
-import type { NativeTestRunOptions, NativeTestRunResult } from './native';
-import { checkUint32 } from './validate';
+import { checkOptions, toNativeInterface, type InterfaceRef } from './internal/iface';
+import type { NativeTestRunOptions, NativeTestRunResult } from './internal/native';
+import { checkUint32 } from './internal/validate';
 
 /** Options of {@link BpfProgram.testRun}. */
 export interface TestRunOptions {

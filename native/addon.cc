@@ -4,21 +4,21 @@
 
 #include <unistd.h>
 
-#include "args.h"
+#include "internal/args.h"
 #include "attach/attach.h"
 #include "features.h"
 #include "link.h"
-#include "lock.h"
+#include "rootarray/lock.h"
 #include "log.h"
-#include "map.h"
+#include "map/map.h"
 #include "object.h"
-#include "packet_socket.h"
-#include "perfbuf.h"
+#include "testing/packet_socket.h"
+#include "events/perfbuf.h"
 #include "program.h"
-#include "ringbuf.h"
-#include "tc.h"
+#include "events/ringbuf.h"
+#include "attach/tc.h"
 #include "test_run.h"
-#include "xdp.h"
+#include "attach/xdp.h"
 
 namespace {
 

@@ -16,7 +16,7 @@ struct Addon {
   Napi::FunctionReference linkCtor;
   Napi::FunctionReference packetSocketCtor;
 
-  // JS hooks registered by lib/native.ts: the error factories (see errors.h) and the libbpf logger.
+  // JS hooks registered by lib/internal/native.ts: the error factories (see errors.h) and the libbpf logger.
   Napi::FunctionReference errorFactory;
   Napi::FunctionReference stateErrorFactory;
   Napi::FunctionReference logger;

@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "addon.h"
-#include "netns.h"
+#include "internal/netns.h"
 
 Napi::Value MakeBpfError(Napi::Env env, const std::string& op, int err,
                          const BpfErrorDetails& details) {
@@ -22,7 +22,7 @@ Napi::Value MakeBpfError(Napi::Env env, const std::string& op, int err,
     extra.Set("libbpfLog", lines);
   }
   if (addon == nullptr || addon->errorFactory.IsEmpty()) {
-    // Only reachable if the binding is used without lib/native.ts; still a useful error.
+    // Only reachable if the binding is used without lib/internal/native.ts; still a useful error.
     Napi::Error e = Napi::Error::New(env, op + " failed: errno " + std::to_string(errnum));
     e.Set("errno", Napi::Number::New(env, errnum));
     e.Set("op", op);

@@ -1,6 +1,6 @@
 // The one place that turns a failed libbpf or kernel call into a JS BpfError.
 //
-// The error class lives in lib/errors.ts; lib/native.ts registers a factory
+// The error class lives in lib/errors.ts; lib/internal/native.ts registers a factory
 // (op, errno, details) => Error with the addon, so that every error thrown from here is a real
 // BpfError (instanceof works, and the message, code name and hints are written in one place).
 #pragma once

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "args.h"
+#include "internal/args.h"
 #include "errors.h"
 
 namespace features {

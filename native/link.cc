@@ -8,13 +8,13 @@
 #include <cstring>
 
 #include "addon.h"
-#include "args.h"
+#include "internal/args.h"
 #include "errors.h"
-#include "kinds.h"
+#include "internal/kinds.h"
 #include "log.h"
-#include "pin.h"
+#include "internal/pin.h"
 #include "program.h"
-#include "tags.h"
+#include "internal/tags.h"
 
 void BpfLinkWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
   Napi::Function ctor = DefineClass(env, "NativeLink", {

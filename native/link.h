@@ -9,7 +9,7 @@
 #include <bpf/libbpf.h>
 #include <napi.h>
 
-#include "tags.h"
+#include "internal/tags.h"
 
 #include <string>
 

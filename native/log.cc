@@ -6,7 +6,7 @@
 #include <mutex>
 
 #include "addon.h"
-#include "netns.h"
+#include "internal/netns.h"
 
 namespace {
 

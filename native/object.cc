@@ -8,11 +8,11 @@
 #include <memory>
 
 #include "addon.h"
-#include "async.h"
-#include "args.h"
+#include "internal/async.h"
+#include "internal/args.h"
 #include "errors.h"
 #include "log.h"
-#include "map.h"
+#include "map/map.h"
 #include "program.h"
 
 namespace {

@@ -10,7 +10,7 @@
 #include <napi.h>
 
 #include "log.h"
-#include "tags.h"
+#include "internal/tags.h"
 
 #include <string>
 #include <unordered_set>

@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "addon.h"
-#include "args.h"
+#include "internal/args.h"
 #include "errors.h"
-#include "kinds.h"
+#include "internal/kinds.h"
 #include "link.h"
 #include "log.h"
-#include "pin.h"
-#include "tags.h"
+#include "internal/pin.h"
+#include "internal/tags.h"
 
 namespace {
 

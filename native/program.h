@@ -7,11 +7,11 @@
 #include <bpf/libbpf.h>
 #include <napi.h>
 
-#include "tags.h"
+#include "internal/tags.h"
 
 #include <string>
 
-#include "owned.h"
+#include "internal/owned.h"
 
 class ProgramWrap : public TaggedWrap<ProgramWrap>, public ObjectOwned {
  public:

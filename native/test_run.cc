@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "args.h"
-#include "async.h"
+#include "internal/args.h"
+#include "internal/async.h"
 #include "errors.h"
-#include "netns.h"
+#include "internal/netns.h"
 #include "program.h"
 
 namespace test_run {

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BpfError, BpfFeatureError, FEATURES, features, parseKernelVersion } from '../lib';
 import { featureError } from '../lib/features';
-import { binding } from '../lib/native';
-import { describeBpf } from './helpers';
+import { binding } from '../lib/internal/native';
+import { describeBpf } from './support/helpers';
 
 describe('kernel versions', () => {
   it('parses release strings', () => {

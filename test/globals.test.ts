@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { BpfObject, BpfStateError } from '../lib/index';
-import { describeBpf, fixturePath } from './helpers';
+import { describeBpf, fixturePath } from './support/helpers';
 
 const path = fixturePath('globals');
 

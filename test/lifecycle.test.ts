@@ -1,8 +1,8 @@
 // Resource lifetime: fds return to their starting count, the event loop runs during load.
 import { describe, expect, it } from 'vitest';
 import { BpfObject, shippedObjectPath } from '../lib/index';
-import { describeBpf, fixturePath, openFdCount } from './helpers';
-import { scaledCount } from './kernel';
+import { describeBpf, fixturePath, openFdCount } from './support/helpers';
+import { scaledCount } from './support/kernel';
 
 // 1,000 on real hardware; fewer under emulation (the kernel matrix).
 const cycles = scaledCount(1000, 100);

@@ -4,7 +4,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BpfLink, BpfObject, BpfProgram, BpfStateError, attachXdp, queryXdp, shippedObjectPath } from '../lib/index';
 import { VethPair } from '../lib/testing/index';
-import { describeBpf, describeNet, fixturePath, openFdCount } from './helpers';
+import { describeBpf, describeNet, fixturePath, openFdCount } from './support/helpers';
 
 const PIN_DIR = `/sys/fs/bpf/libbpf-node-test-${process.pid}`;
 

@@ -1,7 +1,7 @@
 // libbpf's log goes to the JS logger, and nowhere when none is set.
 import { afterEach, describe, expect, it } from 'vitest';
 import { BpfObject, libbpfVersion, setLogger, shippedObjectPath, type LogLevel } from '../lib/index';
-import { describeBpf, fixturePath } from './helpers';
+import { describeBpf, fixturePath } from './support/helpers';
 
 afterEach(() => setLogger(null));
 

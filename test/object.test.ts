@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BpfError, BpfObject, BpfStateError, shippedObjectPath } from '../lib/index';
-import { describeBpf } from './helpers';
+import { describeBpf } from './support/helpers';
 
 const countPath = shippedObjectPath('xdp_count');
 

@@ -2,7 +2,7 @@
 import { expect, it } from 'vitest';
 import { BpfObject, enableRunStats, shippedObjectPath } from '../lib/index';
 import { udpFrame } from '../lib/testing/index';
-import { describeBpf } from './helpers';
+import { describeBpf } from './support/helpers';
 
 describeBpf('enableRunStats', () => {
   it('counts a program\'s runs and run time while enabled; close is idempotent', async () => {

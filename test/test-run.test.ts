@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BpfError, BpfFeatureError, BpfObject, BpfStateError, attachXdp, features, shippedObjectPath } from '../lib/index';
 import { VethPair, udpFrame } from '../lib/testing/index';
-import { XDP_PASS, ethFrame, xdpCount } from './attach-helpers';
-import { describeBpf, describeNet, fixturePath } from './helpers';
-import { itWith } from './kernel';
+import { XDP_PASS, ethFrame, xdpCount } from './support/attach';
+import { describeBpf, describeNet, fixturePath } from './support/helpers';
+import { itWith } from './support/kernel';
 
 const A = '02:00:00:00:00:0a';
 const B = '02:00:00:00:00:0b';

@@ -2,8 +2,8 @@
 // log (libbpf grows its buffer on ENOSPC); logLevel/logSize give every program's log and stats.
 import { expect, it } from 'vitest';
 import { BpfError, BpfObject, BpfVerifierError, features } from '../lib/index';
-import { describeBpf, fixturePath } from './helpers';
-import { itWith, itWithout, scaledMs } from './kernel';
+import { describeBpf, fixturePath } from './support/helpers';
+import { itWith, itWithout, scaledMs } from './support/kernel';
 
 describeBpf('verifier log', () => {
   it('a refusal with a > 4 MiB log is a BpfVerifierError with the full log', async () => {

@@ -1,7 +1,7 @@
 // Verifier rejection: BpfVerifierError with the verifier's complaint in the message and full log.
 import { describe, expect, it } from 'vitest';
 import { BpfError, BpfObject, BpfVerifierError, verifierSummary } from '../lib/index';
-import { describeBpf, fixturePath } from './helpers';
+import { describeBpf, fixturePath } from './support/helpers';
 
 describeBpf('verifier rejection', () => {
   it('throws BpfVerifierError naming the program, with the complaint and the full log', async () => {

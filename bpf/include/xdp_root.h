@@ -13,7 +13,7 @@
  * are not pinned by name: opened on its own, the object pins nothing and shares nothing, its own
  * prog array is empty, and xdp_root_return just returns the verdict.
  *
- * Shared by C and TypeScript: the layouts below are mirrored in lib/root-array.ts.
+ * Shared by C and TypeScript: the layouts below are mirrored in lib/rootarray/root-array.ts.
  */
 #ifndef LIBBPF_NODE_XDP_ROOT_H
 #define LIBBPF_NODE_XDP_ROOT_H
@@ -52,7 +52,7 @@ struct xdp_root_stats {
  * What the loader records about a root array, in a one-entry array that only the root object
  * declares (xdp_root.bpf.c) and pins beside the slots; no program reads it. Identity comes from
  * the kernel (the namespace's device and inode, the ifindex); the names are for display.
- * Mirrored in lib/root-array-state.ts.
+ * Mirrored in lib/rootarray/state.ts.
  */
 #define XDP_ROOT_STATE_LAYOUT 1
 struct xdp_root_state {

@@ -8,7 +8,7 @@
 import { BpfStateError } from '../errors';
 import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
-import { checkKnownKeys, checkNonEmptyString } from '../validate';
+import { checkKnownKeys, checkNonEmptyString } from '../internal/validate';
 import { checkOptions, checkProgram, nativeAttach } from './common';
 
 function checkCgroupPath(path: unknown): asserts path is string {

@@ -4,9 +4,9 @@
  * @internal
  * @module
  */
-import { binding, type NativeLink, type NativeProgram } from '../native';
+import { binding, type NativeLink, type NativeProgram } from '../internal/native';
 import type { BpfProgram } from '../program';
-import { checkObject, describe } from '../validate';
+import { checkObject, describe } from '../internal/validate';
 
 /** The native attach functions (native/attach/). @internal */
 export interface NativeAttach {

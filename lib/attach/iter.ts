@@ -8,11 +8,11 @@
  */
 import { createReadStream, type ReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { BpfMap } from '../map';
+import type { BpfMap } from '../map/map';
 import { BpfLink } from '../link';
-import type { NativeLink } from '../native';
+import type { NativeLink } from '../internal/native';
 import type { BpfProgram } from '../program';
-import { checkKnownKeys, checkNonEmptyString, checkUint32 } from '../validate';
+import { checkKnownKeys, checkNonEmptyString, checkUint32 } from '../internal/validate';
 import { requireFeature } from '../features';
 import { checkOptions, checkPid, checkProgram, nativeAttach } from './common';
 

@@ -7,7 +7,7 @@
  */
 import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
-import { checkBoolean, checkKnownKeys, checkNonEmptyString } from '../validate';
+import { checkBoolean, checkKnownKeys, checkNonEmptyString } from '../internal/validate';
 import { requireFeature } from '../features';
 import { checkCookie, checkOffset, checkOptions, checkProgram, nativeAttach } from './common';
 

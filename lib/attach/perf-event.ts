@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
-import { checkKnownKeys, describe } from '../validate';
+import { checkKnownKeys, describe } from '../internal/validate';
 import { requireFeature } from '../features';
 import { checkCookie, checkOptions, checkPid, checkProgram, nativeAttach } from './common';
 

@@ -5,7 +5,7 @@
  * @module
  */
 import type { BpfProgram } from '../program';
-import { describe } from '../validate';
+import { describe } from '../internal/validate';
 import { checkProgram, nativeAttach } from './common';
 
 /**

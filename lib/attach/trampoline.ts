@@ -7,7 +7,7 @@
  */
 import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
-import { checkKnownKeys } from '../validate';
+import { checkKnownKeys } from '../internal/validate';
 import { requireFeature } from '../features';
 import { checkCookie, checkOptions, checkProgram, nativeAttach } from './common';
 

@@ -6,7 +6,7 @@
  */
 import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
-import { checkKnownKeys, checkBoolean, checkNonEmptyString } from '../validate';
+import { checkKnownKeys, checkBoolean, checkNonEmptyString } from '../internal/validate';
 import { requireFeature } from '../features';
 import { checkCookie, checkOffset, checkOptions, checkPid, checkProgram, nativeAttach } from './common';
 

@@ -6,7 +6,7 @@
  */
 import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
-import { checkKnownKeys, checkNonEmptyString } from '../validate';
+import { checkKnownKeys, checkNonEmptyString } from '../internal/validate';
 import { requireFeature } from '../features';
 import { checkCookie, checkOptions, checkPid, checkProgram, nativeAttach } from './common';
 

@@ -7,7 +7,7 @@
  * @module
  */
 import type { ParseArgsConfig } from 'node:util';
-import type { RootArrayLocation } from '../root-array';
+import type { RootArrayLocation } from '../rootarray/root-array';
 
 /** The parsed values of the command line: the command's own options and the common ones. */
 export type OptionValues = Record<string, string | boolean | undefined>;

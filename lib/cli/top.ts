@@ -7,8 +7,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PIN_BASE, RootArray } from '../root-array';
-import type { RootStatus } from '../root-array-status';
+import { DEFAULT_PIN_BASE, RootArray } from '../rootarray/root-array';
+import type { RootStatus } from '../rootarray/status';
 
 export const topUsage = `  xdp-root top [iface...] [--interval SECONDS] [--once] [--json]`;
 

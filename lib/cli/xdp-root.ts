@@ -32,10 +32,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEFAULT_PIN_BASE, RootArray, type RootArrayLocation, type RootEntry } from '../root-array';
+import { DEFAULT_PIN_BASE, RootArray, type RootArrayLocation, type RootEntry } from '../rootarray/root-array';
 import { BpfError, BpfStateError } from '../errors';
-import { checkBpffs, netnsId, sameNetns } from '../root-array-state';
-import { formatNoRoot, formatStatus, statusToJson } from '../root-array-status';
+import { checkBpffs, netnsId, sameNetns } from '../rootarray/state';
+import { formatNoRoot, formatStatus, statusToJson } from '../rootarray/status';
 import { fleetCommand, fleetHelp, fleetUsage } from './fleet';
 import { UsageError, ifaceArg, integer, positionals, type Command, type CommandContext, type OptionValues } from './command';
 

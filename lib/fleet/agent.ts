@@ -8,7 +8,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname } from 'node:path';
-import { RootArray } from '../root-array';
+import { RootArray } from '../rootarray/root-array';
 import { enableRunStats, type RunStats } from '../run-stats';
 import { applyFleet } from './apply';
 import { loadFleetConfig, type FleetConfig } from './config';

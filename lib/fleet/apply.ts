@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { cidrKey } from '../cidr';
+import { cidrKey } from '../map/cidr';
 import type { BpfObject } from '../object';
-import { RootArray } from '../root-array';
+import { RootArray } from '../rootarray/root-array';
 import type { FleetConfig, SlotSpec } from './config';
 import { planFleet, type FleetChange, type FleetPlan } from './plan';
 import { DEFAULT_STATE_FILE, readFleetState, writeFleetState } from './state';

@@ -31,9 +31,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { parseCidr } from '../cidr';
+import { parseCidr } from '../map/cidr';
 import { BpfObject } from '../object';
-import { MAX_SLOTS, DEFAULT_SLOTS } from '../root-array';
+import { MAX_SLOTS, DEFAULT_SLOTS } from '../rootarray/root-array';
 import { shippedObjectPath, type ShippedObject } from '../shipped';
 
 /** The shipped programs a slot can run, and the settings section each one takes. */

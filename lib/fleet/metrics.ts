@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { BpfMap } from '../map';
+import { BpfMap } from '../map/map';
 import { BpfProgram } from '../program';
 import { counterProtocols } from '../programs/counter';
-import type { RootArray } from '../root-array';
-import type { RootStatus } from '../root-array-status';
+import type { RootArray } from '../rootarray/root-array';
+import type { RootStatus } from '../rootarray/status';
 
 /** Label names and values of one sample; undefined values are left out. */
 export type Labels = Record<string, string | number | undefined>;

@@ -6,9 +6,9 @@
  * @module
  */
 import { BpfError } from '../errors';
-import { RootArray } from '../root-array';
-import type { RootStatus } from '../root-array-status';
-import { queryXdp } from '../xdp';
+import { RootArray } from '../rootarray/root-array';
+import type { RootStatus } from '../rootarray/status';
+import { queryXdp } from '../attach/xdp';
 import type { FleetConfig, InterfaceSpec, SlotSpec } from './config';
 import type { FleetState } from './state';
 

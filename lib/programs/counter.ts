@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { ipv6 } from '../codec';
-import type { BpfMap } from '../map';
-import { checkUint32 } from '../validate';
+import { ipv6 } from '../btf/codec';
+import type { BpfMap } from '../map/map';
+import { checkUint32 } from '../internal/validate';
 import { checkPlacement, loadParts, sumFields, XdpProgramController, type LoadedParts, type XdpPlacement } from './xdp-program';
 
 /** Options of {@link XdpCounter.load}. */

@@ -5,11 +5,11 @@
  * @module
  */
 import { constants } from 'node:os';
-import { cidrKey, parseCidr, type Cidr } from '../cidr';
+import { cidrKey, parseCidr, type Cidr } from '../map/cidr';
 import { BpfError } from '../errors';
-import { checkBoolean, checkKnownKeys, checkObject, checkString, checkUint32 } from '../validate';
+import { checkBoolean, checkKnownKeys, checkObject, checkString, checkUint32 } from '../internal/validate';
 import { checkPlacement, loadParts, sumFields, XdpProgramController, type LoadedParts, type XdpPlacement } from './xdp-program';
-import type { BpfMap } from '../map';
+import type { BpfMap } from '../map/map';
 
 /** Options of {@link XdpFilter.load}. */
 export interface FilterLoadOptions extends XdpPlacement {

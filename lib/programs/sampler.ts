@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { codecFromBtf, ipv4, ipv6, type Codec } from '../codec';
+import { codecFromBtf, ipv4, ipv6, type Codec } from '../btf/codec';
 import { BpfStateError } from '../errors';
-import type { EventReaderOptions } from '../event-queue';
-import type { BpfMap } from '../map';
-import type { RingBuffer } from '../ringbuf';
-import { checkKnownKeys, checkObject, checkUint32 } from '../validate';
+import type { EventReaderOptions } from '../events/queue';
+import type { BpfMap } from '../map/map';
+import type { RingBuffer } from '../events/ringbuf';
+import { checkKnownKeys, checkObject, checkUint32 } from '../internal/validate';
 import { checkPlacement, loadParts, sumFields, XdpProgramController, type LoadedParts, type XdpPlacement } from './xdp-program';
 
 /** Options of {@link XdpSampler.load}. */

@@ -5,13 +5,13 @@
  * @module
  */
 import { BpfStateError } from '../errors';
-import type { InterfaceRef } from '../iface';
-import type { BpfMap } from '../map';
+import type { InterfaceRef } from '../internal/iface';
+import type { BpfMap } from '../map/map';
 import { BpfObject } from '../object';
 import type { BpfProgram } from '../program';
 import { shippedObjectPath } from '../shipped';
-import { attachTc, type TcAttachment, type TcDirection } from '../tc';
-import { checkBoolean, checkKnownKeys, checkObject, checkUint32 } from '../validate';
+import { attachTc, type TcAttachment, type TcDirection } from '../attach/tc';
+import { checkBoolean, checkKnownKeys, checkObject, checkUint32 } from '../internal/validate';
 import { sumFields } from './xdp-program';
 
 /** Options of {@link TcCounter.attach}. */

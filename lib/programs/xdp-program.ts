@@ -6,14 +6,14 @@
  * @module
  */
 import { BpfStateError } from '../errors';
-import type { InterfaceRef } from '../iface';
-import type { BpfMap } from '../map';
+import type { InterfaceRef } from '../internal/iface';
+import type { BpfMap } from '../map/map';
 import { BpfObject } from '../object';
 import type { BpfProgram } from '../program';
-import { RootArray } from '../root-array';
+import { RootArray } from '../rootarray/root-array';
 import { shippedObjectPath, type ShippedObject } from '../shipped';
-import { checkKnownKeys, checkObject, checkUint32, describe } from '../validate';
-import { attachXdp, type XdpLink, type XdpMode } from '../xdp';
+import { checkKnownKeys, checkObject, checkUint32, describe } from '../internal/validate';
+import { attachXdp, type XdpLink, type XdpMode } from '../attach/xdp';
 
 /**
  * Where an XDP controller runs: on its own (no options; then {@link XdpProgramController.attach}

@@ -1,7 +1,7 @@
 // Raw Ethernet frames for the kit: building them (UDP over IPv4, with knobs to break them) and
 // putting them on, or taking them off, a veth end through the addon's AF_PACKET socket.
 
-import type { NativeBinding, NativePacketSocket } from '../native.js';
+import type { NativeBinding, NativePacketSocket } from '../internal/native.js';
 import { TestNetError } from './errors.js';
 
 /**
@@ -10,7 +10,7 @@ import { TestNetError } from './errors.js';
  */
 let addon: Promise<NativeBinding> | undefined;
 function loadAddon(): Promise<NativeBinding> {
-  addon ??= import('../native.js').then((m: { binding?: NativeBinding; default?: { binding: NativeBinding } }) => (m.binding ?? m.default!.binding));
+  addon ??= import('../internal/native.js').then((m: { binding?: NativeBinding; default?: { binding: NativeBinding } }) => (m.binding ?? m.default!.binding));
   return addon;
 }
 

@@ -5,7 +5,7 @@ import { AGENT_GRACE_MS, Agent } from './agent.js';
 import { DEFAULT_TIMEOUT_MS, checkTimeout, type ExecOptions, type ExecResult } from './command.js';
 import { TestNetError, assertNetnsPrivileges } from './errors.js';
 import { openPacketSocket } from './frames.js';
-import type { NativePacketSocket } from '../native.js';
+import type { NativePacketSocket } from '../internal/native.js';
 import { Listener, checkCount, type CollectOptions, type ReceiveResult } from './listener.js';
 import { NAME_PREFIX, Netns, netnsName } from './netns.js';
 

@@ -8,9 +8,9 @@
 
 #include <bpf/bpf.h>
 
-#include "../args.h"
+#include "../internal/args.h"
 #include "../errors.h"
-#include "../kinds.h"
+#include "../internal/kinds.h"
 #include "../program.h"
 #include "attach.h"
 

@@ -10,7 +10,7 @@
 
 #include <bpf/bpf.h>
 
-#include "../args.h"
+#include "../internal/args.h"
 #include "../errors.h"
 #include "attach.h"
 

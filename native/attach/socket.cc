@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "../args.h"
+#include "../internal/args.h"
 #include "../errors.h"
 #include "../program.h"
 #include "attach.h"

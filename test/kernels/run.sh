@@ -3,7 +3,7 @@
 # real-kernel test suite inside each, against this machine's own userland and this project tree.
 #
 #   npm run test:kernels                          every configured kernel, whole suite
-#   npm run test:kernels -- 5.10 test/xdp.test.ts one kernel, some files
+#   npm run test:kernels -- 5.10 test/attach/xdp.test.ts one kernel, some files
 #   npm run test:kernels -- --slice 5.10,6.1      the kernel-feature slice on two kernels
 #   npm run test:kernels -- 5.10 --exec 'cmd'     a shell command in the guest instead of the tests
 #
@@ -15,7 +15,7 @@
 #   KMATRIX_JOBS      guests side by side (default 1; 2 suits a 2-core machine)
 #   KMATRIX_SMP       guest CPUs (default 1: the machine is shared)
 #   KMATRIX_MEM       guest memory in MiB (default 2048)
-#   LIBBPF_NODE_TEST_SLOW  passed into the guest (default 8): test/scale.ts multiplies fixed
+#   LIBBPF_NODE_TEST_SLOW  passed into the guest (default 8): test/support/scale.ts multiplies fixed
 #                     timeouts by it and divides heavy sweeps by it, for emulation.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,10 +24,10 @@ cache="$here/.cache"
 log() { echo "kernels: $*" >&2; }
 
 # The slice: the tests that touch kernel features.
-SLICE="test/features.test.ts test/object.test.ts test/map-access.test.ts test/map-batch.test.ts
-test/map-types.test.ts test/map-pin.test.ts test/map-mmap.test.ts test/link.test.ts test/xdp.test.ts
-test/tc.test.ts test/ringbuf.test.ts test/perfbuf.test.ts test/root-array.test.ts
-test/programs-load.test.ts test/programs-run.test.ts test/test-run.test.ts test/verifier.test.ts"
+SLICE="test/features.test.ts test/object.test.ts test/map/access.test.ts test/map/batch.test.ts
+test/map/types.test.ts test/map/pin.test.ts test/map/mmap.test.ts test/link.test.ts test/attach/xdp.test.ts
+test/attach/tc.test.ts test/events/ringbuf.test.ts test/events/perfbuf.test.ts test/rootarray/root-array.test.ts
+test/programs/load.test.ts test/programs/run.test.ts test/test-run.test.ts test/verifier.test.ts"
 
 suites="bullseye bookworm trixie sid experimental"
 slice=""
@@ -74,7 +74,7 @@ fi
 
 # The guests run what is built here: build it once, on the host.
 sh "$project/.ci/setup.sh" >&2
-# ...with the child processes the reliability tests spawn (test/helpers.ts buildTs:
+# ...with the child processes the reliability tests spawn (test/support/helpers.ts buildTs:
 # starting tsc in a guest takes minutes).
 (cd "$project" && npx --no-install tsc -p test/reliability/tsconfig.json && touch dist/.tsbuildinfo-reliability)
 

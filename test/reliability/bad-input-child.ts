@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
-// One batch of the bad-input table, run in its own process (see test/bad-input.test.ts): calls
+// One batch of the bad-input table, run in its own process (see test/reliability/bad-input.test.ts): calls
 // every method of the public classes, every exported function, and every method of the raw
 // native binding with garbage arguments and foreign `this` values, and prints a JSON summary.
 // A crash shows up to the parent as a signal; the call that crashed is the last line of the
@@ -10,9 +10,9 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as api from '../../lib/index';
-import { binding } from '../../lib/native';
-import { BtfParseError } from '../../lib/btf';
-import { slow } from '../scale';
+import { binding } from '../../lib/internal/native';
+import { BtfParseError } from '../../lib/btf/btf';
+import { slow } from '../support/scale';
 
 const { BpfObject, BpfProgram, BpfMap, BpfError, BpfStateError, RingBuffer, PerfBuffer, shippedObjectPath } = api;
 const fixture = (name: string): string => `${__dirname}/../../test-bpf/${name}.bpf.o`;

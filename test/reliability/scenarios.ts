@@ -1,7 +1,7 @@
 /**
  * The reliability scenarios, each returning numbers: privileges dropped, loaders killed at random
  * points, concurrent writers, hitless upgrades under load, and a soak for leaks. Used by the short
- * vitest suite (test/reliability.test.ts) and by `npm run reliability` (report.ts) with larger
+ * vitest suite (test/reliability/reliability.test.ts) and by `npm run reliability` (report.ts) with larger
  * counts. Everything runs on test-kit veth pairs; pins go under /sys/fs/bpf/lbn-rel-<pid>-*,
  * removed at the end, also after a failure.
  */
@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpfError, BpfMap, BpfObject, BpfProgram, BpfStateError, RingBuffer, RootArray, attachXdp, queryXdp, rootArrayDir, shippedObjectPath } from '../../lib/index';
-import { lockPath } from '../../lib/lock';
+import { lockPath } from '../../lib/rootarray/lock';
 import { VethPair } from '../../lib/testing/index';
 
 const distDir = __filename.endsWith('.ts') ? join(__dirname, '..', '..', 'dist') : join(__dirname, '..', '..');

@@ -1,0 +1,138 @@
+// MapWrap: one BPF map. Either a map of a BpfObjectWrap (its libbpf `struct bpf_map`, valid while
+// the object is open) or a standalone map that owns its fd (opened from a bpffs pin or by id;
+// close() closes the fd).
+//
+// Element access is built for a hot path: JS binds three scratch buffers once (key, value, next
+// key), encodes into them, and calls methods that take no buffers and return a boolean or a
+// number. No N-API object is created per call. bindOps() (native/map/map_ops.cc) goes further: the
+// scratch memory is owned natively and exposed once, and each operation is a function bound to
+// this map, so a call does no `this` unwrap, no type-tag check and no detached-buffer check.
+#pragma once
+
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <napi.h>
+
+#include "../internal/tags.h"
+
+#include <cstdint>
+#include <memory>
+
+#include "mmap.h"
+#include "../internal/owned.h"
+
+class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseListener {
+ public:
+  static constexpr const napi_type_tag& kTag = tags::kMap;
+  static constexpr const char* kClassName = "NativeMap";
+
+ public:
+  static void Init(Napi::Env env, Napi::Object exports, Addon* addon);
+  static Napi::Object NewFromObject(Napi::Env env, BpfObjectWrap* owner, struct bpf_map* map);
+
+  explicit MapWrap(const Napi::CallbackInfo& info);
+  ~MapWrap() override;
+
+  // The map's fd; throws unless the map is usable (object loaded and map created, or standalone
+  // and not closed).
+  int Fd(Napi::Env env, const char* what) const;
+
+  // Closes a standalone map's fd and unmaps its memory without touching JS (environment teardown).
+  void CloseWithoutJs();
+  // CloseListener: the owning object is being closed from JS.
+  void OwnerClosing(Napi::Env env) override;
+  void OwnerGone() override { listening_ = nullptr; }
+
+ private:
+  // Module functions: standalone maps and facts about any map fd.
+  static Napi::Object NewStandalone(Napi::Env env, int fd);
+  static Napi::Value JS_openPinned(const Napi::CallbackInfo& info);
+  static Napi::Value JS_openById(const Napi::CallbackInfo& info);
+  // JS: createMap({ type, keySize, valueSize, maxEntries, flags, name, innerMapFd, mapExtra }): a map of no object.
+  static Napi::Value JS_create(const Napi::CallbackInfo& info);
+  static Napi::Value JS_infoByFd(const Napi::CallbackInfo& info);
+  static Napi::Value JS_numPossibleCpus(const Napi::CallbackInfo& info);
+
+  // Open phase: description and configuration.
+  Napi::Value JS_info(const Napi::CallbackInfo& info);
+  Napi::Value JS_setMaxEntries(const Napi::CallbackInfo& info);
+  Napi::Value JS_setKeySize(const Napi::CallbackInfo& info);
+  Napi::Value JS_setValueSize(const Napi::CallbackInfo& info);
+  Napi::Value JS_setFlags(const Napi::CallbackInfo& info);
+  Napi::Value JS_setPinPath(const Napi::CallbackInfo& info);
+  Napi::Value JS_setAutocreate(const Napi::CallbackInfo& info);
+  Napi::Value JS_reuseFd(const Napi::CallbackInfo& info);
+  // Loaded phase: what the kernel says about the map, its BTF, its fd.
+  Napi::Value JS_kernelInfo(const Napi::CallbackInfo& info);
+  Napi::Value JS_btf(const Napi::CallbackInfo& info);
+  Napi::Value JS_fd(const Napi::CallbackInfo& info);
+  // Global-variable maps: copy bytes out of / into the map's value (its memory image before
+  // load; the kernel's memory after load where the map is mmap-able, else a syscall).
+  Napi::Value JS_readValue(const Napi::CallbackInfo& info);
+  Napi::Value JS_writeValue(const Napi::CallbackInfo& info);
+  // Element access through the bound scratch buffers.
+  Napi::Value JS_bindScratch(const Napi::CallbackInfo& info);
+  Napi::Value JS_lookup(const Napi::CallbackInfo& info);
+  Napi::Value JS_update(const Napi::CallbackInfo& info);
+  // update(flags) inside another network namespace: DEVMAP values are ifindexes resolved there.
+  Napi::Value JS_remove(const Napi::CallbackInfo& info);
+  Napi::Value JS_lookupAndDelete(const Napi::CallbackInfo& info);
+  Napi::Value JS_nextKey(const Napi::CallbackInfo& info);
+  // Element access, fast path (native/map/map_ops.cc): per-map functions over natively owned scratch.
+  Napi::Value JS_bindOps(const Napi::CallbackInfo& info);
+  // Batch access through caller buffers of `count` keys and values.
+  Napi::Value JS_lookupBatch(const Napi::CallbackInfo& info);
+  Napi::Value JS_updateBatch(const Napi::CallbackInfo& info);
+  Napi::Value JS_deleteBatch(const Napi::CallbackInfo& info);
+  // Kernel object: freeze, pin, unpin, memory map, close.
+  Napi::Value JS_freeze(const Napi::CallbackInfo& info);
+  Napi::Value JS_pin(const Napi::CallbackInfo& info);
+  Napi::Value JS_unpin(const Napi::CallbackInfo& info);
+  Napi::Value JS_mmap(const Napi::CallbackInfo& info);
+  Napi::Value JS_close(const Napi::CallbackInfo& info);
+
+  // Sizes of what the kernel exchanges (valid once the map has an fd).
+  void LoadSizes(Napi::Env env);
+  // Writes the sizes LoadSizes() read into `out` (type, keySize, valueSize, valueBytes, maxEntries,
+  // flags, ncpus), for bindScratch() and bindOps().
+  void SetSizes(Napi::Object out) const;
+  uint32_t ValueBytes() const;  // value size, times the rounded-up per-CPU stride for per-CPU maps
+  void ReleaseMapping(Napi::Env* env);
+  void CheckScratch(Napi::Env env) const;
+  // Throws unless this is a map of an object (configuration goes through libbpf).
+  void CheckObjectMap(Napi::Env env, const char* what) const;
+  // Throws unless this is a global-variable map (readValue/writeValue).
+  void CheckGlobalsMap(Napi::Env env, const char* what) const;
+
+  // A map of an object.
+  struct bpf_map* map_ = nullptr;
+  // A standalone map: its fd (-1 once closed) and what the kernel said about it at open.
+  bool standalone_ = false;
+  int fd_ = -1;
+  struct bpf_map_info kinfo_ = {};
+  Addon* addon_ = nullptr;
+
+  // Sizes for element access: known after load (object maps) or at open (standalone).
+  bool sized_ = false;
+  uint32_t type_ = 0, keySize_ = 0, valueSize_ = 0, maxEntries_ = 0, flags_ = 0;
+  int ncpus_ = 1;
+
+  // Scratch buffers bound by JS (strong references keep their memory alive).
+  uint8_t* key_ = nullptr;
+  uint8_t* value_ = nullptr;
+  uint8_t* next_ = nullptr;
+  Napi::Reference<Napi::Value> scratchRefs_[3];  // keep the bound views (and their memory) alive
+  // The distinct ArrayBuffers behind the bound views (usually one; none for SharedArrayBuffers,
+  // which cannot be detached): checked before each syscall, since detaching frees the memory.
+  Napi::Reference<Napi::Value> scratchBuffers_[3];
+  int scratchBufferCount_ = 0;
+
+  // Points at this wrapper until it is destroyed: what the functions of bindOps() reach it by.
+  std::shared_ptr<MapWrap*> self_ = std::make_shared<MapWrap*>(this);
+  friend struct MapOps;
+
+  // The map's memory mapped into the process, and the (weakly held) ArrayBuffer over it.
+  Mapping* mapping_ = nullptr;
+  Napi::Reference<Napi::ArrayBuffer> mappingBuffer_;
+  BpfObjectWrap* listening_ = nullptr;  // the owner we asked to tell us about close()
+};

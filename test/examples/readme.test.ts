@@ -1,0 +1,17 @@
+// The README's "unit test of an XDP program" example, verbatim but for the import paths: if the
+// README's example stops working, this fails.
+import { test, expect } from 'vitest';
+import { BpfObject, attachXdp, shippedObjectPath } from '../../lib/index';
+import { VethPair } from '../../lib/testing/index';
+import { canAdminNet } from '../support/helpers';
+
+test.skipIf(!canAdminNet)('xdp_drop drops UDP', async () => {
+  await using net = await VethPair.create();
+  using obj = BpfObject.open(shippedObjectPath('xdp_drop'));
+  await obj.load();
+  using link = attachXdp(obj.program('xdp_drop'), net.a.ifname, { netns: net.a.netnsPath, mode: 'skb' });
+  const got = net.receive({ on: 'a', udp: 9000, timeoutMs: 300 });
+  await net.send({ from: 'b', udp: { port: 9000 }, count: 10 });
+  expect((await got).count).toBe(0);
+  void link;
+});

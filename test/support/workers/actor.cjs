@@ -1,0 +1,67 @@
+// A worker thread that starts one native async operation (or a reader) and keeps it busy until
+// the test terminates it, or until it calls process.exit() itself after `exitAfterMs`.
+// workerData: { dist, fixtures, op, exitAfterMs?, iface?: { name, netns }, lockPath? }
+'use strict';
+const { workerData, parentPort } = require('node:worker_threads');
+const { join } = require('node:path');
+const lib = require(join(workerData.dist, 'lib', 'index.js'));
+const { binding } = require(join(workerData.dist, 'lib', 'internal', 'native.js'));
+
+const fixture = (name) => join(workerData.fixtures, `${name}.bpf.o`);
+const packet = Buffer.alloc(64);
+
+async function main() {
+  switch (workerData.op) {
+    case 'load': {
+      // The verifier walks ~600,000 instructions: the load is in flight for a while.
+      const obj = lib.BpfObject.open(fixture('slow_verify'));
+      const p = obj.load();
+      parentPort.postMessage('started');
+      await p.catch(() => {});
+      break;
+    }
+    case 'testRunAsync': {
+      const obj = lib.BpfObject.open(fixture('ringbuf'));
+      obj.loadSync();
+      const prog = obj.program('xdp_ringbuf');
+      parentPort.postMessage('started');
+      for (;;) await prog.testRunAsync({ data: packet, repeat: 200_000 }).catch(() => {});
+    }
+    case 'ringbuf':
+    case 'perfbuf': {
+      const obj = lib.BpfObject.open(fixture('ringbuf'));
+      obj.loadSync();
+      const reader = workerData.op === 'ringbuf' ? obj.ringbuf('events') : obj.perfbuf('perf_events', { pagesPerCpu: 4 });
+      const prog = obj.program(workerData.op === 'ringbuf' ? 'xdp_ringbuf' : 'xdp_perf');
+      const feed = setInterval(() => prog.testRun({ data: packet, repeat: 500 }), 1);
+      parentPort.postMessage('started');
+      let n = 0;
+      for await (const _ of reader) n++;
+      clearInterval(feed);
+      break;
+    }
+    case 'capture': {
+      const sock = new binding.NativePacketSocket(workerData.iface);
+      parentPort.postMessage('started');
+      for (;;) await sock.receive(200, 100_000).catch(() => {});
+    }
+    case 'send': {
+      const sock = new binding.NativePacketSocket(workerData.iface);
+      const frame = Buffer.alloc(60, 0xff); // broadcast, stays on the veth pair
+      parentPort.postMessage('started');
+      for (;;) await sock.send([frame], 100_000, 200).catch(() => {});
+    }
+    case 'lock': {
+      // Holds a flock until the worker ends; its end must release it.
+      const fd = binding.tryLock(workerData.lockPath);
+      parentPort.postMessage(fd >= 0 ? 'started' : 'error: lock busy');
+      setInterval(() => {}, 1000);
+      break;
+    }
+    default:
+      throw new Error(`unknown op ${workerData.op}`);
+  }
+}
+
+if (workerData.exitAfterMs !== undefined) setTimeout(() => process.exit(0), workerData.exitAfterMs);
+main().catch((e) => parentPort.postMessage(`error: ${e && e.stack}`));
