@@ -11,27 +11,6 @@ import { checkPinPath } from './internal/pin';
 import { MAX_SYNC_REPEAT, toNativeRunOptions, toRunResult, type TestRunOptions, type TestRunResult } from './test-run';
 import { checkBoolean, checkString, checkUint32 } from './internal/validate';
 
-/** The explicit attach call for a section libbpf cannot auto-attach (named in the refusal). */
-function explicitAttachFor(section: string): string {
-  const kind = section.split('/')[0]!;
-  const table: Array<[RegExp, string]> = [
-    [/^u(ret)?probe(\.s|\.multi)?$/, 'attachUprobe(program, { binary, func })'],
-    [/^usdt$/, 'attachUsdt(program, { binary, provider, name })'],
-    [/^k(ret)?probe\.multi$/, 'attachKprobeMulti(program, { pattern })'],
-    [/^k(ret)?probe$/, 'attachKprobe(program, { func })'],
-    [/^(tracepoint|tp)$/, 'attachTracepoint(program, category, name)'],
-    [/^(raw_tp|raw_tracepoint)(\.w)?$/, 'attachRawTracepoint(program, name)'],
-    [/^perf_event$/, "attachPerfEvent(program, { event: 'cpu-clock', frequency })"],
-    [/^socket$/, 'attachSocket(program, socket)'],
-    [/^cgroup/, 'attachCgroup(program, cgroupPath)'],
-    [/^iter(\.s)?$/, 'attachIter(program)'],
-    [/^xdp/, 'attachXdp(program, iface)'],
-    [/^(tc|tcx|classifier|action)$/, "attachTc(program, iface, { direction: 'ingress' })"],
-  ];
-  for (const [re, api] of table) if (re.test(kind)) return api;
-  return '';
-}
-
 /**
  * One BPF program: either a program of a {@link BpfObject} (from {@link BpfObject.program} or
  * {@link BpfObject.programs}; valid as long as its object is open), or a standalone program
@@ -199,7 +178,7 @@ export class BpfProgram implements Disposable {
    */
   attach(): BpfLink {
     this.#checkOpen('attach');
-    return new BpfLink(this.#native.attach(explicitAttachFor(this.section)));
+    return new BpfLink(this.#native.attach());
   }
 
   /**

@@ -72,7 +72,7 @@ void BpfLinkWrap::CloseNow() {
 int BpfLinkWrap::Fd(Napi::Env env, const char* what) const {
   if (link_ != nullptr) return bpf_link__fd(link_);
   if (fd_ >= 0) return fd_;
-  ThrowStateError(env, std::string("cannot ") + what + ": the link is closed");
+  ThrowStateError(env, what, "link-closed");
 }
 
 Napi::Value BpfLinkWrap::JS_openPinned(const Napi::CallbackInfo& info) {
@@ -84,16 +84,16 @@ Napi::Value BpfLinkWrap::JS_openPinned(const Napi::CallbackInfo& info) {
   int err = link == nullptr ? -errno : 0;
   capture.Deliver(env);
   if (link == nullptr) {
-    BpfErrorDetails d;
-    d.detail = "cannot open the link pinned at '" + path + "'" + (err == -EINVAL ? " (is it a link? programs reopen with BpfProgram.openPinned)" : "");
+    BpfErrorDetails d("open-pinned");
+    d.Set("path", path).Set("expected", "link");
     ThrowBpfError(env, "bpf_link__open", err, d);
   }
   // bpf_link__open accepts any pinned BPF object: make sure this one is a link.
   std::string kind = bpffs::FdKind(bpf_link__fd(link));
   if (kind != "link") {
     bpf_link__destroy(link);
-    BpfErrorDetails d;
-    d.detail = "'" + path + "' holds a BPF " + kind + ", not a link" + (kind == "prog" ? " (programs reopen with BpfProgram.openPinned)" : "");
+    BpfErrorDetails d("pin-kind");
+    d.Set("path", path).Set("kind", kind).Set("expected", "link");
     ThrowBpfError(env, "bpf_link__open", -EINVAL, d);
   }
   return New(env, link);
@@ -154,8 +154,8 @@ Napi::Value BpfLinkWrap::JS_pin(const Napi::CallbackInfo& info) {
   }
   capture.Deliver(env);
   if (err != 0) {
-    BpfErrorDetails d;
-    d.detail = err == -EBUSY ? "the link is already pinned; unpin() it first" : err == -EEXIST ? "'" + path + "' already exists" : "cannot pin at '" + path + "'";
+    BpfErrorDetails d("pin");
+    d.Set("path", path).Set("kind", "link");
     ThrowBpfError(env, "bpf_obj_pin", err, d);
   }
   return env.Undefined();
@@ -190,9 +190,8 @@ Napi::Value BpfLinkWrap::JS_update(const Napi::CallbackInfo& info) {
   }
   if (bpf_link_update(fd, newFd, &opts) != 0) {
     int err = -errno;
-    BpfErrorDetails d;
-    if (err == -EPERM && opts.flags != 0) d.detail = "the link no longer runs the expected program";
-    if (err == -EINVAL) d.detail = "the new program must have the same type and attach type as the old one";
+    BpfErrorDetails d("link-update");
+    d.Set("expected", opts.flags != 0 ? 1 : 0);
     ThrowBpfError(env, "bpf_link_update", err, d);
   }
   return env.Undefined();

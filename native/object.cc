@@ -132,14 +132,14 @@ void BpfObjectWrap::CloseNow(std::vector<LogRecord>* logs) {
 }
 
 void BpfObjectWrap::CheckUsable(Napi::Env env, const char* what) const {
-  if (obj_ == nullptr) ThrowStateError(env, std::string("cannot ") + what + ": the BPF object is closed");
-  if (phase_ == Phase::kLoading) ThrowStateError(env, std::string("cannot ") + what + ": the BPF object is being loaded");
+  if (obj_ == nullptr) ThrowStateError(env, what, "object-closed");
+  if (phase_ == Phase::kLoading) ThrowStateError(env, what, "object-loading");
 }
 
 void BpfObjectWrap::CheckConfigurable(Napi::Env env, const char* what) const {
   CheckUsable(env, what);
-  if (phase_ == Phase::kFailed) ThrowStateError(env, std::string("cannot ") + what + ": an earlier load() failed; open the object again");
-  if (phase_ != Phase::kOpened) ThrowStateError(env, std::string("cannot ") + what + ": the BPF object is already loaded (configure before load())");
+  if (phase_ == Phase::kFailed) ThrowStateError(env, what, "object-load-failed");
+  if (phase_ != Phase::kOpened) ThrowStateError(env, what, "object-loaded");
 }
 
 BpfObjectWrap::LoadOptions BpfObjectWrap::ParseLoadOptions(const Napi::CallbackInfo& info) {
@@ -215,7 +215,8 @@ void BpfObjectWrap::FinishLoad(Napi::Env env, LoadResult& result) {
     details.libbpfLog = std::move(libbpfLog);
     if (result.logTruncated) {
       // Not a refusal: the log asked for with logLevel was larger than logSize.
-      details.detail = "the verifier log of program '" + result.failedProgram + "' did not fit in logSize; raise it";
+      details.what = "verifier-log-truncated";
+      details.Set("program", result.failedProgram);
     } else {
       details.program = result.failedProgram;
       details.verifierLog = result.verifierLog;

@@ -107,28 +107,26 @@ std::string ProgramWrap::Name() const {
 }
 
 void ProgramWrap::CheckObjectProgram(Napi::Env env, const char* what) const {
-  if (standalone_) ThrowStateError(env, std::string("cannot ") + what + ": this program was reopened from a pin and belongs to no BPF object");
+  if (standalone_) ThrowStateError(env, what, "program-standalone");
   CheckUsable(env, what);
 }
 
 int ProgramWrap::Fd(Napi::Env env, const char* what) const {
   if (standalone_) {
-    if (ownFd_ < 0) ThrowStateError(env, std::string("cannot ") + what + ": the program handle is closed");
+    if (ownFd_ < 0) ThrowStateError(env, what, "program-closed");
     return ownFd_;
   }
   CheckLoaded(env, what);
   int fd = bpf_program__fd(prog_);
   if (fd < 0) {
-    ThrowStateError(env, std::string("cannot ") + what + ": program '" + bpf_program__name(prog_) +
-                                    "' was not loaded (autoload was off)");
+    ThrowStateError(env, what, "program-not-autoloaded", BpfErrorDetails().Set("name", bpf_program__name(prog_)));
   }
   return fd;
 }
 
 struct bpf_program* ProgramWrap::LibbpfProgram(Napi::Env env, const char* what) const {
   if (standalone_) {
-    ThrowStateError(env, std::string("cannot ") + what +
-                             ": this program was reopened from a pin; libbpf attaches programs of a loaded BPF object");
+    ThrowStateError(env, what, "program-standalone-attach");
   }
   Fd(env, what);
   return prog_;
@@ -251,8 +249,8 @@ Napi::Value ProgramWrap::JS_pin(const Napi::CallbackInfo& info) {
   }
   capture.Deliver(env);
   if (err != 0) {
-    BpfErrorDetails d;
-    d.detail = err == -EEXIST ? "'" + path + "' already exists" : "cannot pin at '" + path + "'";
+    BpfErrorDetails d("pin");
+    d.Set("path", path).Set("kind", "program");
     ThrowBpfError(env, "bpf_obj_pin", err, d);
   }
   return env.Undefined();
@@ -277,16 +275,16 @@ Napi::Value ProgramWrap::JS_openPinned(const Napi::CallbackInfo& info) {
   int fd = bpf_obj_get(path.c_str());
   if (fd < 0) {
     int err = -errno;
-    BpfErrorDetails d;
-    d.detail = "cannot open the program pinned at '" + path + "'";
+    BpfErrorDetails d("open-pinned");
+    d.Set("path", path).Set("expected", "program");
     ThrowBpfError(env, "bpf_obj_get", err, d);
   }
   // A pin can hold a map or a link too (and get-info answers for any of them): check the kind.
   std::string kind = bpffs::FdKind(fd);
   if (kind != "prog") {
     close(fd);
-    BpfErrorDetails d;
-    d.detail = "'" + path + "' holds a BPF " + kind + ", not a program";
+    BpfErrorDetails d("pin-kind");
+    d.Set("path", path).Set("kind", kind).Set("expected", "program");
     ThrowBpfError(env, "bpf_obj_get", -EINVAL, d);
   }
   return NewStandalone(env, fd);
@@ -298,8 +296,8 @@ Napi::Value ProgramWrap::JS_openById(const Napi::CallbackInfo& info) {
   int fd = bpf_prog_get_fd_by_id(id);
   if (fd < 0) {
     int err = -errno;
-    BpfErrorDetails d;
-    d.detail = "no program with id " + std::to_string(id);
+    BpfErrorDetails d("open-by-id");
+    d.Set("id", id).Set("kind", "program");
     ThrowBpfError(env, "bpf_prog_get_fd_by_id", err, d);
   }
   return NewStandalone(env, fd);
@@ -307,20 +305,16 @@ Napi::Value ProgramWrap::JS_openById(const Napi::CallbackInfo& info) {
 
 Napi::Value ProgramWrap::JS_attach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  // lib/ passes the explicit API to name when libbpf cannot auto-attach this section.
-  std::string instead = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
   CheckObjectProgram(env, "attach");
   Fd(env, "attach");
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach(prog_);
   int err = link == nullptr ? -errno : 0;
   // Everything the error needs is read before the logger runs: it may close the object.
-  BpfErrorDetails d;
+  BpfErrorDetails d("auto-attach");
   if (link == nullptr) {
     d.program = bpf_program__name(prog_);
-    d.detail = "program '" + d.program + "' (section '" + bpf_program__section_name(prog_) + "')";
-    if ((err == -EOPNOTSUPP || err == -ESRCH) && !instead.empty())
-      d.detail += ": libbpf cannot auto-attach this section; attach it with " + instead;
+    d.Set("section", bpf_program__section_name(prog_));
   }
   // The link is wrapped (owned by JS) before any JS runs, so a throwing logger cannot leak it.
   Napi::Object wrapped;

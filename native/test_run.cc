@@ -171,23 +171,8 @@ void Run(Baton& b) {
 }
 
 Napi::Value ErrorFor(Napi::Env env, const Baton& b) {
-  BpfErrorDetails d;
-  d.detail = "test run of program '" + b.progName + "'";
-  switch (-b.err) {
-    case 524:  // ENOTSUPP, the kernel-internal code bpf() returns for types without test runs
-    case EOPNOTSUPP:
-      d.detail += ": this program type has no BPF_PROG_TEST_RUN (XDP, tc, socket filters and a few others do)";
-      break;
-    case EINVAL:
-      d.detail += b.live ? ": live frames need an XDP program, a frame, and repeat >= 1 (and no output buffers)"
-                         : ": the frame or context was refused (too short for the program type, or a context field it may not set)";
-      break;
-    case ENOSPC:
-      d.detail += ": the output frame did not fit in dataOutSize";
-      break;
-    default:
-      break;
-  }
+  BpfErrorDetails d("test-run");
+  d.Set("program", b.progName).Set("live", b.live ? 1 : 0);
   return MakeBpfError(env, b.failedOp, b.err, d);
 }
 

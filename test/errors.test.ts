@@ -41,7 +41,10 @@ describe('BpfError', () => {
 
   it('is what the native factory builds: verifier, state and plain errors', () => {
     expect(makeBpfError('bpf_object__load', 13, { program: 'p', log: 'x' })).toBeInstanceOf(BpfVerifierError);
-    expect(makeStateError('closed')).toBeInstanceOf(BpfStateError);
+    const state = makeStateError('attach a program', 'object-closed');
+    expect(state).toBeInstanceOf(BpfStateError);
+    expect(state.message).toBe('cannot attach a program: the BPF object is closed');
+    expect(state.state).toBe('object-closed');
     const plain = makeBpfError('bpf_map_lookup_elem', 2, { detail: 'key 7' });
     expect(plain).toBeInstanceOf(BpfError);
     expect(plain.message).toBe('bpf_map_lookup_elem failed: no such file or directory (ENOENT): key 7');

@@ -82,7 +82,7 @@ export interface NativeProgram {
   kernelInfo(): NativeProgramKernelInfo;
   pin(path: string): void;
   unpin(path: string): void;
-  attach(explicitApi?: string): NativeLink;
+  attach(): NativeLink;
   close(): void;
 }
 

@@ -77,14 +77,12 @@ bool OptBool(Napi::Object o, const char* key, bool fallback) {
 }
 
 Napi::Value Finish(Napi::Env env, LogCapture& capture, struct bpf_link* link, int err, const std::string& op,
-                   const std::string& detail) {
+                   BpfErrorDetails d) {
   // The link is owned by JS before the logger runs, so a throwing logger cannot leak it.
   Napi::Object wrapped;
   if (link != nullptr) wrapped = BpfLinkWrap::New(env, link);
   capture.Deliver(env);
   if (link == nullptr) {
-    BpfErrorDetails d;
-    d.detail = detail;
     d.libbpfLog = capture.WarningLines();
     ThrowBpfError(env, op, err != 0 ? err : -EINVAL, d);
   }

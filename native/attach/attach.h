@@ -19,6 +19,8 @@
 #include <bpf/libbpf.h>
 #include <napi.h>
 
+#include "../errors.h"
+
 #include <cstdint>
 #include <string>
 
@@ -55,9 +57,9 @@ uint64_t OptU64(Napi::Object o, const char* key, uint64_t fallback = 0);  // num
 int64_t OptInt(Napi::Object o, const char* key, int64_t fallback);
 bool OptBool(Napi::Object o, const char* key, bool fallback = false);
 
-// Wraps `link` in a NativeLink, or throws the BpfError for `op` (errno `err`) with `detail` and
-// libbpf's warnings from `capture`. Delivers the captured log to the JS logger either way.
+// Wraps `link` in a NativeLink, or throws the BpfError for `op` (errno `err`) with the facts `d`
+// and libbpf's warnings from `capture`. Delivers the captured log to the JS logger either way.
 Napi::Value Finish(Napi::Env env, LogCapture& capture, struct bpf_link* link, int err, const std::string& op,
-                   const std::string& detail);
+                   BpfErrorDetails d);
 
 }  // namespace attach

@@ -22,8 +22,8 @@ struct CgroupDir {
   int fd;
   CgroupDir(Napi::Env env, const std::string& path) : fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
     if (fd < 0) {
-      BpfErrorDetails d;
-      d.detail = "cannot open the cgroup '" + path + "'";
+      BpfErrorDetails d("cgroup-open");
+      d.Set("path", path);
       ThrowBpfError(env, "open", -errno, d);
     }
   }
@@ -48,7 +48,7 @@ Napi::Value Cgroup(const Napi::CallbackInfo& info) {
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_cgroup(prog, dir.fd);
   int err = link == nullptr ? -errno : 0;
-  return Finish(env, capture, link, err, "bpf_program__attach_cgroup", "cgroup '" + path + "'");
+  return Finish(env, capture, link, err, "bpf_program__attach_cgroup", BpfErrorDetails("attach").Set("target", "cgroup").Set("path", path));
 }
 
 // JS: attach.cgroupLegacy(program, path, attachType, flags): BPF_PROG_ATTACH, no link.
@@ -66,9 +66,8 @@ Napi::Value CgroupLegacy(const Napi::CallbackInfo& info) {
   opts.flags = flags;
   if (bpf_prog_attach_opts(progFd, dir.fd, static_cast<enum bpf_attach_type>(t), &opts) != 0) {
     int err = -errno;
-    BpfErrorDetails d;
-    d.detail = "attach type '" + typeName + "' on cgroup '" + path + "'";
-    if (err == -EPERM && flags == 0) d.detail += " (another program is attached without multi/override)";
+    BpfErrorDetails d("attach");
+    d.Set("target", "cgroup").Set("path", path).Set("attachType", typeName).Set("flags", flags);
     ThrowBpfError(env, "bpf_prog_attach", err, d);
   }
   return env.Undefined();
@@ -85,13 +84,14 @@ Napi::Value CgroupLegacyDetach(const Napi::CallbackInfo& info) {
   int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Napi::Boolean::New(env, false);  // the cgroup is gone, and the attachment with it
-    ThrowBpfError(env, "open", -errno, {"", "", "cannot open the cgroup '" + path + "'", {}});
+    int err = -errno;
+    ThrowBpfError(env, "open", err, BpfErrorDetails("cgroup-open").Set("path", path));
   }
   int rc = bpf_prog_detach2(progFd, fd, static_cast<enum bpf_attach_type>(t));
   int err = rc != 0 ? -errno : 0;
   close(fd);
   if (err == -ENOENT) return Napi::Boolean::New(env, false);
-  if (err != 0) ThrowBpfError(env, "bpf_prog_detach2", err, {"", "", "attach type '" + typeName + "' on cgroup '" + path + "'", {}});
+  if (err != 0) ThrowBpfError(env, "bpf_prog_detach2", err, BpfErrorDetails("detach").Set("target", "cgroup").Set("path", path).Set("attachType", typeName));
   return Napi::Boolean::New(env, true);
 }
 

@@ -34,7 +34,10 @@ Napi::Value Iter(const Napi::CallbackInfo& info) {
     std::string path = OptString(o, "cgroup");
     if (!path.empty()) {
       cgroupFd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (cgroupFd < 0) ThrowBpfError(env, "open", -errno, {"", "", "cannot open the cgroup '" + path + "'", {}});
+      if (cgroupFd < 0) {
+        int err = -errno;
+        ThrowBpfError(env, "open", err, BpfErrorDetails("cgroup-open").Set("path", path));
+      }
       linfo.cgroup.cgroup_fd = cgroupFd;
     } else {
       linfo.cgroup.cgroup_id = OptU64(o, "cgroupId");
@@ -60,8 +63,10 @@ Napi::Value Iter(const Napi::CallbackInfo& info) {
   struct bpf_link* link = bpf_program__attach_iter(prog, &opts);
   int err = link == nullptr ? -errno : 0;
   if (cgroupFd >= 0) close(cgroupFd);
-  return Finish(env, capture, link, err, "bpf_program__attach_iter",
-                std::string("iterator '") + bpf_program__section_name(prog) + "'" + (what.empty() ? "" : " for " + what));
+  BpfErrorDetails d("attach");
+  d.Set("target", "iterator").Set("section", bpf_program__section_name(prog));
+  if (!what.empty()) d.Set("filter", what);
+  return Finish(env, capture, link, err, "bpf_program__attach_iter", d);
 }
 
 // JS: attach.iterCreate(linkFd) -> a new fd; the caller owns (and closes) it.
@@ -71,8 +76,8 @@ Napi::Value IterCreate(const Napi::CallbackInfo& info) {
   int fd = bpf_iter_create(linkFd);
   if (fd < 0) {
     int err = -errno;
-    BpfErrorDetails d;
-    d.detail = "link fd " + std::to_string(linkFd) + (err == -EINVAL ? " (is it an iterator link?)" : "");
+    BpfErrorDetails d("iter-create");
+    d.Set("fd", linkFd);
     ThrowBpfError(env, "bpf_iter_create", err, d);
   }
   return Napi::Number::New(env, fd);

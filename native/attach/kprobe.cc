@@ -24,7 +24,7 @@ Napi::Value Kprobe(const Napi::CallbackInfo& info) {
   struct bpf_link* link = bpf_program__attach_kprobe_opts(prog, func.c_str(), &opts);
   int err = link == nullptr ? -errno : 0;
   return Finish(env, capture, link, err, "bpf_program__attach_kprobe_opts",
-                std::string(opts.retprobe ? "kretprobe" : "kprobe") + " on '" + func + "'");
+                BpfErrorDetails("attach").Set("target", opts.retprobe ? "kretprobe" : "kprobe").Set("func", func));
 }
 
 // JS: attach.kprobeMulti(program, { pattern?, funcs?: string[], cookies?: bigint[], retprobe? })
@@ -69,8 +69,10 @@ Napi::Value KprobeMulti(const Napi::CallbackInfo& info) {
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_kprobe_multi_opts(prog, pattern.empty() ? nullptr : pattern.c_str(), &opts);
   int err = link == nullptr ? -errno : 0;
-  return Finish(env, capture, link, err, "bpf_program__attach_kprobe_multi_opts",
-                "kprobe.multi on " + (pattern.empty() ? std::to_string(syms.size()) + " functions" : "'" + pattern + "'"));
+  BpfErrorDetails d("attach");
+  d.Set("target", "kprobe.multi");
+  if (pattern.empty()) d.Set("functions", syms.size()); else d.Set("pattern", pattern);
+  return Finish(env, capture, link, err, "bpf_program__attach_kprobe_multi_opts", d);
 }
 
 }  // namespace

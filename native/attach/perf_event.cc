@@ -38,10 +38,8 @@ Napi::Value PerfEvent(const Napi::CallbackInfo& info) {
   int pfd = static_cast<int>(syscall(__NR_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
   if (pfd < 0) {
     int err = -errno;
-    BpfErrorDetails d;
-    d.detail = "event type " + std::to_string(attr.type) + " config " + std::to_string(attr.config) +
-               " on cpu " + std::to_string(cpu) + " pid " + std::to_string(pid);
-    if (err == -ENOENT || err == -EOPNOTSUPP) d.detail += " (this machine has no such event: no hardware PMU?)";
+    BpfErrorDetails d("perf-event-open");
+    d.Set("type", attr.type).Set("config", static_cast<double>(attr.config)).Set("cpu", cpu).Set("pid", pid);
     ThrowBpfError(env, "perf_event_open", err, d);
   }
   LIBBPF_OPTS(bpf_perf_event_opts, opts);
@@ -53,7 +51,7 @@ Napi::Value PerfEvent(const Napi::CallbackInfo& info) {
   int err = link == nullptr ? -errno : 0;
   if (link == nullptr) close(pfd);  // on success the link owns it
   return Finish(env, capture, link, err, "bpf_program__attach_perf_event_opts",
-                "perf event on cpu " + std::to_string(cpu) + " pid " + std::to_string(pid));
+                BpfErrorDetails("attach").Set("target", "perf event").Set("cpu", cpu).Set("pid", pid));
 }
 
 }  // namespace

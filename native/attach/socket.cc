@@ -18,8 +18,8 @@ int SocketArg(const Napi::CallbackInfo& info, size_t i) {
   int fd = args::Int32(info, i, "socket");
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-    BpfErrorDetails d;
-    d.detail = "fd " + std::to_string(fd) + " is not an open socket";
+    BpfErrorDetails d("not-a-socket");
+    d.Set("fd", fd);
     ThrowBpfError(info.Env(), "setsockopt", fd < 0 || errno == EBADF ? -EBADF : -ENOTSOCK, d);
   }
   return fd;
@@ -32,8 +32,8 @@ Napi::Value Socket(const Napi::CallbackInfo& info) {
   int fd = SocketArg(info, 1);
   if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &progFd, sizeof(progFd)) != 0) {
     int err = -errno;
-    BpfErrorDetails d;
-    d.detail = "SO_ATTACH_BPF on fd " + std::to_string(fd) + (err == -EINVAL ? " (only socket_filter programs attach to sockets)" : "");
+    BpfErrorDetails d("socket-attach");
+    d.Set("fd", fd);
     ThrowBpfError(env, "setsockopt", err, d);
   }
   return env.Undefined();
@@ -46,7 +46,8 @@ Napi::Value SocketDetach(const Napi::CallbackInfo& info) {
   int dummy = 0;
   if (setsockopt(fd, SOL_SOCKET, SO_DETACH_BPF, &dummy, sizeof(dummy)) != 0) {
     if (errno == ENOENT) return Napi::Boolean::New(env, false);
-    ThrowBpfError(env, "setsockopt", -errno, {"", "", "SO_DETACH_BPF on fd " + std::to_string(fd), {}});
+    int err = -errno;
+    ThrowBpfError(env, "setsockopt", err, BpfErrorDetails("socket-detach").Set("fd", fd));
   }
   return Napi::Boolean::New(env, true);
 }

@@ -57,10 +57,10 @@ Napi::Value JS_tcxAttach(const Napi::CallbackInfo& info) {
   int fd = bpf_link_create(progFd, ifindex, ingress ? BPF_TCX_INGRESS : BPF_TCX_EGRESS, &opts);
   if (fd < 0) {
     int err = -errno;
-    BpfErrorDetails d;
+    BpfErrorDetails d("tc-attach");
     d.program = prog->Name();
-    d.detail = "attaching tc program '" + d.program + "' to " + ref.Describe() + (ingress ? " ingress" : " egress") + " with tcx";
-    if (err == -EINVAL) d.detail += " (tcx needs kernel 6.6+ and a sched_cls program; the legacy path is { mechanism: 'cls_bpf' })";
+    ref.AddTo(d);
+    d.Set("direction", ingress ? "ingress" : "egress").Set("mechanism", "tcx");
     ThrowBpfError(env, "bpf_link_create", err, d);
   }
   return BpfLinkWrap::NewFromFd(env, fd);
@@ -79,8 +79,9 @@ Napi::Value JS_tcxQuery(const Napi::CallbackInfo& info) {
   q.count = ids.size();
   if (bpf_prog_query_opts(ifindex, ingress ? BPF_TCX_INGRESS : BPF_TCX_EGRESS, &q) != 0) {
     int err = -errno;
-    BpfErrorDetails d;
-    d.detail = "querying tcx on " + ref.Describe();
+    BpfErrorDetails d("tc-query");
+    ref.AddTo(d);
+    d.Set("mechanism", "tcx");
     ThrowBpfError(env, "bpf_prog_query_opts", err, d);
   }
   Napi::Object out = Napi::Object::New(env);
@@ -135,8 +136,9 @@ Napi::Value JS_filterAttach(const Napi::CallbackInfo& info) {
   // Namespace-dependent calls done: now the logger (JavaScript), then nothing native.
   capture.Deliver(env);
   if (err != 0) {
-    d.detail = "attaching tc program '" + d.program + "' to " + ref.Describe() + (ingress ? " ingress" : " egress") + " as a cls_bpf filter";
-    if (err == -EEXIST) d.detail += ": a filter with handle " + std::to_string(handle) + " and priority " + std::to_string(priority) + " exists; pass { replace: true }";
+    d.what = "tc-attach";
+    ref.AddTo(d);
+    d.Set("direction", ingress ? "ingress" : "egress").Set("mechanism", "cls_bpf").Set("handle", handle).Set("priority", priority);
     ThrowBpfError(env, op, err, d);
   }
   Napi::Object out = Napi::Object::New(env);
@@ -163,8 +165,9 @@ Napi::Value JS_filterDetach(const Napi::CallbackInfo& info) {
   capture.Deliver(env);
   if (err == -ENOENT || err == -EINVAL) return Napi::Boolean::New(env, false);
   if (err != 0) {
-    BpfErrorDetails d;
-    d.detail = "detaching the cls_bpf filter " + std::to_string(handle) + ":" + std::to_string(priority) + " from " + ref.Describe();
+    BpfErrorDetails d("tc-detach");
+    ref.AddTo(d);
+    d.Set("mechanism", "cls_bpf").Set("handle", handle).Set("priority", priority);
     ThrowBpfError(env, "bpf_tc_detach", err, d);
   }
   return Napi::Boolean::New(env, true);
@@ -301,8 +304,9 @@ Napi::Value JS_filterList(const Napi::CallbackInfo& info) {
   std::vector<FilterEntry> filters;
   int err = DumpFilters(ifindex, ingress, filters);
   if (err != 0) {
-    BpfErrorDetails d;
-    d.detail = "listing the cls_bpf filters of " + ref.Describe() + (ingress ? " ingress" : " egress");
+    BpfErrorDetails d("tc-query");
+    ref.AddTo(d);
+    d.Set("direction", ingress ? "ingress" : "egress").Set("mechanism", "cls_bpf");
     ThrowBpfError(env, "netlink RTM_GETTFILTER", err, d);
   }
   Napi::Array list = Napi::Array::New(env, filters.size());

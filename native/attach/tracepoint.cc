@@ -21,7 +21,8 @@ Napi::Value Tracepoint(const Napi::CallbackInfo& info) {
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_tracepoint_opts(prog, category.c_str(), name.c_str(), &opts);
   int err = link == nullptr ? -errno : 0;
-  return Finish(env, capture, link, err, "bpf_program__attach_tracepoint_opts", "tracepoint " + category + ":" + name);
+  return Finish(env, capture, link, err, "bpf_program__attach_tracepoint_opts",
+                BpfErrorDetails("attach").Set("target", "tracepoint").Set("category", category).Set("name", name));
 }
 
 // JS: attach.rawTracepoint(program, { name, cookie? })
@@ -37,7 +38,8 @@ Napi::Value RawTracepoint(const Napi::CallbackInfo& info) {
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_raw_tracepoint_opts(prog, name.c_str(), &opts);
   int err = link == nullptr ? -errno : 0;
-  return Finish(env, capture, link, err, "bpf_program__attach_raw_tracepoint_opts", "raw tracepoint " + name);
+  return Finish(env, capture, link, err, "bpf_program__attach_raw_tracepoint_opts",
+                BpfErrorDetails("attach").Set("target", "raw tracepoint").Set("name", name));
 }
 
 }  // namespace

@@ -23,8 +23,10 @@ Napi::Value Trace(const Napi::CallbackInfo& info) {
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_trace_opts(prog, &opts);
   int err = link == nullptr ? -errno : 0;
-  return Finish(env, capture, link, err, "bpf_program__attach_trace_opts",
-                std::string("program '") + bpf_program__name(prog) + "' (section '" + bpf_program__section_name(prog) + "')");
+  BpfErrorDetails d("attach");
+  d.program = bpf_program__name(prog);
+  d.Set("target", "trampoline").Set("section", bpf_program__section_name(prog));
+  return Finish(env, capture, link, err, "bpf_program__attach_trace_opts", d);
 }
 
 // JS: attach.lsm(program)
@@ -35,8 +37,10 @@ Napi::Value Lsm(const Napi::CallbackInfo& info) {
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_lsm(prog);
   int err = link == nullptr ? -errno : 0;
-  return Finish(env, capture, link, err, "bpf_program__attach_lsm",
-                std::string("program '") + bpf_program__name(prog) + "' (section '" + bpf_program__section_name(prog) + "')");
+  BpfErrorDetails d("attach");
+  d.program = bpf_program__name(prog);
+  d.Set("target", "trampoline").Set("section", bpf_program__section_name(prog));
+  return Finish(env, capture, link, err, "bpf_program__attach_lsm", d);
 }
 
 // JS: attach.probeTrampoline() -> 0 when this kernel loads and attaches an fentry program, else

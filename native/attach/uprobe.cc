@@ -26,10 +26,11 @@ Napi::Value Uprobe(const Napi::CallbackInfo& info) {
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_uprobe_opts(prog, pid, binary.c_str(), offset, &opts);
   int err = link == nullptr ? -errno : 0;
-  std::string where = "'" + binary + "'" + (func.empty() ? "" : " function '" + func + "'") +
-                      (offset != 0 ? " offset " + std::to_string(offset) : "");
-  return Finish(env, capture, link, err, "bpf_program__attach_uprobe_opts",
-                std::string(opts.retprobe ? "uretprobe" : "uprobe") + " on " + where);
+  BpfErrorDetails d("attach");
+  d.Set("target", opts.retprobe ? "uretprobe" : "uprobe").Set("binary", binary);
+  if (!func.empty()) d.Set("func", func);
+  if (offset != 0) d.Set("offset", static_cast<double>(offset));
+  return Finish(env, capture, link, err, "bpf_program__attach_uprobe_opts", d);
 }
 
 }  // namespace

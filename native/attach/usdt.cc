@@ -26,7 +26,7 @@ Napi::Value Usdt(const Napi::CallbackInfo& info) {
   struct bpf_link* link = bpf_program__attach_usdt(prog, pid, binary.c_str(), provider.c_str(), name.c_str(), &opts);
   int err = link == nullptr ? -errno : 0;
   return Finish(env, capture, link, err, "bpf_program__attach_usdt",
-                "USDT probe " + provider + ":" + name + " in '" + binary + "'");
+                BpfErrorDetails("attach").Set("target", "usdt").Set("provider", provider).Set("name", name).Set("binary", binary));
 }
 
 }  // namespace

@@ -30,20 +30,17 @@ __u32 ModeFlags(Napi::Env env, const std::string& mode) {
   throw Napi::RangeError::New(env, "mode must be 'skb', 'native' or 'hw', got '" + mode + "'");
 }
 
-// What is attached now, in words: "program 42 'xdp_drop' in native mode" (current namespace).
-std::string DescribeAttached(int ifindex) {
+// What is attached now (in the current namespace), as facts for an error.
+void AddAttached(BpfErrorDetails& d, int ifindex) {
   LIBBPF_OPTS(bpf_xdp_query_opts, q);
-  if (bpf_xdp_query(ifindex, 0, &q) != 0) return "";
-  std::string out;
+  if (bpf_xdp_query(ifindex, 0, &q) != 0) return;
+  d.hasAttached = true;
   auto add = [&](__u32 id, const char* mode) {
-    if (id == 0) return;
-    if (!out.empty()) out += " and ";
-    out += "program " + std::to_string(id) + " '" + ProgramNameById(id) + "' in " + mode + " mode";
+    if (id != 0) d.attached.push_back({id, ProgramNameById(id), mode});
   };
   add(q.drv_prog_id, "native");
   add(q.skb_prog_id, "skb");
   add(q.hw_prog_id, "hw");
-  return out;
 }
 
 // The kernel's own explanation, which libbpf's netlink code logs as "Kernel error message: ...".
@@ -56,27 +53,13 @@ std::string KernelMessage(const std::vector<LogRecord>& records) {
   return "";
 }
 
-// Adds what a failed attach most likely means to its error.
-std::string Explain(int err, int ifindex, const InterfaceRef& ref, const std::string& mode, bool viaLink) {
-  std::string where = ref.Describe() + " (ifindex " + std::to_string(ifindex) + ")";
-  switch (-err) {
-    case EBUSY:
-    case EEXIST: {
-      std::string attached = DescribeAttached(ifindex);
-      if (attached.empty()) return where + " already has an XDP attachment";
-      return where + " already has " + attached +
-             "; pass { replace: oldProgram } (netlink) to swap it atomically, { force: true } to overwrite it, "
-             "or detach it first" + (viaLink ? " (a program attached through a link is only replaced through that link: link.update())" : "");
-    }
-    case EOPNOTSUPP:
-      return "the driver of " + where + " does not support XDP in " + (mode.empty() ? "native" : mode) +
-             " mode; use mode 'skb' (generic XDP, any driver) or pass { fallback: 'skb' }";
-    case EINVAL:
-      if (mode == "hw") return "the driver of " + where + " does not support XDP offload (hw mode); use 'native' or 'skb'";
-      return where;
-    default:
-      return where;
-  }
+// The facts of a failed XDP attach: where, how, in which mode, and what is attached now.
+BpfErrorDetails AttachFacts(int err, int ifindex, const InterfaceRef& ref, const std::string& mode, const char* via) {
+  BpfErrorDetails d("xdp-attach");
+  ref.AddTo(d);
+  d.Set("ifindex", ifindex).Set("mode", mode.empty() ? "native" : mode).Set("via", via);
+  if (err == -EBUSY || err == -EEXIST) AddAttached(d, ifindex);
+  return d;
 }
 
 }  // namespace
@@ -102,9 +85,8 @@ Napi::Value JS_attachLink(const Napi::CallbackInfo& info) {
   int fd = bpf_link_create(progFd, ifindex, BPF_XDP, &opts);
   if (fd < 0) {
     int err = -errno;
-    BpfErrorDetails d;
+    BpfErrorDetails d = AttachFacts(err, ifindex, ref, mode, "link");
     d.program = prog->Name();
-    d.detail = "attaching XDP program '" + d.program + "' to " + Explain(err, ifindex, ref, mode, true);
     ThrowBpfError(env, "bpf_link_create", err, d);
   }
   return BpfLinkWrap::NewFromFd(env, fd);
@@ -139,15 +121,15 @@ Napi::Value JS_attachNetlink(const Napi::CallbackInfo& info) {
   int err = bpf_xdp_attach(ifindex, progFd, flags, &opts);
   std::vector<LogRecord> logs = capture.Take();
   if (err != 0) {
-    BpfErrorDetails d;
+    BpfErrorDetails d = AttachFacts(err, ifindex, ref, mode, "netlink");
     d.program = prog->Name();
-    if (oldFd >= 0 && err == -EEXIST) {
-      d.detail = "replacing on " + ref.Describe() + ": the expected program is not the one attached (now: " + DescribeAttached(ifindex) + ")";
-    } else {
-      d.detail = "attaching XDP program '" + d.program + "' to " + Explain(err, ifindex, ref, mode, false);
+    if (oldFd >= 0) {
+      d.Set("replacing", 1);
+      if (err == -EEXIST) AddAttached(d, ifindex);
     }
+    if (force) d.Set("force", 1);
     std::string kernel = KernelMessage(logs);
-    if (!kernel.empty()) d.detail += " [kernel: " + kernel + "]";
+    if (!kernel.empty()) d.Set("kernelMessage", kernel);
     DeliverLogRecords(env, logs);
     ThrowBpfError(env, "bpf_xdp_attach", err, d);
   }
@@ -180,8 +162,8 @@ Napi::Value JS_detachNetlink(const Napi::CallbackInfo& info) {
     int err = bpf_xdp_detach(ifindex, flags, nullptr);
     capture.Deliver(env);
     if (err != 0) {
-      BpfErrorDetails d;
-      d.detail = "detaching XDP from " + ref.Describe() + (err == -EBUSY ? ": it is attached through a BPF link; detach the link (BpfLink.openPinned(path).detach(), or end its owner)" : "");
+      BpfErrorDetails d("xdp-detach");
+      ref.AddTo(d);
       ThrowBpfError(env, "bpf_xdp_detach", err, d);
     }
     return Napi::Boolean::New(env, true);
@@ -196,8 +178,9 @@ Napi::Value JS_detachNetlink(const Napi::CallbackInfo& info) {
   capture.Deliver(env);
   if (err == -EEXIST) return Napi::Boolean::New(env, false);  // someone replaced it meanwhile
   if (err != 0) {
-    BpfErrorDetails d;
-    d.detail = "detaching XDP program " + std::to_string(progId) + " from " + ref.Describe();
+    BpfErrorDetails d("xdp-detach");
+    ref.AddTo(d);
+    d.Set("id", progId);
     ThrowBpfError(env, "bpf_xdp_detach", err, d);
   }
   return Napi::Boolean::New(env, true);
@@ -216,8 +199,8 @@ Napi::Value JS_query(const Napi::CallbackInfo& info) {
   // Namespace-dependent calls done: now the logger (JavaScript).
   capture.Deliver(env);
   if (err != 0) {
-    BpfErrorDetails d;
-    d.detail = "querying XDP on " + ref.Describe();
+    BpfErrorDetails d("xdp-query");
+    ref.AddTo(d);
     ThrowBpfError(env, "bpf_xdp_query", err, d);
   }
   Napi::Object out = Napi::Object::New(env);

@@ -41,8 +41,8 @@ PerfBufWrap::PerfBufWrap(const Napi::CallbackInfo& info) : TaggedWrap<PerfBufWra
   // JavaScript last: the logger, then the error factory.
   capture.Deliver(env);
   if (err != 0) {
-    BpfErrorDetails d;
-    if (err == -EINVAL) d.detail = "the map is not a perf event array (BPF_MAP_TYPE_PERF_EVENT_ARRAY)";
+    BpfErrorDetails d("reader-open");
+    d.Set("reader", "perf buffer");
     ThrowBpfError(env, "perf_buffer__new", err, d);
   }
 }
@@ -94,7 +94,7 @@ Napi::Value PerfBufWrap::JS_resume(const Napi::CallbackInfo& info) {
 // JS: consume() -> delivers (synchronously, to onRecords) what is waiting now.
 Napi::Value PerfBufWrap::JS_consume(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!Watching()) ThrowStateError(env, "cannot consume: the perf buffer is closed");
+  if (!Watching()) ThrowStateError(env, "consume", "reader-closed", BpfErrorDetails().Set("reader", "perf buffer"));
   int n = ConsumeAndDeliver(0);
   if (n < 0) ThrowBpfError(env, "perf_buffer__consume", n);
   return Napi::Number::New(env, n);

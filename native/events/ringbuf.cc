@@ -39,8 +39,8 @@ RingBufWrap::RingBufWrap(const Napi::CallbackInfo& info) : TaggedWrap<RingBufWra
   // JavaScript last: the logger, then the error factory.
   capture.Deliver(env);
   if (err != 0) {
-    BpfErrorDetails d;
-    if (err == -EINVAL) d.detail = "the map is not a ring buffer (BPF_MAP_TYPE_RINGBUF)";
+    BpfErrorDetails d("reader-open");
+    d.Set("reader", "ring buffer");
     ThrowBpfError(env, "ring_buffer__new", err, d);
   }
 }
@@ -77,7 +77,7 @@ Napi::Value RingBufWrap::JS_resume(const Napi::CallbackInfo& info) {
 Napi::Value RingBufWrap::JS_consume(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t max = args::Uint32(info, 0, "max");
-  if (!Watching()) ThrowStateError(env, "cannot consume: the ring buffer is closed");
+  if (!Watching()) ThrowStateError(env, "consume", "reader-closed", BpfErrorDetails().Set("reader", "ring buffer"));
   int n = ConsumeAndDeliver(max);
   if (n < 0) ThrowBpfError(env, "ring_buffer__consume_n", n);
   return Napi::Number::New(env, n);

@@ -88,10 +88,9 @@ bool NetnsScope::Inside() {
   return false;
 }
 
-std::string InterfaceRef::Describe() const {
-  std::string s = name.empty() ? "ifindex " + std::to_string(index) : "interface '" + name + "'";
-  if (!netns.empty()) s += " in netns " + netns;
-  return s;
+void InterfaceRef::AddTo(BpfErrorDetails& d) const {
+  if (name.empty()) d.Set("ifindex", index); else d.Set("iface", name);
+  if (!netns.empty()) d.Set("netns", netns);
 }
 
 InterfaceRef ParseInterfaceRef(const Napi::CallbackInfo& info, size_t i) {
@@ -133,9 +132,8 @@ int ResolveIfindex(const InterfaceRef& ref) {
 }
 
 void ThrowNetnsError(Napi::Env env, const NetnsScope& scope, const std::string& path) {
-  BpfErrorDetails d;
-  d.detail = std::string("cannot enter network namespace ") + path +
-             (scope.error() == -ENOENT ? " (no such file: is the namespace gone?)" : "");
+  BpfErrorDetails d("netns-enter");
+  d.Set("netns", path);
   ThrowBpfError(env, scope.failedOp(), scope.error(), d);
 }
 
@@ -143,8 +141,8 @@ int EnterAndResolve(Napi::Env env, const NetnsScope& scope, const InterfaceRef& 
   if (scope.error() != 0) ThrowNetnsError(env, scope, ref.netns);
   int ifindex = ResolveIfindex(ref);
   if (ifindex < 0) {
-    BpfErrorDetails d;
-    d.detail = "no " + ref.Describe() + (ref.netns.empty() ? " (an interface inside a network namespace needs { netns })" : "");
+    BpfErrorDetails d("no-interface");
+    ref.AddTo(d);
     ThrowBpfError(env, ref.name.empty() ? "if_indextoname" : "if_nametoindex", ifindex, d);
   }
   return ifindex;

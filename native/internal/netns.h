@@ -9,6 +9,8 @@
 // Also here: InterfaceRef, how JS names an interface ({ name } or { index }, plus the netns).
 #pragma once
 
+#include "../errors.h"
+
 #include <napi.h>
 
 #include <string>
@@ -47,8 +49,8 @@ struct InterfaceRef {
   int index = 0;     // 0 when given by name
   std::string netns; // path of the namespace, empty for the current one
 
-  // "interface 'veth0'" / "ifindex 7", plus " in netns /run/netns/x" when one is given.
-  std::string Describe() const;
+  // Adds the interface as given (iface or ifindex) and the namespace path to an error's facts.
+  void AddTo(BpfErrorDetails& d) const;
 };
 
 // Reads { name?: string, index?: number, netns?: string } from argument i.

@@ -32,8 +32,8 @@ class ObjectOwned {
   }
   void CheckLoaded(Napi::Env env, const char* what) const {
     CheckUsable(env, what);
-    if (owner_->IsFailed()) ThrowStateError(env, std::string("cannot ") + what + ": the BPF object's load failed");
-    if (!owner_->IsLoaded()) ThrowStateError(env, std::string("cannot ") + what + ": the BPF object is not loaded yet (call load() first)");
+    if (owner_->IsFailed()) ThrowStateError(env, what, "object-load-failed");
+    if (!owner_->IsLoaded()) ThrowStateError(env, what, "object-not-loaded");
   }
 
   BpfObjectWrap* owner_ = nullptr;

@@ -26,8 +26,8 @@ inline void CheckPath(Napi::Env env, const std::string& path) {
   struct statfs st;
   if (statfs(dir.c_str(), &st) != 0) {
     int err = -errno;  // before building strings, which may change errno
-    BpfErrorDetails d;
-    d.detail = "the folder of pin path '" + path + "' cannot be inspected";
+    BpfErrorDetails d("pin-folder");
+    d.Set("path", path);
     ThrowBpfError(env, "statfs", err, d);
   }
   if (static_cast<long>(st.f_type) != kBpffsMagic)

@@ -180,21 +180,19 @@ void MapWrap::CheckGlobalsMap(Napi::Env env, const char* what) const {
 
 void MapWrap::CheckObjectMap(Napi::Env env, const char* what) const {
   if (standalone_) {
-    ThrowStateError(env, std::string("cannot ") + what +
-                             ": this map was opened from the kernel (a pin or an id), not from a BPF object");
+    ThrowStateError(env, what, "map-standalone");
   }
 }
 
 int MapWrap::Fd(Napi::Env env, const char* what) const {
   if (standalone_) {
-    if (fd_ < 0) ThrowStateError(env, std::string("cannot ") + what + ": the map is closed");
+    if (fd_ < 0) ThrowStateError(env, what, "map-closed");
     return fd_;
   }
   CheckLoaded(env, what);
   int fd = bpf_map__fd(map_);
   if (fd < 0) {
-    ThrowStateError(env, std::string("cannot ") + what + ": map '" + bpf_map__name(map_) +
-                                    "' was not created (autocreate was off)");
+    ThrowStateError(env, what, "map-not-autocreated", BpfErrorDetails().Set("name", bpf_map__name(map_)));
   }
   return fd;
 }
@@ -224,13 +222,13 @@ uint32_t MapWrap::ValueBytes() const {
 }
 
 void MapWrap::CheckScratch(Napi::Env env) const {
-  if (value_ == nullptr) ThrowStateError(env, "bindScratch() must be called before element access");
+  if (value_ == nullptr) ThrowStateError(env, "access an element", "scratch-unbound");
   // V8 never moves an ArrayBuffer's memory, but detaching (transferring) it frees the memory and
   // the syscall would write into freed memory. One N-API check per distinct buffer, usually one.
   for (int i = 0; i < scratchBufferCount_; i++) {
     bool detached = false;
     if (napi_is_detached_arraybuffer(env, scratchBuffers_[i].Value(), &detached) != napi_ok || detached) {
-      ThrowStateError(env, "the scratch buffers bound with bindScratch() were detached: bind them again");
+      ThrowStateError(env, "access an element", "scratch-detached");
     }
   }
 }
@@ -243,8 +241,7 @@ Napi::Object MapWrap::NewStandalone(Napi::Env env, int fd) {
   if (GetInfo(fd, &mi) != 0) {
     int err = errno;
     close(fd);
-    BpfErrorDetails d;
-    if (err == EINVAL) d.detail = "the object is not a BPF map";
+    BpfErrorDetails d("map-info");
     ThrowBpfError(env, "bpf_obj_get_info_by_fd", -err, d);
   }
   Addon* addon = Addon::Get(env);
@@ -265,7 +262,7 @@ Napi::Value MapWrap::JS_openPinned(const Napi::CallbackInfo& info) {
   int fd = bpf_obj_get(path.c_str());
   if (fd < 0) {
     int err = -errno;  // before building strings, which may change errno
-    ThrowBpfError(env, "bpf_obj_get", err, BpfErrorDetails{"", "", "'" + path + "'"});
+    ThrowBpfError(env, "bpf_obj_get", err, BpfErrorDetails("open-pinned").Set("path", path).Set("expected", "map"));
   }
   return NewStandalone(env, fd);
 }
@@ -302,9 +299,9 @@ Napi::Value MapWrap::JS_create(const Napi::CallbackInfo& info) {
                           u32("valueSize", 0), u32("maxEntries", 0), &opts);
   if (fd < 0) {
     int err = -errno;
-    BpfErrorDetails d;
-    d.detail = "map type '" + typeName + "'" + (name.empty() ? "" : " named '" + name + "'");
-    if (err == -EINVAL) d.detail += " (check the key/value sizes, max entries and flags this map type takes; map-in-maps need an inner map)";
+    BpfErrorDetails d("map-create");
+    d.Set("type", typeName);
+    if (!name.empty()) d.Set("name", name);
     ThrowBpfError(env, "bpf_map_create", err, d);
   }
   return NewStandalone(env, fd);
@@ -317,7 +314,7 @@ Napi::Value MapWrap::JS_openById(const Napi::CallbackInfo& info) {
   int fd = bpf_map_get_fd_by_id(id);
   if (fd < 0) {
     int err = -errno;  // before building strings, which may change errno
-    ThrowBpfError(env, "bpf_map_get_fd_by_id", err, BpfErrorDetails{"", "", "map id " + std::to_string(id)});
+    ThrowBpfError(env, "bpf_map_get_fd_by_id", err, BpfErrorDetails("open-by-id").Set("id", id).Set("kind", "map"));
   }
   return NewStandalone(env, fd);
 }
@@ -328,8 +325,8 @@ Napi::Value MapWrap::JS_infoByFd(const Napi::CallbackInfo& info) {
   struct bpf_map_info mi;
   if (GetInfo(static_cast<int>(fd), &mi) != 0) {
     int err = errno;
-    BpfErrorDetails d;
-    if (err == EINVAL) d.detail = "fd " + std::to_string(fd) + " is not a BPF map";
+    BpfErrorDetails d("map-info");
+    d.Set("fd", fd);
     ThrowBpfError(env, "bpf_obj_get_info_by_fd", -err, d);
   }
   return KernelInfoObject(env, mi);
@@ -499,7 +496,7 @@ Napi::Value MapWrap::JS_readValue(const Napi::CallbackInfo& info) {
     size_t size = 0;
     const void* image = bpf_map__initial_value(map_, &size);
     if (image == nullptr || static_cast<uint64_t>(offset) + length > size)
-      ThrowStateError(env, std::string("map '") + bpf_map__name(map_) + "' has no initial value to read");
+      ThrowStateError(env, "read a global variable", "map-no-initial-value", BpfErrorDetails().Set("name", bpf_map__name(map_)));
     return Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(image) + offset, length);
   }
   // After load: the kernel's memory, mapped into this process; else (libbpf < 1.5, whose
@@ -526,14 +523,13 @@ Napi::Value MapWrap::JS_writeValue(const Napi::CallbackInfo& info) {
     // libbpf < 1.3 declares the result const; before load it is libbpf's writable image.
     void* image = const_cast<void*>(static_cast<const void*>(bpf_map__initial_value(map_, &size)));
     if (image == nullptr || static_cast<uint64_t>(offset) + bytes.length > size)
-      ThrowStateError(env, std::string("map '") + bpf_map__name(map_) + "' has no initial value to write");
+      ThrowStateError(env, "write a global variable", "map-no-initial-value", BpfErrorDetails().Set("name", bpf_map__name(map_)));
     memcpy(static_cast<uint8_t*>(image) + offset, bytes.data, bytes.length);
     return env.Undefined();
   }
   if (bpf_map__map_flags(map_) & BPF_F_RDONLY_PROG) {
     // .rodata and .kconfig are frozen at load.
-    ThrowStateError(env, std::string("cannot write map '") + bpf_map__name(map_) +
-                             "': it is read-only after load (set .rodata before load())");
+    ThrowStateError(env, "write a global variable", "map-read-only-after-load", BpfErrorDetails().Set("name", bpf_map__name(map_)));
   }
   // Only this variable's bytes, straight into the kernel's memory: no other variable is touched.
   if (uint8_t* mem = KernelMemory(map_)) {
@@ -698,7 +694,7 @@ Napi::Value MapWrap::JS_updateBatch(const Napi::CallbackInfo& info) {
   int err = bpf_map_update_batch(fd, keys.data, values.data, &n, &opts);
   if (err != 0) {
     ThrowBpfError(env, "bpf_map_update_batch", err,
-                  BpfErrorDetails{"", "", std::to_string(n) + " of " + std::to_string(count) + " elements were written"});
+                  BpfErrorDetails("batch").Set("done", n).Set("count", count).Set("verb", "written"));
   }
   return Napi::Number::New(env, n);
 }
@@ -715,7 +711,7 @@ Napi::Value MapWrap::JS_deleteBatch(const Napi::CallbackInfo& info) {
   int err = bpf_map_delete_batch(fd, keys.data, &n, &opts);
   if (err != 0) {
     ThrowBpfError(env, "bpf_map_delete_batch", err,
-                  BpfErrorDetails{"", "", std::to_string(n) + " of " + std::to_string(count) + " elements were deleted"});
+                  BpfErrorDetails("batch").Set("done", n).Set("count", count).Set("verb", "deleted"));
   }
   return Napi::Number::New(env, n);
 }
@@ -739,7 +735,7 @@ Napi::Value MapWrap::JS_pin(const Napi::CallbackInfo& info) {
   LogCapture capture;
   int err = standalone_ ? (bpf_obj_pin(fd, path.c_str()) != 0 ? -errno : 0) : bpf_map__pin(map_, path.c_str());
   capture.Deliver(env);  // JS: nothing native is read below
-  if (err != 0) ThrowBpfError(env, standalone_ ? "bpf_obj_pin" : "bpf_map__pin", err, BpfErrorDetails{"", "", "'" + path + "'"});
+  if (err != 0) ThrowBpfError(env, standalone_ ? "bpf_obj_pin" : "bpf_map__pin", err, BpfErrorDetails("pin").Set("path", path).Set("kind", "map"));
   return env.Undefined();
 }
 
@@ -751,7 +747,7 @@ Napi::Value MapWrap::JS_unpin(const Napi::CallbackInfo& info) {
   // unlink() only in bpffs: never a file elsewhere, whatever JS passes.
   pin::CheckPath(env, path);
   int err = standalone_ ? (unlink(path.c_str()) == 0 ? 0 : -errno) : bpf_map__unpin(map_, path.c_str());
-  if (err != 0) ThrowBpfError(env, standalone_ ? "unlink" : "bpf_map__unpin", err, BpfErrorDetails{"", "", "'" + path + "'"});
+  if (err != 0) ThrowBpfError(env, standalone_ ? "unlink" : "bpf_map__unpin", err, BpfErrorDetails("unpin").Set("path", path).Set("kind", "map"));
   return env.Undefined();
 }
 
@@ -763,12 +759,10 @@ Napi::Value MapWrap::JS_mmap(const Napi::CallbackInfo& info) {
   int fd = Fd(env, "map the map's memory");
   LoadSizes(env);
   if (type_ != BPF_MAP_TYPE_ARRAY || !(flags_ & BPF_F_MMAPABLE)) {
-    ThrowStateError(env, "cannot map the map's memory: only array maps created with BPF_F_MMAPABLE "
-                         "(and the .data/.bss maps of an object) can be memory-mapped");
+    ThrowStateError(env, "map the map's memory", "map-not-mmapable");
   }
   if (flags_ & (BPF_F_RDONLY | BPF_F_RDONLY_PROG)) {
-    ThrowStateError(env, "cannot map the map's memory: the map is read-only, and a view of read-only memory "
-                         "would crash the process when written (read it with get(), or globals for .rodata)");
+    ThrowStateError(env, "map the map's memory", "map-read-only-mmap");
   }
   if (mapping_ != nullptr && !mappingBuffer_.IsEmpty()) {
     Napi::ArrayBuffer ab = mappingBuffer_.Value();
@@ -781,8 +775,7 @@ Napi::Value MapWrap::JS_mmap(const Napi::CallbackInfo& info) {
     mapping_ = Mapping::Create(fd, bytes);
     if (mapping_ == nullptr) {
       int err = errno;
-      BpfErrorDetails d;
-      if (err == EPERM || err == EACCES) d.detail = "the map is frozen or read-only";
+      BpfErrorDetails d("map-mmap");
       ThrowBpfError(env, "mmap", -err, d);
     }
     if (!standalone_ && listening_ == nullptr) {

@@ -39,7 +39,7 @@ struct MapOps {
   // The map's fd for `what`; throws when the map wrapper is gone or the map is not usable.
   int Fd(Napi::Env env, const char* what) const {
     MapWrap* w = *map;
-    if (w == nullptr) ThrowStateError(env, std::string("cannot ") + what + ": the map is closed");
+    if (w == nullptr) ThrowStateError(env, what, "map-closed");
     return w->Fd(env, what);
   }
 };
@@ -146,8 +146,8 @@ napi_value OpsUpdateInNetns(napi_env env, napi_callback_info info) {
       err = bpf_map_update_elem(fd, o->key, o->value, flags);
     }
     if (err != 0) {
-      BpfErrorDetails d;
-      d.detail = "in netns " + netns + (err == -ENODEV || err == -EINVAL ? " (no interface with that ifindex there?)" : "");
+      BpfErrorDetails d("map-update-netns");
+      d.Set("netns", netns);
       ThrowBpfError(env, "bpf_map_update_elem", err, d);
     }
     return nullptr;
@@ -223,7 +223,7 @@ Napi::Value MapWrap::JS_bindOps(const Napi::CallbackInfo& info) {
   if (s != napi_ok) {
     delete bufferHold;
     ThrowBpfError(env, "napi_create_external_arraybuffer", -ENOTSUP,
-                  BpfErrorDetails{"", "", "this runtime does not allow external ArrayBuffers"});
+                  BpfErrorDetails("external-arraybuffer"));
   }
   out.Set("scratch", Napi::Value(env, ab));
   static const struct {

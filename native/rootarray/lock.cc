@@ -18,13 +18,13 @@ Napi::Value JS_tryLock(const Napi::CallbackInfo& info) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = -errno;  // before copying strings, which may change errno
-    ThrowBpfError(env, "open", err, {"", "", path});
+    ThrowBpfError(env, "open", err, BpfErrorDetails("lock").Set("path", path));
   }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     close(fd);
     if (err == EWOULDBLOCK) return Napi::Number::New(env, -1);
-    ThrowBpfError(env, "flock", -err, {"", "", path});
+    ThrowBpfError(env, "flock", -err, BpfErrorDetails("lock").Set("path", path));
   }
   Addon::Get(env)->lockFds.insert(fd);
   return Napi::Number::New(env, fd);

@@ -53,8 +53,8 @@ PacketSocketWrap::PacketSocketWrap(const Napi::CallbackInfo& info) : TaggedWrap<
   int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     int err = -errno;
-    BpfErrorDetails d;
-    d.detail = "opening a packet socket for " + ref.Describe() + (err == -EPERM ? " needs CAP_NET_RAW" : "");
+    BpfErrorDetails d("packet-socket");
+    ref.AddTo(d);
     ThrowBpfError(env, "socket(AF_PACKET)", err, d);
   }
   int one = 1;
@@ -68,8 +68,8 @@ PacketSocketWrap::PacketSocketWrap(const Napi::CallbackInfo& info) : TaggedWrap<
   if (bind(fd, reinterpret_cast<struct sockaddr*>(&sll), sizeof(sll)) != 0) {
     int err = -errno;
     close(fd);
-    BpfErrorDetails d;
-    d.detail = "binding a packet socket to " + ref.Describe();
+    BpfErrorDetails d("packet-socket-bind");
+    ref.AddTo(d);
     ThrowBpfError(env, "bind", err, d);
   }
   fd_ = fd;
@@ -81,7 +81,7 @@ PacketSocketWrap::~PacketSocketWrap() {
 }
 
 void PacketSocketWrap::CheckOpen(Napi::Env env, const char* what) const {
-  if (fd_ < 0 || closeRequested_) ThrowStateError(env, std::string("cannot ") + what + ": the packet socket is closed");
+  if (fd_ < 0 || closeRequested_) ThrowStateError(env, what, "packet-socket-closed");
 }
 
 void PacketSocketWrap::Done() {
@@ -126,10 +126,8 @@ class PacketSocketWrap::SendWorker : public Napi::AsyncWorker {
     completion_.Settle([&]() -> Napi::Value {
       Napi::Env env = Env();
       if (err_ != 0) {
-        BpfErrorDetails d;
-        d.detail = "sending frames on ifindex " + std::to_string(ifindex) + " (after " + std::to_string(sent_) + " were sent)";
-        if (err_ == -EMSGSIZE) d.detail += ": a frame is larger than the interface's MTU plus its Ethernet header";
-        if (err_ == -ENETDOWN) d.detail += ": the interface is down";
+        BpfErrorDetails d("packet-send");
+        d.Set("ifindex", ifindex).Set("sent", sent_);
         throw Napi::Error(env, MakeBpfError(env, "send", err_, d));
       }
       Napi::Object out = Napi::Object::New(env);
