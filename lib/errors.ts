@@ -166,7 +166,8 @@ function hintForCode(code: string, op: string): string | undefined {
     }
     case 'LIBBPF_ERRNO__FORMAT':
     case 'ENOEXEC':
-      return 'the file is not a valid BPF ELF object (build it with clang -target bpf -g -O2)';
+      // Only a BPF object's open reads a BPF ELF file; elsewhere (a uprobe's target) this would mislead.
+      return op.startsWith('bpf_object__open') ? 'the file is not a valid BPF ELF object (build it with clang -target bpf -g -O2)' : undefined;
     default:
       return undefined;
   }

@@ -84,10 +84,13 @@ export class Globals {
     const v = this.#index().get(name);
     if (!v) {
       const known = [...this.#index().keys()];
-      throw new RangeError(
-        `no global variable '${name}' in object '${this.#object.name}'` +
-          (known.length ? ` (it has: ${known.join(', ')})` : ' (it has none, or no BTF)'),
-      );
+      if (!this.#object.btf) {
+        throw new RangeError(
+          `no global variable '${name}' can be found in object '${this.#object.name}': it has no BTF, which names them; ` +
+            'build it with clang -g (libbpf-node cflags prints the flags)',
+        );
+      }
+      throw new RangeError(`no global variable '${name}' in object '${this.#object.name}'` + (known.length ? ` (it has: ${known.join(', ')})` : ' (it has none)'));
     }
     return v;
   }

@@ -3,11 +3,12 @@
  *
  * @module
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import { Btf } from './btf/btf';
 import { BpfError, BpfStateError } from './errors';
+import { makeDirectories } from './internal/mkdir';
 import { hasFeature } from './features';
 import { Globals } from './globals';
 import { BpfMap } from './map/map';
@@ -291,12 +292,7 @@ export class BpfObject implements Disposable {
     checkPinDir(dir);
     this.#checkOpen('pin maps');
     if (this.state !== 'loaded') throw new BpfStateError(`cannot pin maps: the BPF object is ${this.state} (call load() first)`);
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (e) {
-      const errno = (e as NodeJS.ErrnoException).errno; // negative, as libuv reports it
-      throw new BpfError('mkdir', errno ? -errno : constants.errno.EIO, `pin folder '${dir}'`);
-    }
+    makeDirectories(dir, 'pin folder');
     const done: Array<[BpfMap, string]> = [];
     try {
       for (const map of this.maps) {

@@ -8,12 +8,13 @@
 import { BpfStateError } from '../errors';
 import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
-import { checkKnownKeys, checkNonEmptyString } from '../internal/validate';
-import { checkOptions, checkProgram, nativeAttach } from './common';
+import { checkKnownKeys, checkName, checkNonEmptyString } from '../internal/validate';
+import { checkCgroupDir, checkOptions, checkProgram, nativeAttach } from './common';
 
 function checkCgroupPath(path: unknown): asserts path is string {
   checkNonEmptyString(path, 'cgroup');
   if (!path.startsWith('/')) throw new RangeError(`cgroup must be an absolute path of a cgroup v2 directory, got '${path}'`);
+  checkCgroupDir(path, 'cgroup');
 }
 
 /**
@@ -117,8 +118,7 @@ export function attachCgroupLegacy(program: BpfProgram, cgroup: string, options:
   checkCgroupPath(cgroup);
   const o = checkOptions(options);
   checkKnownKeys(o, 'options', ['mode', 'attachType']);
-  const mode = (o.mode ?? 'multi') as CgroupAttachMode;
-  if (!(mode in FLAGS)) throw new RangeError(`options.mode must be 'exclusive', 'override' or 'multi', got '${String(o.mode)}'`);
+  const mode = checkName(o.mode ?? 'multi', 'options.mode', Object.keys(FLAGS) as CgroupAttachMode[]);
   let attachType: string;
   if (o.attachType !== undefined) {
     checkNonEmptyString(o.attachType, 'options.attachType');

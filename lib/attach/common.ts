@@ -4,6 +4,8 @@
  * @internal
  * @module
  */
+import { closeSync, openSync, readFileSync, readSync, statfsSync, statSync } from 'node:fs';
+import { BpfError } from '../errors';
 import { binding, type NativeLink, type NativeProgram } from '../internal/native';
 import type { BpfProgram } from '../program';
 import { checkObject, describe } from '../internal/validate';
@@ -70,4 +72,64 @@ export function checkOffset(value: unknown, name: string): bigint | undefined {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
   if (typeof value === 'bigint' && value >= 0n && value < 1n << 64n) return value;
   throw new RangeError(`${name} must be a non-negative integer, got ${describe(value)}`);
+}
+
+// statfs magic numbers (linux/magic.h).
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/**
+ * `path` must be a folder of the cgroup v2 hierarchy. An ordinary folder would reach the kernel
+ * as a cgroup fd and come back as a bare EBADF; a missing one is left to the kernel (ENOENT).
+ */
+export function checkCgroupDir(path: string, name: string): void {
+  let type: number;
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+    type = statfsSync(path).type;
+  } catch {
+    return; // missing or unreadable: the kernel's own error names it
+  }
+  if (!isDir || type !== CGROUP2_SUPER_MAGIC) {
+    const mount = cgroup2Mount();
+    throw new RangeError(
+      `${name} '${path}' is not a cgroup v2 directory${isDir ? '' : ' (not a folder)'}; give a folder under the cgroup2 mount` +
+        (mount ? ` (${mount} here)` : ' (none is mounted here: mount -t cgroup2 none /sys/fs/cgroup)'),
+    );
+  }
+}
+
+function cgroup2Mount(): string | undefined {
+  try {
+    return readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[2] === 'cgroup2')?.split(' ')[1];
+  } catch {
+    return undefined;
+  }
+}
+
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+
+/**
+ * A uprobe or USDT target given as a path must be a regular file that starts like an ELF file (any
+ * architecture: libbpf reads its symbols). A bare name (`'libc.so.6'`) is found by libbpf in the
+ * library folders and is left to it.
+ */
+export function checkTargetBinary(binary: string, name: string): void {
+  if (!binary.includes('/')) return;
+  let fd: number;
+  try {
+    if (!statSync(binary).isFile()) throw new RangeError(`${name} '${binary}' is not a regular file; give an ELF executable or shared library`);
+    fd = openSync(binary, 'r');
+  } catch (e) {
+    if (e instanceof RangeError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw new BpfError('open', Math.abs(err.errno ?? 2), `${name} '${binary}'`, err.code === 'ENOENT' ? 'give the path of an ELF executable or shared library, or a library name such as libc.so.6' : undefined);
+  }
+  const head = Buffer.alloc(4);
+  try {
+    readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(ELF_MAGIC)) throw new RangeError(`${name} '${binary}' is not an ELF file; give an ELF executable or shared library (uprobes attach to native code)`);
 }

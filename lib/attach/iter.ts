@@ -12,9 +12,9 @@ import type { BpfMap } from '../map/map';
 import { BpfLink } from '../link';
 import type { NativeLink } from '../internal/native';
 import type { BpfProgram } from '../program';
-import { checkKnownKeys, checkNonEmptyString, checkUint32 } from '../internal/validate';
+import { checkKnownKeys, checkName, checkNonEmptyString, checkUint32 } from '../internal/validate';
 import { requireFeature } from '../features';
-import { checkOptions, checkPid, checkProgram, nativeAttach } from './common';
+import { checkCgroupDir, checkOptions, checkPid, checkProgram, nativeAttach } from './common';
 
 /** Which objects an iterator visits (one of these groups; default: all of its kind). */
 export interface IterOptions {
@@ -71,6 +71,27 @@ export class IterLink extends BpfLink {
   }
 }
 
+// Which iterator kinds (the part of `SEC("iter/<kind>")` after the slash) take which filter: the
+// kernel reads the link info's union by the iterator's kind, so a map fd given to a task iterator
+// would be taken as a tid.
+const FILTER_KINDS: Record<'task' | 'map' | 'cgroup', readonly string[]> = {
+  task: ['task', 'task_file', 'task_vma'],
+  map: ['bpf_map_elem', 'bpf_sk_storage_map', 'sockmap'],
+  cgroup: ['cgroup'],
+};
+
+function checkFilterKind(program: BpfProgram, o: Record<string, unknown>): void {
+  const filter = o.tid !== undefined || o.pid !== undefined ? 'task' : o.map !== undefined ? 'map' : o.cgroup !== undefined ? 'cgroup' : undefined;
+  if (filter === undefined) return;
+  const kind = /^iter(?:\.s)?\/([^/]+)/.exec(program.section)?.[1];
+  if (kind === undefined || FILTER_KINDS[filter].includes(kind)) return;
+  const option = filter === 'task' ? (o.tid !== undefined ? 'options.tid' : 'options.pid') : `options.${filter}`;
+  throw new TypeError(
+    `attachIter: ${option} applies to ${filter} iterators (${FILTER_KINDS[filter].map((k) => `iter/${k}`).join(', ')}); ` +
+      `program '${program.name}' is an 'iter/${kind}' iterator`,
+  );
+}
+
 /**
  * Attaches an iterator program (`SEC("iter/task")`, `iter/bpf_map_elem`, `iter/cgroup`,
  * `iter/tcp`…), optionally limited to one task, process, map or cgroup.
@@ -93,6 +114,7 @@ export function attachIter(program: BpfProgram, options: IterOptions = {}): Iter
   const groups = [o.tid !== undefined || o.pid !== undefined, o.map !== undefined, o.cgroup !== undefined].filter(Boolean).length;
   if (groups > 1) throw new TypeError('attachIter: give a task filter (tid/pid), a map or a cgroup, not several');
   if (o.tid !== undefined && o.pid !== undefined) throw new TypeError('attachIter: give options.tid or options.pid, not both');
+  checkFilterKind(program, o);
   const native: Record<string, unknown> = {};
   if (o.tid !== undefined) native.tid = checkPid(o.tid, 'options.tid');
   if (o.pid !== undefined) native.pid = checkPid(o.pid, 'options.pid');
@@ -104,9 +126,8 @@ export function attachIter(program: BpfProgram, options: IterOptions = {}): Iter
   if (o.cgroup !== undefined) {
     checkNonEmptyString(o.cgroup, 'options.cgroup');
     native.cgroup = o.cgroup;
-    const order = o.order ?? 'self';
-    if (!(order as string in ORDER)) throw new RangeError(`options.order must be one of ${Object.keys(ORDER).join(', ')}`);
-    native.order = ORDER[order as keyof typeof ORDER];
+    checkCgroupDir(o.cgroup, 'options.cgroup');
+    native.order = ORDER[checkName(o.order ?? 'self', 'options.order', Object.keys(ORDER) as Array<keyof typeof ORDER>)];
   } else if (o.order !== undefined) {
     throw new TypeError('options.order applies to cgroup iterators only');
   }

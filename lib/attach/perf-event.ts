@@ -54,6 +54,16 @@ export interface PerfEventOptions {
   cookie?: number | bigint;
 }
 
+/** How many CPUs this machine can have (the highest possible CPU + 1), from /sys/devices/system/cpu/possible. */
+function possibleCpus(): number {
+  try {
+    const text = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
+    return Math.max(...text.split(',').map((r) => Number(r.split('-').pop()))) + 1;
+  } catch {
+    return 2 ** 31 - 1;
+  }
+}
+
 /** The online CPUs, from /sys/devices/system/cpu/online ("0-3,5"). */
 export function onlineCpus(): number[] {
   const text = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
@@ -117,14 +127,16 @@ export function attachPerfEvent(program: BpfProgram, options: PerfEventOptions):
   let type: number;
   let config: number | bigint;
   if (typeof o.event === 'string') {
-    const known = (PERF_EVENTS as Record<string, readonly [number, number]>)[o.event];
-    if (known === undefined) throw new RangeError(`options.event: unknown event '${o.event}' (known: ${Object.keys(PERF_EVENTS).join(', ')})`);
-    [type, config] = known;
+    if (!Object.hasOwn(PERF_EVENTS, o.event)) throw new RangeError(`options.event: unknown event '${o.event}' (known: ${Object.keys(PERF_EVENTS).join(', ')})`);
+    [type, config] = (PERF_EVENTS as Record<string, readonly [number, number]>)[o.event]!;
   } else if (typeof o.event === 'object' && o.event !== null) {
     const e = o.event as { type?: unknown; config?: unknown };
-    if (typeof e.type !== 'number' || !Number.isInteger(e.type) || e.type < 0) throw new TypeError(`options.event.type must be a non-negative integer, got ${describe(e.type)}`);
-    if (!(typeof e.config === 'bigint' || (typeof e.config === 'number' && Number.isSafeInteger(e.config) && e.config >= 0))) {
-      throw new TypeError(`options.event.config must be a non-negative integer, got ${describe(e.config)}`);
+    if (typeof e.type !== 'number') throw new TypeError(`options.event.type must be a number, got ${describe(e.type)}`);
+    // perf_event_attr.type is 32 bits, config 64: larger values would be cut, silently naming another event.
+    if (!Number.isInteger(e.type) || e.type < 0 || e.type > 0xffffffff) throw new RangeError(`options.event.type must be an integer in [0, 4294967295], got ${e.type}`);
+    if (typeof e.config !== 'bigint' && typeof e.config !== 'number') throw new TypeError(`options.event.config must be a number or bigint, got ${describe(e.config)}`);
+    if (typeof e.config === 'number' ? !(Number.isSafeInteger(e.config) && e.config >= 0) : e.config < 0n || e.config > 0xffffffffffffffffn) {
+      throw new RangeError(`options.event.config must be an integer in [0, 2**64 - 1], got ${String(e.config)}`);
     }
     type = e.type;
     config = e.config;
@@ -143,8 +155,10 @@ export function attachPerfEvent(program: BpfProgram, options: PerfEventOptions):
   let cpus: number[];
   if (o.cpus !== undefined) {
     if (!Array.isArray(o.cpus) || o.cpus.length === 0) throw new TypeError('options.cpus must be a non-empty array of CPU numbers');
+    const possible = possibleCpus();
     o.cpus.forEach((c, i) => {
-      if (typeof c !== 'number' || !Number.isInteger(c) || c < 0) throw new RangeError(`options.cpus[${i}] must be a CPU number, got ${describe(c)}`);
+      if (typeof c !== 'number') throw new TypeError(`options.cpus[${i}] must be a CPU number, got ${describe(c)}`);
+      if (!Number.isInteger(c) || c < 0 || c >= possible) throw new RangeError(`options.cpus[${i}] must be a CPU number in [0, ${possible - 1}] (this machine's possible CPUs), got ${c}`);
     });
     cpus = o.cpus as number[];
   } else {

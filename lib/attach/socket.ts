@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Socket as DgramSocket } from 'node:dgram';
 import type { BpfProgram } from '../program';
 import { describe } from '../internal/validate';
 import { checkProgram, nativeAttach } from './common';
@@ -12,14 +13,29 @@ import { checkProgram, nativeAttach } from './common';
  * A socket: its fd, or a Node socket (`dgram.Socket`, `net.Socket`) whose fd is read from its
  * handle (bound or connected sockets only: Node opens the fd lazily).
  */
-export type SocketRef = number | { _handle?: { fd?: number } | null };
+export type SocketRef = number | DgramSocket | { _handle?: { fd?: number } | null };
+
+type Handle = { fd?: number } | null | undefined;
+
+/**
+ * The libuv handle behind a Node socket. A dgram socket's `_handle` is a deprecated getter
+ * (DEP0112: it warns, and `--throw-deprecation` turns the warning into an exit), so its handle is
+ * read from the socket's state, where dgram itself keeps it; a net.Socket's `_handle` is its own.
+ */
+function handleOf(socket: object): Handle {
+  if (socket instanceof DgramSocket) {
+    const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+    return state === undefined ? undefined : ((socket as unknown as Record<symbol, { handle?: Handle }>)[state]?.handle ?? undefined);
+  }
+  return (socket as { _handle?: Handle })._handle;
+}
 
 function socketFd(socket: SocketRef): number {
   if (typeof socket === 'number') {
     if (!Number.isInteger(socket) || socket < 0) throw new RangeError(`socket must be a file descriptor, got ${socket}`);
     return socket;
   }
-  const fd = typeof socket === 'object' && socket !== null ? socket._handle?.fd : undefined;
+  const fd = typeof socket === 'object' && socket !== null ? handleOf(socket)?.fd : undefined;
   if (typeof fd !== 'number' || fd < 0) {
     throw new TypeError(`socket must be an fd or a bound Node socket (dgram.Socket, net.Socket), got ${describe(socket)}`);
   }

@@ -8,7 +8,7 @@ import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
 import { checkKnownKeys, checkBoolean, checkNonEmptyString } from '../internal/validate';
 import { requireFeature } from '../features';
-import { checkCookie, checkOffset, checkOptions, checkPid, checkProgram, nativeAttach } from './common';
+import { checkCookie, checkOffset, checkOptions, checkPid, checkProgram, checkTargetBinary, nativeAttach } from './common';
 
 /** Options of {@link attachUprobe}. */
 export interface UprobeOptions {
@@ -57,6 +57,7 @@ export function attachUprobe(program: BpfProgram, options: UprobeOptions): BpfLi
   const o = checkOptions(options);
   checkKnownKeys(o, 'options', keys);
   checkNonEmptyString(o.binary, 'options.binary');
+  checkTargetBinary(o.binary, 'options.binary');
   if (o.func !== undefined) checkNonEmptyString(o.func, 'options.func');
   const offset = checkOffset(o.offset, 'options.offset');
   if (o.func === undefined && offset === undefined) throw new TypeError('attachUprobe needs options.func, options.offset, or both');

@@ -8,7 +8,7 @@ import { BpfLink } from '../link';
 import type { BpfProgram } from '../program';
 import { checkKnownKeys, checkNonEmptyString } from '../internal/validate';
 import { requireFeature } from '../features';
-import { checkCookie, checkOptions, checkPid, checkProgram, nativeAttach } from './common';
+import { checkCookie, checkOptions, checkPid, checkProgram, checkTargetBinary, nativeAttach } from './common';
 
 /** Options of {@link attachUsdt}. */
 export interface UsdtOptions {
@@ -47,6 +47,7 @@ export function attachUsdt(program: BpfProgram, options: UsdtOptions): BpfLink {
   const o = checkOptions(options);
   checkKnownKeys(o, 'options', keys);
   checkNonEmptyString(o.binary, 'options.binary');
+  checkTargetBinary(o.binary, 'options.binary');
   checkNonEmptyString(o.provider, 'options.provider');
   checkNonEmptyString(o.name, 'options.name');
   requireFeature('uprobe', 'attachUsdt');

@@ -7,6 +7,7 @@
  * @module
  */
 import type { ParseArgsConfig } from 'node:util';
+import { BpfError } from '../errors';
 import type { RootArrayLocation } from '../rootarray/root-array';
 
 /** The parsed values of the command line: the command's own options and the common ones. */
@@ -55,4 +56,17 @@ export function positionals(args: string[], count: number, names: string): strin
 /** An interface argument: an ifindex when all digits, else a name. */
 export function ifaceArg(text: string): string | number {
   return /^\d+$/.test(text) ? Number(text) : text;
+}
+
+/**
+ * An error as the CLI prints it: what happened, then the advice in CLI syntax (`--netns PATH`
+ * rather than `{ netns }`) where the error has it, else the library's.
+ */
+export function cliErrorText(e: unknown): string {
+  if (e instanceof BpfError) {
+    const hint = e.cliHint ?? e.hint;
+    const summary = e.summary.replace(/\n+$/, '');
+    return hint ? `${summary}${summary.includes('\n') ? '\n' : '. '}Hint: ${hint}` : summary;
+  }
+  return e instanceof Error ? e.message.split('\n')[0]! : String(e);
 }

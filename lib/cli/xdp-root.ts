@@ -37,7 +37,7 @@ import { BpfError, BpfStateError } from '../errors';
 import { checkBpffs, netnsId, sameNetns } from '../rootarray/state';
 import { formatNoRoot, formatStatus, statusToJson } from '../rootarray/status';
 import { fleetCommand, fleetHelp, fleetUsage } from './fleet';
-import { UsageError, ifaceArg, integer, positionals, type Command, type CommandContext, type OptionValues } from './command';
+import { UsageError, cliErrorText, ifaceArg, integer, positionals, type Command, type CommandContext, type OptionValues } from './command';
 
 const commonOptions: ParseArgsConfig['options'] = {
   netns: { type: 'string' },
@@ -325,8 +325,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`xdp-root: ${e.message}\n${usage()}`);
       return 2;
     }
-    const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    console.error(debug && e instanceof Error ? e.stack : `xdp-root: ${message}`);
+    console.error(debug && e instanceof Error ? e.stack : `xdp-root: ${cliErrorText(e)}`);
     return 1;
   }
 }

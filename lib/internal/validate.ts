@@ -33,6 +33,16 @@ export function checkObject(value: unknown, name: string): asserts value is Reco
   }
 }
 
+/**
+ * `value` as one of `names`: a string that is one of them exactly. Lookups in a table keyed by
+ * these names then never reach the prototype (`'toString'`, `'constructor'` are not names).
+ */
+export function checkName<T extends string>(value: unknown, name: string, names: readonly T[]): T {
+  if (typeof value !== 'string') throw new TypeError(`${name} must be one of ${names.map((n) => `'${n}'`).join(', ')}, got ${describe(value)}`);
+  if (!(names as readonly string[]).includes(value)) throw new RangeError(`${name} must be one of ${names.map((n) => `'${n}'`).join(', ')}, got '${value}'`);
+  return value as T;
+}
+
 /** Rejects keys an options object does not know, so a typo is an error and not ignored. */
 export function checkKnownKeys(value: Record<string, unknown>, name: string, known: readonly string[]): void {
   for (const key of Object.keys(value)) {

@@ -4,7 +4,7 @@
  * @internal
  * @module
  */
-import { mkdirSync } from 'node:fs';
+import { makeDirectories } from '../internal/mkdir';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BpfStateError } from '../errors';
 import { binding } from '../internal/native';
@@ -54,6 +54,6 @@ export async function lockPath(path: string, timeoutMs = 30_000): Promise<HeldLo
  */
 export async function lockPinBase(base: string, timeoutMs = 30_000): Promise<HeldLock> {
   checkBpffs(base);
-  mkdirSync(base, { recursive: true });
+  makeDirectories(base, 'pin base');
   return lockPath(base, timeoutMs);
 }

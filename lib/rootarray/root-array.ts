@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { makeDirectories } from '../internal/mkdir';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { BpfError, BpfStateError } from '../errors';
@@ -383,7 +384,7 @@ export class RootArray implements Disposable {
     if (!reusable) {
       // Pinned before the attach: an attach killed after it leaves a root that open() and
       // repair() recognize by these slots.
-      mkdirSync(dir, { recursive: true });
+      makeDirectories(dir, 'root array pin folder');
       for (const name of [SLOTS_MAP, STATS_MAP, STATE_MAP]) obj.map(name).pin(join(dir, name));
     }
     // An upgrade replaces our running root atomically in its mode; a foreign program only with force.
@@ -626,7 +627,7 @@ export class RootArray implements Disposable {
       if (slots === undefined || stats === undefined) {
         throw new BpfStateError(`the xdp_root on ${where} (id ${attached.progId}) has no ${SLOTS_MAP}/${STATS_MAP} maps: not a root array of this library`);
       }
-      mkdirSync(dir, { recursive: true });
+      makeDirectories(dir, 'root array pin folder');
       using pins = openPins(dir);
       for (const [name, map, pinned] of [
         [SLOTS_MAP, slots, pins.slots],
