@@ -1,6 +1,6 @@
-// The README's "Writing your own XDP program", as a user follows it: compile test/own-program/
-// my_xdp.bpf.c with the flags `npx libbpf-node cflags` prints (the compiled CLI, in a child), then
-// run the README's unit test (plain JavaScript with try/finally, so it runs on Node 20) against it.
+// "Writing your own XDP program" (docs/testing-kit.md), as a user follows it: compile
+// test/examples/own-program/my_xdp.bpf.c with the flags `npx libbpf-node cflags` prints (the compiled CLI, in a child), then
+// run the guide's unit test (plain JavaScript with try/finally, so it runs on Node 20) against it.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ describe('libbpf-node cflags', () => {
     const printed = execFileSync(process.execPath, [join(root, 'dist/lib/cli/libbpf-node.js'), 'cflags'], { encoding: 'utf8' }).trim();
     expect(printed).toBe(bpfCflags().join(' ')); // no spaces in this checkout's paths, so no quoting
     expect(printed).toContain(`-I${join(root, 'bpf', 'include')}`);
-    // As the README says: clang $(npx libbpf-node cflags) -c my_xdp.bpf.c -o my_xdp.bpf.o
+    // As the guide says: clang $(npx libbpf-node cflags) -c my_xdp.bpf.c -o my_xdp.bpf.o
     execFileSync('sh', ['-c', `clang ${printed} -c my_xdp.bpf.c -o ${object}`], { cwd: join(__dirname, 'own-program') });
     using obj = BpfObject.open(object);
     expect(obj.programs.map((p) => [p.name, p.section])).toEqual([['my_xdp', 'xdp']]);
@@ -42,7 +42,7 @@ describe('libbpf-node cflags', () => {
   });
 });
 
-// The README's unit test, but for the object path and the import paths.
+// That guide's unit test, but for the object path and the import paths.
 test.skipIf(!canAdminNet)('my_xdp drops when told to, and counts what it saw', async () => {
   const net = await VethPair.create();
   const obj = BpfObject.open(object);

@@ -1,5 +1,5 @@
-// The README's "unit test of an XDP program" example, verbatim but for the import paths: if the
-// README's example stops working, this fails.
+// The "unit test of an XDP program" example of docs/testing-kit.md, verbatim but for the import
+// paths: if that example stops working, this fails.
 import { test, expect } from 'vitest';
 import { BpfObject, attachXdp, shippedObjectPath } from '../../lib/index';
 import { VethPair } from '../../lib/testing/index';
