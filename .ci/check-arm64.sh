@@ -24,20 +24,13 @@ work="$root/build-prebuild/arm64-apt"
 rootfs="$root/build-prebuild/arm64-root"
 if [ ! -x "$rootfs/usr/bin/node" ]; then
   say "fetching Debian trixie's arm64 nodejs and its libraries"
-  rm -rf "$work" "$rootfs" && mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/sources" "$work/state" "$rootfs"
-  : > "$work/state/status"
-  uri=$( (cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ {print $2}';
-          cat /etc/apt/sources.list 2>/dev/null | awk '$1 == "deb" {print $2}') | grep -v security | head -n 1)
-  printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nArchitectures: arm64\nSigned-By: %s\n' \
-    "$uri" /usr/share/keyrings/debian-archive-keyring.gpg > "$work/sources/arm64.sources"
-  opts="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$work/sources -o Dir::State=$work/state
-        -o Dir::State::Lists=$work/lists -o Dir::State::status=$work/state/status -o Dir::Cache=$work/cache
-        -o APT::Architecture=arm64 -o APT::Architectures::=arm64 -o APT::Sandbox::User=root
-        -o APT::Install-Recommends=false -o Debug::NoLocking=true"
+  rm -rf "$work" "$rootfs" && mkdir -p "$rootfs"
+  . "$root/ext/debian-apt.sh"
+  debian_apt_setup "$work" deb trixie arm64
   # shellcheck disable=SC2086
-  apt-get $opts -qq update
+  apt-get $APT_OPTS -qq update
   # shellcheck disable=SC2086
-  apt-get $opts -qq -y install --download-only nodejs >/dev/null
+  apt-get $APT_OPTS -qq -y install --download-only nodejs >/dev/null
   for deb in "$work"/cache/archives/*.deb; do dpkg-deb -x "$deb" "$rootfs"; done
   # Debian 13 keeps everything under /usr; the /lib alias is made by a package not unpacked here.
   for d in lib bin sbin; do [ -e "$rootfs/$d" ] || ln -s "usr/$d" "$rootfs/$d"; done

@@ -21,8 +21,8 @@ command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get inst
 
 target="$root/build-prebuild/minimal-root"
 if [ ! -x "$target/usr/bin/node" ]; then
-  uri=$( (cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ {print $2}';
-          cat /etc/apt/sources.list 2>/dev/null | awk '$1 == "deb" {print $2}') | grep -v security | head -n 1)
+  . "$root/ext/debian-apt.sh"
+  uri=$(debian_archive_uri)
   rm -rf "$target"
   say "debootstrap --variant=minbase trixie (once)"
   debootstrap --variant=minbase --include=nodejs trixie "$target" "$uri" >"$root/build-prebuild/debootstrap.log" 2>&1 \

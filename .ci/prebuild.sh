@@ -14,7 +14,7 @@ archs=${*:-x64 arm64}
 started=$(date +%s)
 say() { echo "prebuild: $* ($(( $(date +%s) - started )) s)"; }
 
-sh ext/fetch-libbpf.sh
+sh ext/fetch-source.sh libbpf
 sh ext/fetch-source.sh zlib
 sh ext/fetch-source.sh elfutils
 

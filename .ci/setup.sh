@@ -55,7 +55,7 @@ fi
 
 # 4. The pinned sources of libbpf, libelf and zlib (ext/*.env), from Debian's source packages.
 step "fetching the pinned libbpf, libelf and zlib sources" \
-  sh -c 'sh ext/fetch-libbpf.sh && sh ext/fetch-source.sh zlib && sh ext/fetch-source.sh elfutils'
+  sh -c 'sh ext/fetch-source.sh libbpf && sh ext/fetch-source.sh zlib && sh ext/fetch-source.sh elfutils'
 
 # 5. The addon: configure once, then an incremental build (the first compiles libbpf, libelf
 #    and zlib too: about a minute on two cores).

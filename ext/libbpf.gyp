@@ -1,11 +1,11 @@
-# libbpf as a static, position-independent library linked into the addon (see fetch-libbpf.sh
+# libbpf as a static, position-independent library linked into the addon (see fetch-source.sh
 # for where its source comes from and ext/libbpf.env for the pinned version).
 {
   'targets': [
     {
       'target_name': 'libbpf',
       'type': 'static_library',
-      'sources': [ '<!@(sh fetch-libbpf.sh --print-sources)' ],
+      'sources': [ '<!@(sh fetch-source.sh libbpf --print-sources)' ],
       'include_dirs': [ 'libbpf/src', 'libbpf/include', 'libbpf/include/uapi' ],
       'defines': [ '_LARGEFILE64_SOURCE', '_FILE_OFFSET_BITS=64' ],
       'cflags': [ '-fPIC', '-std=gnu89', '-O2', '-fvisibility=hidden', '-Wno-unused-parameter',

@@ -6,7 +6,7 @@
 # Prints, per suite, "<suite> <kernel release> <dir>" on stdout.
 #
 # The packages come through a private apt configuration derived from this machine's own apt
-# sources (the same technique as ext/fetch-libbpf.sh; no host name is written here), with other
+# sources (ext/debian-apt.sh; no host name is written here), with other
 # suite names. Each suite's current linux-image-amd64 dependency is taken, so when a suite moves
 # on the script takes the new image and says which. Versions and SHA-256 sums of the .deb files
 # are recorded in .cache/kernels.lock; a release already unpacked is not fetched again.
@@ -17,26 +17,12 @@ work="$cache/apt"
 lock="$cache/kernels.lock"
 log() { echo "kernels: $*" >&2; }
 
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/sources" "$work/dl"
-touch "$lock"
-uri=$( (cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ {print $2}';
-        cat /etc/apt/sources.list 2>/dev/null | awk '$1 == "deb" {print $2}') \
-      | grep -v security | head -n 1)
-if [ -z "$uri" ]; then
-  log "no Debian archive found in this machine's apt sources"
-  exit 1
-fi
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+mkdir -p "$cache" && touch "$lock"
+. "$here/../../ext/debian-apt.sh"
 # Every suite the matrix knows is indexed, so that one suite's fetch does not drop another's lists.
-printf 'Types: deb\nURIs: %s\nSuites: bullseye bookworm trixie sid experimental\nComponents: main\nSigned-By: %s\n' \
-  "$uri" "$keyring" > "$work/sources/kernels.sources.new"
-cmp -s "$work/sources/kernels.sources.new" "$work/sources/kernels.sources" || rm -rf "$work/lists"/*_Packages*
-mv "$work/sources/kernels.sources.new" "$work/sources/kernels.sources"
-mkdir -p "$work/lists/partial"
-opts="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$work/sources
-      -o Dir::State::Lists=$work/lists -o Dir::Cache=$work/cache -o APT::Sandbox::User=root
-      -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
-      -o APT::Architecture=amd64 -o APT::Architectures=amd64"
+debian_apt_setup "$work" deb "bullseye bookworm trixie sid experimental" amd64
+mkdir -p "$work/dl"
+opts=$APT_OPTS
 
 # Refresh the suite indexes at most once an hour: the image names change only when a suite moves.
 if [ -z "$(find "$work/lists" -name '*_Packages*' -mmin -60 2>/dev/null | head -n 1)" ]; then
