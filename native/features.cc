@@ -13,6 +13,7 @@
 
 #include "internal/args.h"
 #include "errors.h"
+#include "internal/kinds.h"
 
 namespace features {
 namespace {
@@ -24,24 +25,8 @@ const char* const kHelperNames[] = {__BPF_FUNC_MAPPER(LIBBPF_NODE_HELPER_NAME)};
 #undef LIBBPF_NODE_HELPER_NAME
 constexpr int kHelperCount = sizeof(kHelperNames) / sizeof(kHelperNames[0]);
 
-// Upper bounds for walking libbpf's name tables; past the last known value libbpf returns NULL.
-constexpr int kMaxEnum = 256;
-
-int ProgramTypeByName(const std::string& name) {
-  for (int t = 0; t < kMaxEnum; t++) {
-    const char* s = libbpf_bpf_prog_type_str(static_cast<enum bpf_prog_type>(t));
-    if (s != nullptr && name == s) return t;
-  }
-  return -1;
-}
-
-int MapTypeByName(const std::string& name) {
-  for (int t = 0; t < kMaxEnum; t++) {
-    const char* s = libbpf_bpf_map_type_str(static_cast<enum bpf_map_type>(t));
-    if (s != nullptr && name == s) return t;
-  }
-  return -1;
-}
+int ProgramTypeByName(const std::string& name) { return kinds::FindProgType(name); }
+int MapTypeByName(const std::string& name) { return kinds::FindMapType(name); }
 
 int HelperByName(std::string name) {
   if (name.rfind("bpf_", 0) == 0) name = name.substr(4);
@@ -97,11 +82,7 @@ Napi::Value JS_probeHelper(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value JS_featureNames(const Napi::CallbackInfo& info) {
-  std::vector<std::string> progs, maps, helpers;
-  for (int t = 0; t < kMaxEnum; t++) {
-    if (const char* s = libbpf_bpf_prog_type_str(static_cast<enum bpf_prog_type>(t))) progs.push_back(s);
-    if (const char* s = libbpf_bpf_map_type_str(static_cast<enum bpf_map_type>(t))) maps.push_back(s);
-  }
+  std::vector<std::string> progs = kinds::ProgTypeNames(), maps = kinds::MapTypeNames(), helpers;
   for (int id = 1; id < kHelperCount; id++) helpers.push_back(std::string("bpf_") + kHelperNames[id]);
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("programTypes", Names(info.Env(), progs));

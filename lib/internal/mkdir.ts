@@ -33,7 +33,8 @@ export function makeDirectories(path: string, what: string, mode = 0o755): void 
       isDir = statSync(at).isDirectory();
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' || at === '/') throw new BpfError('stat', errnoOf(e), `${what} '${path}': cannot inspect '${at}'`);
+      // ENOTDIR: a component above is a file; the walk reaches it and says so.
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || at === '/') throw new BpfError('stat', errnoOf(e), `${what} '${path}': cannot inspect '${at}'`);
       missing.unshift(at);
       continue;
     }

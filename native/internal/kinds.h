@@ -3,6 +3,7 @@
 
 #include <bpf/libbpf.h>
 #include <string>
+#include <vector>
 
 namespace kinds {
 
@@ -33,6 +34,23 @@ inline int FindProgType(const std::string& name) {
 }
 inline int FindAttachType(const std::string& name) {
   return Find(name, [](int i) { return libbpf_bpf_attach_type_str(static_cast<enum bpf_attach_type>(i)); });
+}
+inline int FindMapType(const std::string& name) {
+  return Find(name, [](int i) { return libbpf_bpf_map_type_str(static_cast<enum bpf_map_type>(i)); });
+}
+
+// Every name this libbpf knows, in enum order.
+inline std::vector<std::string> ProgTypeNames() {
+  std::vector<std::string> out;
+  for (int i = 0; i < 256; i++)
+    if (const char* s = libbpf_bpf_prog_type_str(static_cast<enum bpf_prog_type>(i))) out.push_back(s);
+  return out;
+}
+inline std::vector<std::string> MapTypeNames() {
+  std::vector<std::string> out;
+  for (int i = 0; i < 256; i++)
+    if (const char* s = libbpf_bpf_map_type_str(static_cast<enum bpf_map_type>(i))) out.push_back(s);
+  return out;
 }
 
 }  // namespace kinds

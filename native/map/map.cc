@@ -283,11 +283,7 @@ Napi::Value MapWrap::JS_create(const Napi::CallbackInfo& info) {
   Napi::Value typeValue = o.Get("type");
   if (!typeValue.IsString()) throw Napi::TypeError::New(env, "options.type must be a string");
   std::string typeName = typeValue.As<Napi::String>().Utf8Value();
-  int type = -1;
-  for (int i = 0; i < 256 && type < 0; i++) {
-    const char* s = libbpf_bpf_map_type_str(static_cast<enum bpf_map_type>(i));
-    if (s != nullptr && typeName == s) type = i;
-  }
+  int type = kinds::FindMapType(typeName);
   if (type < 0) throw Napi::RangeError::New(env, "unknown map type '" + typeName + "'");
   Napi::Value nameValue = o.Get("name");
   std::string name = nameValue.IsString() ? nameValue.As<Napi::String>().Utf8Value() : "";

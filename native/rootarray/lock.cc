@@ -34,7 +34,7 @@ Napi::Value JS_unlock(const Napi::CallbackInfo& info) {
   int fd = args::Int32(info, 0, "fd");
   // Closing the fd releases the lock. Any other number is refused: closing an fd we do not own
   // (a map's, libuv's) would break whoever owns it.
-  if (Addon::Get(info.Env())->lockFds.erase(fd) == 0) throw Napi::RangeError::New(info.Env(), "fd is not a lock taken with tryLock()");
+  if (Addon::Get(info.Env())->lockFds.erase(fd) == 0) throw Napi::RangeError::New(info.Env(), "fd is not a lock this environment holds");
   close(fd);
   return info.Env().Undefined();
 }
