@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Btf, BtfType } from '../btf/btf';
-import { codecShape, type CodecShape } from '../btf/codec';
+import { codecShape, type CodecShape, type ShapeMember } from '../btf/codec';
 import type { BpfObject } from '../object';
 
 /** How 64-bit integers appear in a skeleton: `bigint` (exact, the default) or `number`. */
@@ -237,11 +237,27 @@ export function fingerprint(manifest: SkeletonManifest): string {
  * generated module keeps so that a mismatch can say what changed.
  */
 export function summarize(manifest: SkeletonManifest): string[] {
-  const shapeSize = (s: CodecShape | undefined): string => (s === undefined ? '-' : s.kind === 'object' || s.kind === 'bytes' || s.kind === 'float' || s.kind === 'int' ? String(s.size) : s.kind === 'array' ? `[${s.length}]` : s.kind);
+  const keys = (members: readonly ShapeMember[]): string[] => members.flatMap((m) => (m.kind === 'union' ? m.alternatives.flatMap(keys) : [m.key]));
+  const brief = (s: CodecShape): string => {
+    switch (s.kind) {
+      case 'object':
+        return `${s.what} { ${keys(s.members).join(', ')} } (${s.size} bytes)`;
+      case 'array':
+        return `${brief(s.element)}[${s.length}]`;
+      case 'int':
+        return s.what ?? `${s.signed ? 's' : 'u'}${s.size * 8}`;
+      case 'float':
+        return `f${s.size * 8}`;
+      case 'bytes':
+        return `${s.text ? 'char' : 'u8'}[${s.size}]`;
+      default:
+        return s.kind;
+    }
+  };
   return [
-    ...manifest.maps.map((m) => `map ${m.name}: ${m.type}, key ${m.keySize} bytes, value ${m.valueSize} bytes`),
+    ...manifest.maps.map((m) => `map ${m.name}: ${m.type}, key ${m.key ? brief(m.key) : `${m.keySize} bytes`}, value ${m.value ? brief(m.value) : `${m.valueSize} bytes`}`),
     ...manifest.programs.map((p) => `program ${p.name}: SEC("${p.section}")`),
-    ...manifest.sections.flatMap((s) => s.vars.map((v) => `global ${v.name}: ${s.section} at ${v.offset}, ${v.size} bytes`)),
-    ...manifest.records.map((r) => `record ${r.map}: ${r.type ?? 'Buffer'}${r.shape ? `, ${shapeSize(r.shape)} bytes` : ''}`),
+    ...manifest.sections.flatMap((s) => s.vars.map((v) => `global ${v.name}: ${s.section} at ${v.offset}, ${brief(v.shape)}`)),
+    ...manifest.records.map((r) => `record ${r.map}: ${r.shape ? brief(r.shape) : 'Buffer'}`),
   ];
 }
