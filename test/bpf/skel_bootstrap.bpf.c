@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The example of docs/skeletons.md, in the style of libbpf-bootstrap: a ring buffer of
- * struct event, a const volatile filter setting and a hash map of per-protocol counters. */
+/* bootstrap.bpf.c: counts packets per EtherType in a hash map and reports those of at least
+ * min_len bytes through a ring buffer of struct event. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>
@@ -11,9 +11,6 @@ struct event {
 	__u32 len;
 	__u16 proto;
 	char tag[6];
-#ifdef SKEL_BOOTSTRAP_CHANGED
-	__u32 queue; /* the variant object of test/skeleton/: a struct that changed */
-#endif
 };
 
 struct stats {
