@@ -331,10 +331,16 @@ function generate(obj: BpfObject, shown: string, options: GenerateOptions): Gene
       const out = w.type(v.shape, 'out', '  ');
       const inp = w.type(v.shape, 'in', '  ');
       const comment = doc([v.declaration], '  ');
+      if (s.kconfig === true) return `${comment}  readonly ${prop(v.name)}: ${out};`;
       if (out === inp) return `${comment}  ${prop(v.name)}: ${out};`;
       return `${comment}  get ${prop(v.name)}(): ${out};\n  set ${prop(v.name)}(value: ${inp});`;
     });
-    const what = s.readOnlyAfterLoad ? `SEC("${s.section}"): set before load() only; read-only once loaded.` : `SEC("${s.section}"): read and written before and after load().`;
+    const what =
+      s.kconfig === true
+        ? `SEC("${s.section}"): filled in by libbpf at load (kernel config; the kconfig open option); read-only, readable once loaded.`
+        : s.readOnlyAfterLoad
+          ? `SEC("${s.section}"): set before load() only; read-only once loaded.`
+          : `SEC("${s.section}"): read and written before and after load().`;
     sectionDecls.push(`${doc([what], '')}export interface ${iface} {\n${lines.join('\n')}\n}\n`);
     globalsLines.push(`  readonly ${prop(s.property)}: ${iface};`);
   }

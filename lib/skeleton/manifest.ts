@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Btf, BtfType } from '../btf/btf';
-import { codecShape, type CodecShape, type ShapeMember } from '../btf/codec';
+import { codecShape, describeBtfType, type CodecShape, type ShapeMember } from '../btf/codec';
 import type { BpfObject } from '../object';
 
 /** How 64-bit integers appear in a skeleton: `bigint` (exact, the default) or `number`. */
@@ -54,6 +54,8 @@ export interface ManifestSection {
   readonly property: string;
   /** Writable after load (`.data*`, `.bss`) or only before (`.rodata*`). */
   readonly readOnlyAfterLoad: boolean;
+  /** `.kconfig`: libbpf fills it in at load (from the kernel's config and the `kconfig` open option); read-only. */
+  readonly kconfig?: boolean;
   readonly vars: readonly ManifestVar[];
 }
 
@@ -163,17 +165,19 @@ export function describeObject(obj: BpfObject, options: ManifestOptions = {}): S
   for (const map of obj.maps) {
     const info = map.native.info();
     if (info.internal) {
-      if (info.section === undefined || info.section === '.kconfig' || info.btfValueTypeId === 0) continue;
+      if (info.section === undefined || info.btfValueTypeId === 0) continue;
       const datasec = btf.type(info.btfValueTypeId);
       if (datasec.kind !== 'DATASEC') continue;
       const vars: ManifestVar[] = [];
       for (const v of datasec.vars) {
         const variable = btf.type(v.typeId);
         if (variable.kind !== 'VAR') continue;
-        vars.push({ name: v.name, offset: v.offset, size: v.size, shape: codecShape(btf, variable.typeId), declaration: declarations.get(v.name) ?? v.name });
+        const declaration = declarations.get(v.name) ?? (info.section === '.kconfig' ? `extern ${describeBtfType(btf, v.typeId).replace(/^extern /, '')} __kconfig` : v.name);
+        vars.push({ name: v.name, offset: v.offset, size: v.size, shape: codecShape(btf, variable.typeId), declaration });
       }
       if (vars.length === 0) continue;
-      sections.push({ section: info.section, property: sectionProperty(info.section), readOnlyAfterLoad: info.section.startsWith('.rodata'), vars });
+      const kconfig = info.section === '.kconfig';
+      sections.push({ section: info.section, property: sectionProperty(info.section), readOnlyAfterLoad: kconfig || info.section.startsWith('.rodata'), ...(kconfig ? { kconfig } : {}), vars });
       continue;
     }
     const type = info.type;

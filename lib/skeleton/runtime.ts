@@ -242,6 +242,10 @@ class SkeletonInstance implements Disposable {
       const vars: Record<string, unknown> = Object.create(null);
       for (const v of section.vars) {
         const convert = manifest.u64 === 'number' && hasU64(v.shape);
+        if (section.kconfig === true) {
+          Object.defineProperty(vars, v.name, { enumerable: true, get: () => this.#kconfig(section.section, v.name), set: () => this.#kconfig(section.section, v.name, true) });
+          continue;
+        }
         Object.defineProperty(vars, v.name, {
           enumerable: true,
           get: () => {
@@ -258,6 +262,24 @@ class SkeletonInstance implements Disposable {
       }
       Object.defineProperty(this, section.property, { enumerable: true, value: Object.seal(vars) });
     }
+  }
+
+  /** Reads a `.kconfig` extern (libbpf resolves them at load); refuses writes. */
+  #kconfig(section: string, name: string, write = false): unknown {
+    const obj = this.object;
+    if (write) {
+      throw new BpfStateError(`cannot set ${this.spec.name}.kconfig.${name}: libbpf fills ${section} in at load, from the kernel's config; give values with ${this.spec.name}.open(path, { kconfig: '${name}=...' })`);
+    }
+    if (obj.state !== 'loaded') {
+      if (obj.state === 'closed') obj.map(section); // throws the usual BpfStateError for a closed object
+      throw new BpfStateError(`cannot read ${this.spec.name}.kconfig.${name} before load(): libbpf fills ${section} in at load`);
+    }
+    const v = this.#manifest.sections.find((s) => s.section === section)!.vars.find((x) => x.name === name)!;
+    const btf = obj.btf!;
+    const datasec = btf.datasec(section)!;
+    const typeId = (btf.type(datasec.vars.find((x) => x.name === name)!.typeId) as { typeId: number }).typeId;
+    const codec = skeletonCodec(obj, typeId, v.shape, this.#manifest.u64, name);
+    return codec.decode(obj.map(section).native.readValue(v.offset, codec.size), 0);
   }
 
   async load(options?: LoadOptions): Promise<this> {

@@ -21,6 +21,7 @@ const fixtures: Record<string, Parameters<typeof generateSkeleton>[1]> = {
   maps: {},
   ringbuf: {},
   skel_bootstrap: { records: { events: 'struct event' } },
+  skel_kconfig: {},
 };
 
 const consumer = `import { BtfTypes } from './btf_types.skel';
@@ -31,6 +32,7 @@ import { SkelBootstrap, type Event } from './skel_bootstrap.skel';
 import { XdpCountN } from './xdp_count_number.skel';
 import { XdpSampler, type XdpSample } from './xdp_sampler.skel';
 import { TcCounter } from './tc_counter.skel';
+import { SkelKconfig } from './skel_kconfig.skel';
 import { XdpFilter } from './xdp_filter.skel';
 import { SkeletonMismatchError } from 'libbpf-node/skeleton';
 
@@ -155,6 +157,15 @@ export async function others(): Promise<void> {
   t.programs.tc_counter_ingress.fd;
   const f = await XdpFilter.open('xdp_filter.bpf.o').load();
   f.maps.filter_config.get(0);
+  const kopened = SkelKconfig.open('skel_kconfig.bpf.o', { kconfig: 'CONFIG_LIBBPF_NODE_SKEL_TEST=1' });
+  // @ts-expect-error kconfig externs are read-only, before load too
+  kopened.kconfig.CONFIG_BPF_SYSCALL = true;
+  const k = await kopened.load();
+  const syscall: boolean = k.kconfig.CONFIG_BPF_SYSCALL;
+  const version: number = k.kconfig.LINUX_KERNEL_VERSION;
+  // @ts-expect-error kconfig externs are read-only
+  k.kconfig.LINUX_KERNEL_VERSION = 1;
+  void [syscall, version];
   try {
     SkelBootstrap.open('changed.bpf.o');
   } catch (e) {

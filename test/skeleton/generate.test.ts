@@ -53,7 +53,7 @@ function conform(shape: CodecShape, value: unknown, path: string): void {
 describe('codecShape', () => {
   it('describes exactly what codecFromBtf decodes, for every global and map of the fixtures and shipped programs', () => {
     const objects = [
-      ...['btf_types', 'globals', 'maps', 'skel_bootstrap'].map(fixturePath),
+      ...['btf_types', 'globals', 'maps', 'skel_bootstrap', 'skel_kconfig'].map(fixturePath),
       ...readdirSync(join(root, 'bpf')).filter((f) => f.endsWith('.bpf.c')).map((f) => join(shippedObjectDir, f.replace(/\.c$/, '.o'))),
     ];
     let checked = 0;

@@ -1,6 +1,7 @@
 // Generated skeletons against the kernel: values round-trip through typed maps, globals and a
 // ring buffer; .rodata is refused after load; a stale skeleton refuses a changed object.
 import { copyFileSync, mkdirSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BpfStateError, shippedObjectPath } from '../../lib/index';
@@ -145,6 +146,33 @@ describeBpf('a generated skeleton in the kernel', () => {
     expect(() => {
       skel.rodata.ro_u32 = 1;
     }).toThrow(/read-only once the object is loaded/);
+  });
+});
+
+describeBpf('kconfig externs in a skeleton', () => {
+  it('are read-only, filled in at load from the kernel and the kconfig open option', async () => {
+    const { module } = await loadSkeleton<Record<string, Any>>(fixturePath('skel_kconfig'), 'kconfig.skel.ts');
+    using opened = module.SkelKconfig!.open(fixturePath('skel_kconfig'), { kconfig: 'CONFIG_LIBBPF_NODE_SKEL_TEST=42' });
+    const before = (opened as unknown as { kconfig: Record<string, unknown> }).kconfig;
+    expect(() => before.CONFIG_BPF_SYSCALL).toThrow(/cannot read SkelKconfig\.kconfig\.CONFIG_BPF_SYSCALL before load\(\)/);
+    expect(() => {
+      before.CONFIG_LIBBPF_NODE_SKEL_TEST = 1;
+    }).toThrow(BpfStateError);
+    const skel = (await opened.load()) as unknown as {
+      kconfig: Record<string, unknown>;
+      bss: { seen: number };
+      programs: { xdp_kconfig: { testRun(o: { data: Uint8Array }): { retval: number } } };
+    };
+    // This process loads BPF, so the kernel has the bpf() syscall.
+    expect(skel.kconfig.CONFIG_BPF_SYSCALL).toBe(true);
+    const [major, minor, patch] = release().split(/[.-]/).map(Number) as [number, number, number];
+    expect(skel.kconfig.LINUX_KERNEL_VERSION).toBe((major << 16) + (minor << 8) + Math.min(patch, 255));
+    expect(skel.kconfig.CONFIG_LIBBPF_NODE_SKEL_TEST).toBe(42);
+    skel.programs.xdp_kconfig.testRun({ data: frame(64, 0x0800) });
+    expect(skel.bss.seen).toBe((skel.kconfig.LINUX_KERNEL_VERSION as number) + 1 + 42);
+    expect(() => {
+      skel.kconfig.CONFIG_BPF_SYSCALL = false;
+    }).toThrow(/libbpf fills \.kconfig in at load.*open\(path, \{ kconfig: 'CONFIG_BPF_SYSCALL=\.\.\.' \}\)/);
   });
 });
 
