@@ -55,7 +55,12 @@ const RESERVED = new Set([
   'defineSkeleton', 'OpenedSkeleton', 'LoadedSkeleton', 'SkeletonCommon', 'SkeletonTypes',
 ]);
 
-/** `xdp_count_rec` → `XdpCountRec`. */
+/**
+ * The TypeScript name the generator gives a C name: words split at non-alphanumerics, each
+ * capitalised (`T` in front of a leading digit).
+ *
+ * @example `pascalCase('xdp_count_rec') // 'XdpCountRec'`
+ */
 export function pascalCase(name: string): string {
   const p = name
     .split(/[^A-Za-z0-9]+/)
@@ -179,7 +184,7 @@ class TypeWriter {
     const inDoc = doc([`${shape.what}, as encoding takes it${shape.members.some((m) => m.kind === 'union') ? ' (exactly one member of each union)' : ''}.`], '');
     if (inp === out) decl += `${inDoc}export type ${input} = ${base};\n`;
     else if (inp.startsWith('{') && !inp.includes('} &')) decl += `${inDoc}export interface ${input} ${inp}\n`;
-    else decl += `${inDoc}export type ${input} = ${inp};\n`;
+    else decl += `${inDoc}export type ${input} =${inp.startsWith('\n') ? '' : ' '}${inp};\n`;
     this.decls.push(decl);
     return named;
   }
@@ -212,6 +217,7 @@ class TypeWriter {
       });
       return `(\n${options.map((o) => `${inner}| ${o.includes(' & ') ? `(${o})` : o}`).join('\n')}\n${indent})`;
     });
+    if (fields.length === 0 && parts.length === 1) return parts[0]!.slice(1, -1).replace(/\n\s*$/, '');
     return fields.length === 0 ? parts.join(' & ') : `${body} & ${parts.join(' & ')}`;
   }
 }

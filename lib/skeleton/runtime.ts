@@ -69,7 +69,15 @@ export interface SkeletonCommon<T extends SkeletonTypes> extends Disposable {
 
 /**
  * An opened skeleton: programs and maps can be configured and every global variable set
- * (`.rodata` ones only now). {@link OpenedSkeleton.load} loads it.
+ * (`.rodata` ones only now). `load()` loads it. No kernel object exists yet.
+ *
+ * @example
+ * ```ts
+ * using opened = Bootstrap.open('./bootstrap.bpf.o');
+ * opened.rodata.min_len = 100;            // const volatile __u32 min_len
+ * opened.maps.stats.maxEntries = 1024;
+ * const skel = await opened.load();       // LoadedSkeleton: skel.rodata is now Readonly
+ * ```
  */
 export type OpenedSkeleton<T extends SkeletonTypes> = SkeletonCommon<T> & { readonly [K in keyof T['globals']]: T['globals'][K] } & {
   /**
@@ -80,7 +88,18 @@ export type OpenedSkeleton<T extends SkeletonTypes> = SkeletonCommon<T> & { read
   load(options?: LoadOptions): Promise<LoadedSkeleton<T>>;
 };
 
-/** A loaded skeleton: `.rodata` globals are read-only, `.data`/`.bss` read and written in place. */
+/**
+ * A loaded skeleton: `.rodata` globals are read-only, `.data`/`.bss` read and written in place
+ * (the program sees a write at once), maps and event records typed. Minimum kernel: as the
+ * object needs (ring buffers 5.8, mmap-able globals 5.5).
+ *
+ * @example
+ * ```ts
+ * for await (const e of skel.ringbuf('events')) console.log(e.len, e.ts_ns);
+ * skel.maps.stats.get(0x0800)?.packets;    // bigint
+ * skel.bss.reported = 0n;
+ * ```
+ */
 export type LoadedSkeleton<T extends SkeletonTypes> = SkeletonCommon<T> & {
   readonly [K in keyof T['globals']]: K extends T['frozen'] ? Readonly<T['globals'][K]> : T['globals'][K];
 } & {
@@ -114,6 +133,15 @@ export interface SkeletonClass<T extends SkeletonTypes> {
  * Thrown by a skeleton's `open()` when the object no longer matches the generated module: it was
  * rebuilt with a changed struct, a renamed map or program... The message lists what changed and
  * says how to regenerate. The object is closed again before this is thrown.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   Bootstrap.open('./bootstrap.bpf.o');
+ * } catch (e) {
+ *   if (e instanceof SkeletonMismatchError) console.error(`regenerate: ${e.expected} != ${e.actual}`);
+ * }
+ * ```
  */
 export class SkeletonMismatchError extends Error {
   /** The fingerprint the skeleton was generated with. */
