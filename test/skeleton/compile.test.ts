@@ -22,6 +22,7 @@ const fixtures: Record<string, Parameters<typeof generateSkeleton>[1]> = {
   ringbuf: {},
   skel_bootstrap: { records: { events: 'struct event' } },
   skel_kconfig: {},
+  skel_perf: {},
 };
 
 const consumer = `import { BtfTypes } from './btf_types.skel';
@@ -33,6 +34,7 @@ import { XdpCountN } from './xdp_count_number.skel';
 import { XdpSampler, type XdpSample } from './xdp_sampler.skel';
 import { TcCounter } from './tc_counter.skel';
 import { SkelKconfig } from './skel_kconfig.skel';
+import { SkelPerf, type Sample } from './skel_perf.skel';
 import { XdpFilter } from './xdp_filter.skel';
 import { SkeletonMismatchError } from 'libbpf-node/skeleton';
 
@@ -157,6 +159,18 @@ export async function others(): Promise<void> {
   t.programs.tc_counter_ingress.fd;
   const f = await XdpFilter.open('xdp_filter.bpf.o').load();
   f.maps.filter_config.get(0);
+  const p = await SkelPerf.open('skel_perf.bpf.o').load();
+  for await (const sample of p.perfbuf('samples', { pagesPerCpu: 4 })) {
+    const typed: Sample = sample;
+    const delta: [number, number, number, number] = sample.delta;
+    // @ts-expect-error a field that does not exist
+    sample.pid;
+    void [typed, delta];
+  }
+  for await (const raw of p.ringbuf('unused_ring')) {
+    const b: Buffer = raw;
+    void b;
+  }
   const kopened = SkelKconfig.open('skel_kconfig.bpf.o', { kconfig: 'CONFIG_LIBBPF_NODE_SKEL_TEST=1' });
   // @ts-expect-error kconfig externs are read-only, before load too
   kopened.kconfig.CONFIG_BPF_SYSCALL = true;

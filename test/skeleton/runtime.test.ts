@@ -149,6 +149,36 @@ describeBpf('a generated skeleton in the kernel', () => {
   });
 });
 
+describeBpf('a perf event array in a skeleton', () => {
+  it('types samples from the <map>_record variable and decodes them', async () => {
+    const { module, generated } = await loadSkeleton<Record<string, Any>>(fixturePath('skel_perf'), 'perf.skel.ts');
+    expect(generated.manifest.records).toMatchObject([
+      { map: 'samples', mapType: 'perf_event_array', type: 'struct sample', from: 'variable' },
+      { map: 'unused_ring', mapType: 'ringbuf' },
+    ]);
+    expect(generated.notes).toEqual([`map 'unused_ring': no record type found, its records stay Buffers (name one: --record unused_ring='struct name')`]);
+    using opened = module.SkelPerf!.open(fixturePath('skel_perf'));
+    const skel = (await opened.load()) as unknown as {
+      perfbuf(name: string, o?: { pagesPerCpu?: number }): AsyncIterableIterator<{ len: number; cpu: number; seq: bigint; delta: number[] }> & { close(): void };
+      programs: { xdp_perf_sample: { testRun(o: { data: Uint8Array }): { retval: number } } };
+    };
+    const perf = skel.perfbuf('samples', { pagesPerCpu: 1 });
+    for (const len of [64, 65, 66]) skel.programs.xdp_perf_sample.testRun({ data: frame(len, 0x0800) });
+    const got: { len: number; seq: bigint; delta: number[] }[] = [];
+    for await (const s of perf) {
+      got.push({ len: s.len, seq: s.seq, delta: s.delta });
+      if (got.length === 3) break;
+    }
+    // One ring per CPU: the test runs may have run on different CPUs, so order by sequence.
+    got.sort((x, y) => Number(x.seq - y.seq));
+    expect(got).toEqual([
+      { len: 64, seq: 0n, delta: [-1, 2, -3, 4] },
+      { len: 65, seq: 1n, delta: [-1, 2, -3, 4] },
+      { len: 66, seq: 2n, delta: [-1, 2, -3, 4] },
+    ]);
+  });
+});
+
 describeBpf('kconfig externs in a skeleton', () => {
   it('are read-only, filled in at load from the kernel and the kconfig open option', async () => {
     const { module } = await loadSkeleton<Record<string, Any>>(fixturePath('skel_kconfig'), 'kconfig.skel.ts');
