@@ -1,12 +1,13 @@
 // The generator's inputs and the run time's edges: codec shapes agree with what codecs decode,
 // bad options are typed errors that leave nothing open, `--u64 number` refuses what does not fit.
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BpfObject, codecFromBtf, shippedObjectDir } from '../../lib/index';
 import { codecShape, defineSkeleton, generateSkeleton, SkeletonMismatchError, type CodecShape, type ShapeMember, type SkeletonClass, type SkeletonTypes } from '../../lib/skeleton/index';
 import { fixturePath, openFdCount } from '../support/helpers';
-import { loadSkeleton, root } from './support';
+import { loadSkeleton, outDir, root } from './support';
 
 /** Throws unless `value` has exactly the JS shape `shape` says. */
 function conform(shape: CodecShape, value: unknown, path: string): void {
@@ -103,6 +104,16 @@ describe('generateSkeleton', () => {
     const fds = openFdCount();
     expect(() => generateSkeleton(fixturePath('skel_bootstrap'), options as never)).toThrow(type);
     expect(() => generateSkeleton(fixturePath('skel_bootstrap'), options as never)).toThrow(message);
+    expect(openFdCount()).toBe(fds);
+  });
+
+  it('refuses an object without BTF, saying to build it with -g', () => {
+    // llvm-objcopy comes with llvm (.ci/setup.sh installs it with clang).
+    const stripped = join(outDir, 'xdp_pass.nobtf.bpf.o');
+    mkdirSync(outDir, { recursive: true });
+    execFileSync('llvm-objcopy', ['--remove-section', '.BTF', '--remove-section', '.BTF.ext', join(shippedObjectDir, 'xdp_pass.bpf.o'), stripped]);
+    const fds = openFdCount();
+    expect(() => generateSkeleton(stripped)).toThrow(new TypeError("object 'xdp_pass' has no BTF: build it with clang -g"));
     expect(openFdCount()).toBe(fds);
   });
 
