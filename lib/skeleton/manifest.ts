@@ -18,7 +18,7 @@ export type U64Mode = 'bigint' | 'number';
 /** Map types whose values are one per possible CPU. */
 export const PER_CPU_MAP_TYPES: ReadonlySet<string> = new Set(['percpu_hash', 'percpu_array', 'lru_percpu_hash', 'percpu_cgroup_storage']);
 /** Map types whose values are references (programs, maps, fds): not typed from BTF. */
-const REFERENCE_MAP_TYPES: ReadonlySet<string> = new Set(['prog_array', 'array_of_maps', 'hash_of_maps', 'perf_event_array', 'cgroup_array', 'sockmap', 'sockhash', 'xskmap', 'devmap', 'devmap_hash', 'cpumap', 'stack_trace']);
+const REFERENCE_MAP_TYPES: ReadonlySet<string> = new Set(['prog_array', 'array_of_maps', 'hash_of_maps', 'perf_event_array', 'cgroup_array', 'sockmap', 'sockhash', 'xskmap', 'stack_trace']);
 /** Map types read as streams of records. */
 const EVENT_MAP_TYPES: ReadonlySet<string> = new Set(['ringbuf', 'perf_event_array']);
 

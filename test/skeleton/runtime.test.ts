@@ -149,6 +149,28 @@ describeBpf('a generated skeleton in the kernel', () => {
   });
 });
 
+describeBpf('map types in a skeleton (maps fixture)', () => {
+  it('queue, per-CPU hash, LPM trie with a struct key and a hash of structs, typed from BTF', async () => {
+    const { module } = await loadSkeleton<Record<string, Any>>(fixturePath('maps'), 'maps.skel.ts');
+    using opened = module.Maps!.open(fixturePath('maps'));
+    type M<K, V> = { get(k: K): V | undefined; set(k: K, v: V): void; push(v: V): void; pop(): V | undefined; codecs: { value: { size: number } } };
+    const skel = (await opened.load()) as unknown as {
+      maps: { queue: M<never, number>; pcpu_hash: M<number, bigint[]>; lpm4: M<{ prefixlen: number; addr: Uint8Array | string }, number>; flows: M<Record<string, unknown>, Record<string, unknown>> };
+    };
+    skel.maps.queue.push(5);
+    skel.maps.queue.push(6);
+    expect(skel.maps.queue.pop()).toBe(5);
+    const ncpus = skel.maps.pcpu_hash.codecs.value.size / 8;
+    const perCpu = Array.from({ length: ncpus }, (_, i) => BigInt(i) * 10n + 1n);
+    skel.maps.pcpu_hash.set(7, perCpu);
+    expect(skel.maps.pcpu_hash.get(7)).toEqual(perCpu);
+    skel.maps.lpm4.set({ prefixlen: 24, addr: new Uint8Array([198, 18, 0, 0]) }, 99);
+    expect(skel.maps.lpm4.get({ prefixlen: 32, addr: new Uint8Array([198, 18, 0, 77]) })).toBe(99);
+    expect(skel.maps.lpm4.get({ prefixlen: 32, addr: new Uint8Array([198, 19, 0, 77]) })).toBeUndefined();
+    expect(() => skel.maps.flows.set({ bogus: 1 }, {})).toThrow(TypeError);
+  });
+});
+
 describeBpf('a perf event array in a skeleton', () => {
   it('types samples from the <map>_record variable and decodes them', async () => {
     const { module, generated } = await loadSkeleton<Record<string, Any>>(fixturePath('skel_perf'), 'perf.skel.ts');
