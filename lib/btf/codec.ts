@@ -133,7 +133,52 @@ interface Layout {
   check(g: Gen, x: string, path: Path): string;
   /** JS statements that write the checked local `x` at `a`. */
   write(g: Gen, a: At, x: string): string;
+  /** What the codec decodes to and encodes from, as data (see {@link codecShape}). */
+  readonly shape: CodecShape;
 }
+
+/**
+ * The JS shape of a codec from {@link codecFromBtf}, as data: what its `decode` returns and its
+ * `encode` takes. It comes from the same layout the codec is compiled from, so a TypeScript type
+ * written from it (the skeleton generator, `libbpf-node gen`) cannot disagree with the codec.
+ * Sizes and offsets are in bytes (`bitOffset` in bits).
+ */
+export type CodecShape =
+  | {
+      readonly kind: 'int';
+      readonly size: number;
+      readonly signed: boolean;
+      /** Decodes to bigint (64- and 128-bit integers, ENUM64, pointers). */
+      readonly big: boolean;
+      /** An enum's enumerators (encode also takes their names). */
+      readonly enumerators?: readonly { readonly name: string; readonly value: number | bigint }[];
+      /** The BTF type id of a named enum. */
+      readonly typeId?: number;
+      /** The C type, e.g. `enum color`. */
+      readonly what?: string;
+    }
+  | { readonly kind: 'bool' }
+  | { readonly kind: 'float'; readonly size: number }
+  /** A Uint8Array of `size` bytes; `text`: encode also takes a string (C char arrays). */
+  | { readonly kind: 'bytes'; readonly size: number; readonly text: boolean }
+  | { readonly kind: 'address'; readonly family: 'ipv4' | 'ipv6' }
+  | { readonly kind: 'array'; readonly length: number; readonly element: CodecShape }
+  | {
+      readonly kind: 'object';
+      readonly size: number;
+      /** The C type, e.g. `struct flow_key` or `SEC(".bss")`. */
+      readonly what: string;
+      readonly members: readonly ShapeMember[];
+      /** The BTF type id of the struct, union or datasec. */
+      readonly typeId?: number;
+    };
+
+/** One member of an object {@link CodecShape}. */
+export type ShapeMember =
+  | { readonly kind: 'field'; readonly key: string; readonly offset: number; readonly shape: CodecShape }
+  | { readonly kind: 'bits'; readonly key: string; readonly bitOffset: number; readonly bits: number; readonly shape: CodecShape }
+  /** A union (or anonymous union): encode takes exactly one alternative, decode gives them all. */
+  | { readonly kind: 'union'; readonly what: string; readonly alternatives: readonly (readonly ShapeMember[])[] };
 
 /** Builds the error a failed check throws, given the codec's label, the field path and the value. */
 type Failure = (label: string, path: string, x: unknown) => Error;
@@ -304,6 +349,7 @@ function intLayout(size: number, signed: boolean, big: boolean, names?: EnumName
   const s = signed ? 'Int' : 'Uint';
   return {
     size,
+    shape: intShape(size, signed, big, names, what),
     read: (g, a) => {
       const at = pos(a);
       switch (size) {
@@ -340,6 +386,11 @@ else { const n = ${v}; if (typeof n === 'number') { const h = Math.floor(n / 429
   };
 }
 
+function intShape(size: number, signed: boolean, big: boolean, names?: EnumNames, what?: string): CodecShape {
+  if (names === undefined) return { kind: 'int', size, signed, big };
+  return { kind: 'int', size, signed, big, what, enumerators: [...names].map(([name, value]) => ({ name, value })) };
+}
+
 function read128(dv: DataView, at: number, signed: boolean): bigint {
   const lo = dv.getBigUint64(at, true);
   const hi = signed ? dv.getBigInt64(at + 8, true) : dv.getBigUint64(at + 8, true);
@@ -361,6 +412,7 @@ const boolFailure: Failure = (label, path, x) => failure(label, path, false, `ex
 /** C `bool`: one byte, decoded as `byte !== 0`. */
 const boolLayout: Layout = {
   size: 1,
+  shape: { kind: 'bool' },
   read: (_g, a) => `u8[${pos(a)}] !== 0`,
   check: boolCheck,
   write: (_g, a, x) => `u8[${pos(a)}] = ${x} ? 1 : 0;\n`,
@@ -372,6 +424,7 @@ function floatLayout(size: 4 | 8): Layout {
   const bits = size * 8;
   return {
     size,
+    shape: { kind: 'float', size },
     read: (_g, a) => `dv.getFloat${bits}(${pos(a)}, true)`,
     check: (g, x, path) => `if (typeof ${x} !== 'number') throw ${g.ref(numberFailure)}(L, ${pathSource(path)}, ${x});\n`,
     write: (_g, a, x) => `dv.setFloat${bits}(${pos(a)}, ${x}, true);\n`,
@@ -407,6 +460,7 @@ function bytesLayout(n: number, what?: string): Layout {
   };
   return {
     size: n,
+    shape: { kind: 'bytes', size: n, text: what !== undefined },
     read: (_g, a) => `u8.slice(${pos(a)}, ${pos(plus(a, n))})`,
     check: (g, x, path) => {
       const str = what === undefined ? 'false' : `typeof ${x} === 'string' && ${g.ref(utf8Length)}(${x}) <= ${n}`;
@@ -430,6 +484,7 @@ function arrayLayout(elem: Layout, n: number, what: string): Layout {
     Array.isArray(x) ? failure(label, path, true, `${expected}, got ${x.length}`) : failure(label, path, false, `${expected}, got ${show(x)}`);
   return {
     size: step * n,
+    shape: { kind: 'array', length: n, element: elem.shape },
     read: (g, a) => {
       if (n <= UNROLL) {
         const items: string[] = [];
@@ -547,6 +602,22 @@ function entryWrite(g: Gen, e: Entry, a: At, x: string): string {
       return e.alternatives
         .map((alt, i) => `${i === 0 ? '' : 'else '}if (${presence(alt, x)}) {\n${alt.map((f) => entryWrite(g, f, a, x)).join('')}}\n`)
         .join('');
+  }
+}
+
+/** The shape of one entry: a field, a bitfield (as its JS type) or a union's alternatives. */
+function entryShape(e: Entry): ShapeMember {
+  switch (e.kind) {
+    case 'field':
+      return { kind: 'field', key: e.key, offset: e.rel, shape: e.layout.shape };
+    case 'bits': {
+      const { spec } = e;
+      const shape: CodecShape =
+        spec.repr === 'boolean' ? { kind: 'bool' } : intShape(Math.ceil(e.bits / 8), spec.signed, spec.repr === 'bigint', spec.int.names, spec.int.what);
+      return { kind: 'bits', key: e.key, bitOffset: e.bitOffset, bits: e.bits, shape };
+    }
+    case 'group':
+      return { kind: 'union', what: e.owner, alternatives: e.alternatives.map((alt) => alt.map(entryShape)) };
   }
 }
 
@@ -671,6 +742,7 @@ function objectLayout(entries: readonly Entry[], size: number, owner: string): L
   };
   return {
     size,
+    shape: { kind: 'object', size, what: owner, members: entries.map(entryShape) },
     read: (g, a) => `({ ${entries.map((e) => entryRead(g, e, a)).join(', ')} })`,
     check: (g, x, path) => {
       const used = g.tmp('used');
@@ -762,10 +834,35 @@ function layoutFor(btf: Btf, id: number, depth: number): Layout {
   let layout = layouts.get(id);
   if (layout === undefined) {
     if (depth > MAX_DEPTH) throw new TypeError(`no codec for ${typeName(btf, id)}: types nested more than ${MAX_DEPTH} deep`);
-    layout = buildLayout(btf, btf.resolve(id), depth);
+    layout = withTypeId(buildLayout(btf, btf.resolve(id), depth), btf.resolve(id));
     layouts.set(id, layout);
   }
   return layout;
+}
+
+/** Names a struct, union, enum or datasec layout's shape with its BTF type id. */
+function withTypeId(layout: Layout, t: BtfType): Layout {
+  const named = t.kind === 'STRUCT' || t.kind === 'UNION' || t.kind === 'ENUM' || t.kind === 'ENUM64' || t.kind === 'DATASEC';
+  if (!named || (layout.shape.kind !== 'object' && layout.shape.kind !== 'int') || layout.shape.typeId === t.id) return layout;
+  return { ...layout, shape: { ...layout.shape, typeId: t.id } };
+}
+
+/**
+ * The JS shape of {@link codecFromBtf}'s codec for a type, as data: the same layout the codec
+ * is compiled from (so it is cached with it).
+ *
+ * @param btf Parsed BTF the type belongs to.
+ * @param typeId The type.
+ * @throws RangeError If `typeId` does not exist; TypeError if it has no value representation
+ *   (as {@link codecFromBtf}).
+ * @example
+ * ```ts
+ * const shape = codecShape(obj.btf!, obj.map('flows').native.info().btfKeyTypeId);
+ * if (shape.kind === 'object') console.log(shape.members.map((m) => m.kind === 'union' ? '(union)' : m.key));
+ * ```
+ */
+export function codecShape(btf: Btf, typeId: number): CodecShape {
+  return layoutFor(btf, typeId, 0).shape;
 }
 
 function buildLayout(btf: Btf, t: BtfType, depth: number): Layout {
@@ -1148,6 +1245,7 @@ const ipv4Failure: Failure = (label, path, x) =>
 
 const ipv4Layout: Layout = {
   size: 4,
+  shape: { kind: 'address', family: 'ipv4' },
   read: (g, a) => `${g.ref(formatIpv4)}(u8, ${pos(a)})`,
   check: (g, x, path) => `if (typeof ${x} !== 'string' || !${g.ref(isIpv4)}(${x})) throw ${g.ref(ipv4Failure)}(L, ${pathSource(path)}, ${x});\n`,
   write: (g, a, x) => `${g.ref(parseIpv4)}(${x}, u8, ${pos(a)});\n`,
@@ -1229,6 +1327,7 @@ const ipv6Failure: Failure = (label, path, x) =>
 
 const ipv6Layout: Layout = {
   size: 16,
+  shape: { kind: 'address', family: 'ipv6' },
   read: (g, a) => `${g.ref(formatIpv6)}(u8, ${pos(a)})`,
   check: (g, x, path) => `if (typeof ${x} !== 'string' || !${g.ref(isIpv6)}(${x})) throw ${g.ref(ipv6Failure)}(L, ${pathSource(path)}, ${x});\n`,
   write: (g, a, x) => `${g.ref(parseIpv6)}(${x}, u8, ${pos(a)});\n`,
