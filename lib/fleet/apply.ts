@@ -56,10 +56,12 @@ function configure(object: BpfObject, spec: SlotSpec): void {
  * Loads the program a slot spec describes, fully configured, then puts it in its slot in one
  * prog-array update: the previous program handles every packet until then, the new one every
  * packet after. Returns the new program's kernel id. The program stays in the slot after this
- * process exits.
+ * process exits. What loads is `spec.image`, the bytes checked when the config was read.
  */
 export async function installSlot(root: RootArray, spec: SlotSpec): Promise<number> {
-  const { object, program } = root.prepare(spec.slot, spec.object, { program: spec.program, globals: spec.globals });
+  // The bytes verified when the config was read, never the path again: a file replaced since
+  // the check cannot be what loads.
+  const { object, program } = root.prepare(spec.slot, spec.image, { program: spec.program, globals: spec.globals });
   try {
     sizeMaps(object, spec);
     await object.load();
