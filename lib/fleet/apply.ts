@@ -21,7 +21,15 @@ export interface ApplyOptions {
   stateFile?: string;
   /** Called after each change is made, with the program id it installed (load/replace). */
   onChange?: (change: FleetChange, progId: number | undefined) => void;
+  /**
+   * Called on every apply of a config read with `insecure` (trust checks waived), with a warning
+   * and the problems waived. Default: `process.emitWarning` (printed on stderr).
+   */
+  onInsecure?: (warning: string, waived: readonly string[]) => void;
 }
+
+/** The warning of an apply whose config was read with the trust checks waived. */
+export const INSECURE_WARNING = 'trust checks waived (insecure): files that users other than root can change may be loaded into the kernel; for development only';
 
 /** What {@link applyFleet} did. */
 export interface ApplyResult {
@@ -82,9 +90,13 @@ export async function installSlot(root: RootArray, spec: SlotSpec): Promise<numb
  * The plan is computed (and every interface checked) before the first change; a change that
  * fails stops the apply, leaving the changes before it in place, and throws.
  *
+ * What loads is the bytes {@link loadFleetConfig} verified (trusted files, or matching their
+ * pinned hashes); a config read with `insecure` warns on every apply (see `onInsecure`).
+ *
  * Minimum kernel: 5.10 (root arrays).
  *
- * @throws {@link libbpf-node!BpfError} for an interface that does not exist (before any change) or a change
+ * @throws TrustError (`EUNTRUSTED`) when the state file's folder is not root's;
+ *   {@link libbpf-node!BpfError} for an interface that does not exist (before any change) or a change
  *   the kernel refuses; {@link libbpf-node!BpfVerifierError} for a program that does not load
  * @example
  * ```ts
@@ -95,6 +107,10 @@ export async function installSlot(root: RootArray, spec: SlotSpec): Promise<numb
  */
 export async function applyFleet(config: FleetConfig, options: ApplyOptions = {}): Promise<ApplyResult> {
   const stateFile = options.stateFile ?? DEFAULT_STATE_FILE;
+  if (config.insecure) {
+    if (options.onInsecure) options.onInsecure(INSECURE_WARNING, config.waived);
+    else process.emitWarning([INSECURE_WARNING, ...config.waived.map((w) => `untrusted, loaded anyway: ${w}`)].join('\n'), 'InsecureWarning');
+  }
   const state = readFleetState(stateFile);
   const plan = planFleet(config, state, { prune: options.prune });
   const result: ApplyResult = { plan, applied: [] };
