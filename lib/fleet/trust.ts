@@ -120,13 +120,14 @@ function problem(path: string, st: Stats, reason: string): TrustProblem {
   return { path, uid: st.uid, owner: ownerName(st.uid), mode: st.mode & 0o7777, reason };
 }
 
-/** Whether a folder lets someone untrusted replace the entry `entry` in it. */
-function folderProblems(dir: string, dirSt: Stats, entrySt: Stats, trusted: Set<number>, out: TrustProblem[]): void {
+/** Whether a folder lets someone untrusted replace an entry in it. */
+function folderProblems(dir: string, dirSt: Stats, out: TrustProblem[]): void {
   const w = writers(dirSt.mode);
   if (w === undefined) return;
-  const sticky = (dirSt.mode & 0o1000) !== 0;
-  if (sticky && trusted.has(entrySt.uid)) return; // like /tmp: only the entry's owner can rename it
-  if (!out.some((p) => p.path === dir)) out.push(problem(dir, dirSt, `a folder writable by ${w}${sticky ? ' (sticky, but the entry in it is not owned by root)' : ''}`));
+  // Sticky, like /tmp: only the entry's owner can rename or remove it. An entry someone else
+  // owns is refused on its own (owner), the folder is not at fault.
+  if ((dirSt.mode & 0o1000) !== 0) return;
+  if (!out.some((p) => p.path === dir)) out.push(problem(dir, dirSt, `a folder writable by ${w}`));
 }
 
 interface Walk {
@@ -157,7 +158,7 @@ function walk(path: string): Walk {
     }
     const next = join(cur, comp);
     const st = lstatSync(next);
-    folderProblems(cur, curSt, st, trusted, problems);
+    folderProblems(cur, curSt, problems);
     if (st.isSymbolicLink()) {
       if (++hops > MAX_SYMLINKS) throw Object.assign(new Error(`too many symlinks resolving ${path}`), { code: 'ELOOP' });
       // A symlink's own mode means nothing; who owns it matters in a folder others can write.
