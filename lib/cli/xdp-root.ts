@@ -38,6 +38,7 @@ import { checkBpffs, netnsId, sameNetns } from '../rootarray/state';
 import { formatNoRoot, formatStatus, statusToJson } from '../rootarray/status';
 import { fleetCommand, fleetHelp, fleetUsage } from './fleet';
 import { formatProblem, normalizeSha256, readTrusted } from '../fleet/trust';
+import { objectNameOf } from '../fleet/config';
 import { warnInsecure } from './insecure';
 import { UsageError, ifaceArg, integer, positionals, type Command, type CommandContext, type OptionValues } from './command';
 
@@ -85,7 +86,7 @@ const load: Command = {
     // Read once, checked (trust rule or pinned hash), and those bytes loaded: never the path again.
     const verified = readTrusted(object, { what: 'object', sha256: values.sha256 as string | undefined, insecure: values.insecure === true });
     if (values.insecure === true) warnInsecure(verified.waived.map((p) => `${verified.path}: ${formatProblem(p)}`));
-    const s = await root.load(slot, verified.bytes, { program: values.program as string | undefined });
+    const s = await root.load(slot, verified.bytes, { program: values.program as string | undefined, objectName: objectNameOf(verified.path) });
     console.log(`slot ${slot} on ${root.ifname}: ${s.name} (id ${s.progId}, sha256 ${verified.sha256})${s.counted ? '' : ', a plain program: verdicts not counted'}`);
     return 0;
   },

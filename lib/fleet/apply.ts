@@ -7,7 +7,7 @@
 import { cidrKey } from '../map/cidr';
 import type { BpfObject } from '../object';
 import { RootArray } from '../rootarray/root-array';
-import type { FleetConfig, SlotSpec } from './config';
+import { objectNameOf, type FleetConfig, type SlotSpec } from './config';
 import { planFleet, type FleetChange, type FleetPlan } from './plan';
 import { DEFAULT_STATE_FILE, readFleetState, writeFleetState } from './state';
 
@@ -69,7 +69,7 @@ function configure(object: BpfObject, spec: SlotSpec): void {
 export async function installSlot(root: RootArray, spec: SlotSpec): Promise<number> {
   // The bytes verified when the config was read, never the path again: a file replaced since
   // the check cannot be what loads.
-  const { object, program } = root.prepare(spec.slot, spec.image, { program: spec.program, globals: spec.globals });
+  const { object, program } = root.prepare(spec.slot, spec.image, { program: spec.program, globals: spec.globals, objectName: objectNameOf(spec.object) });
   try {
     sizeMaps(object, spec);
     await object.load();

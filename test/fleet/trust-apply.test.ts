@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
-import { BpfObject, BpfProgram, RootArray, queryXdp, shippedObjectPath } from '../../lib/index';
+import { BpfMap, BpfObject, BpfProgram, RootArray, queryXdp, shippedObjectPath } from '../../lib/index';
 import { applyFleet, loadFleetConfig } from '../../lib/fleet/index';
 import { VethPair } from '../../lib/testing/index';
 import { AgentProcess, sample } from '../support/fleet';
@@ -184,6 +184,12 @@ ${extra}`;
     const expected = tagOf(fixturePath('slot_drop_port'), 'slot_drop_port', { drop_port: 9001 });
     expect(tagOf(obj, 'xdp_pass')).not.toBe(expected);
     expect(prog.kernelInfo()).toMatchObject({ name: 'slot_drop_port', tag: expected });
+    // Loaded from memory under the file's object name, as from the path: its maps are named alike.
+    const names = prog.kernelInfo().mapIds.map((id) => {
+      using m = BpfMap.openById(id);
+      return m.name;
+    });
+    expect(names).toContain('prog.rodata');
   });
 
   it('xdp-root load refuses an untrusted object (slot left empty), loads it with the right --sha256 or --insecure (warned)', async () => {
