@@ -9,7 +9,7 @@
 import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BpfProgram } from '../program';
-import { checkTrusted, formatProblem, ownerName, TrustError } from './trust';
+import { checkTrusted, formatProblems, ownerName, TrustError } from './trust';
 
 /** Where apply keeps its state unless told otherwise (tmpfs: it goes with the programs at reboot). */
 export const DEFAULT_STATE_FILE = '/run/xdp-root/fleet-state.json';
@@ -38,7 +38,7 @@ function checkStateFolder(file: string): void {
     problems.push({ path: dir, uid: st.uid, owner: ownerName(st.uid), mode: st.mode & 0o7777, reason: 'a folder writable by group or others' });
   }
   if (problems.length > 0) {
-    throw new TrustError('EUNTRUSTED', resolve(file), `untrusted state file ${resolve(file)}: ${problems.map(formatProblem).join('; ')}. The state says which programs are as configured: keep it in a folder only root can change (default ${DEFAULT_STATE_FILE})`, { problems });
+    throw new TrustError('EUNTRUSTED', resolve(file), `untrusted state file ${resolve(file)}: ${formatProblems(problems)}. The state says which programs are as configured: keep it in a folder only root can change (default ${DEFAULT_STATE_FILE})`, { problems });
   }
 }
 

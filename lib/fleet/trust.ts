@@ -105,6 +105,12 @@ export function ownerName(uid: number): string {
   return name === undefined ? `uid ${uid}` : `${name} (uid ${uid})`;
 }
 
+/** The owner problem's words: `not owned by root` (or by this process's user, when not root). */
+function notOwned(): string {
+  const euid = process.geteuid?.() ?? 0;
+  return `not owned by root${euid === 0 ? '' : ` or ${ownerName(euid)}`}`;
+}
+
 /** `0644`, `1777`. */
 export function modeText(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
@@ -145,7 +151,7 @@ function walk(path: string): Walk {
   const queue = resolve(path).split('/').filter((c) => c.length > 0);
   let cur = '/';
   let curSt = lstatSync(cur);
-  if (!trusted.has(curSt.uid)) problems.push(problem(cur, curSt, `owned by ${ownerName(curSt.uid)}`));
+  if (!trusted.has(curSt.uid)) problems.push(problem(cur, curSt, notOwned()));
   let hops = 0;
   for (;;) {
     const comp = queue.shift();
@@ -162,7 +168,7 @@ function walk(path: string): Walk {
     if (st.isSymbolicLink()) {
       if (++hops > MAX_SYMLINKS) throw Object.assign(new Error(`too many symlinks resolving ${path}`), { code: 'ELOOP' });
       // A symlink's own mode means nothing; who owns it matters in a folder others can write.
-      if (!trusted.has(st.uid) && writers(curSt.mode) !== undefined) problems.push(problem(next, st, `a symlink owned by ${ownerName(st.uid)}`));
+      if (!trusted.has(st.uid) && writers(curSt.mode) !== undefined) problems.push(problem(next, st, `a symlink ${notOwned()}`));
       const target = readlinkSync(next);
       if (target.startsWith('/')) {
         cur = '/';
@@ -171,7 +177,7 @@ function walk(path: string): Walk {
       queue.unshift(...target.split('/').filter((c) => c.length > 0));
       continue;
     }
-    if (!trusted.has(st.uid)) problems.push(problem(next, st, `owned by ${ownerName(st.uid)}`));
+    if (!trusted.has(st.uid)) problems.push(problem(next, st, notOwned()));
     if (queue.length === 0) {
       const w = writers(st.mode);
       if (w !== undefined && !st.isDirectory()) problems.push(problem(next, st, `writable by ${w}`));
@@ -210,15 +216,22 @@ export function normalizeSha256(text: string): string | undefined {
   return m ? m[1].toLowerCase() : undefined;
 }
 
-/** One problem as words: `folder /srv/x (owner nobody (uid 65534), mode 0777): a folder writable by group and others`. */
+/** One problem as words: `/srv/x (owner nobody (uid 65534), mode 0777) is a folder writable by group and others`. */
 export function formatProblem(p: TrustProblem): string {
   return `${p.path} (owner ${p.owner}, mode ${modeText(p.mode)}) is ${p.reason}`;
+}
+
+/** Problems as words, those of one path together: `/srv/x.o (owner nobody (uid 65534), mode 0666) is not owned by root and writable by others`. */
+export function formatProblems(problems: readonly TrustProblem[]): string {
+  const byPath = new Map<string, TrustProblem[]>();
+  for (const p of problems) byPath.set(p.path, [...(byPath.get(p.path) ?? []), p]);
+  return [...byPath.values()].map((ps) => `${formatProblem(ps[0])}${ps.slice(1).map((p) => ` and ${p.reason.replace(/^is /, '')}`).join('')}`).join('; ');
 }
 
 /** The refusal message for untrusted problems. */
 export function untrustedMessage(what: string, path: string, problems: TrustProblem[]): string {
   return (
-    `untrusted ${what} ${path}: ${problems.map(formatProblem).join('; ')}. ` +
+    `untrusted ${what} ${path}: ${formatProblems(problems)}. ` +
     'Root loads only what root controls: make each of these owned by root and not writable by group or others ' +
     `(chown root:root PATH; chmod go-w PATH)${what === 'config' ? '' : ", or pin the object's hash (sha256: in the config, --sha256 for xdp-root load)"}`
   );

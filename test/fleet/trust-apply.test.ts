@@ -92,7 +92,7 @@ ${extra}`;
     let r = xdpRoot(['apply', file, ...state]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('config refused, nothing changed (1 error)');
-    expect(r.stderr).toContain(`fleet.yaml:8:17: interfaces[0].programs[0].object: untrusted object ${obj}: ${drop} (owner root (uid 0), mode 0777) is a folder writable by group and others; ${obj} (owner nobody (uid ${NOBODY}), mode 0666) is owned by nobody (uid ${NOBODY}); ${obj} (owner nobody (uid ${NOBODY}), mode 0666) is writable by group and others`);
+    expect(r.stderr).toContain(`fleet.yaml:8:17: interfaces[0].programs[0].object: untrusted object ${obj}: ${drop} (owner root (uid 0), mode 0777) is a folder writable by group and others; ${obj} (owner nobody (uid ${NOBODY}), mode 0666) is not owned by root and writable by group and others`);
     nothingAttached();
     // The library refuses it the same way.
     expect(() => loadFleetConfig(file)).toThrow(/untrusted object/);
@@ -101,7 +101,7 @@ ${extra}`;
     chmodSync(drop, 0o755);
     r = xdpRoot(['apply', file, ...state]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`untrusted object ${obj}: ${obj} (owner nobody (uid ${NOBODY}), mode 0666) is owned by nobody`);
+    expect(r.stderr).toContain(`untrusted object ${obj}: ${obj} (owner nobody (uid ${NOBODY}), mode 0666) is not owned by root`);
     nothingAttached();
 
     // A writable config: refused before its objects are read.
@@ -150,7 +150,7 @@ ${extra}`;
     r = xdpRoot(['apply', file, ...state, '--insecure']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^xdp-root: WARNING: --insecure: trust checks waived/);
-    expect(r.stderr).toContain(`xdp-root: WARNING: untrusted, loaded anyway: ${obj}: ${obj} (owner nobody (uid ${NOBODY}), mode 0666) is owned by nobody`);
+    expect(r.stderr).toContain(`xdp-root: WARNING: untrusted, loaded anyway: ${obj}: ${obj} (owner nobody (uid ${NOBODY}), mode 0666) is not owned by root`);
     const insecureId = slot0(net);
     expect(insecureId).toBeDefined();
     // Every apply warns, even one that changes nothing.
@@ -246,7 +246,7 @@ ${extra}`;
     writeFileSync(file, config(net, obj));
     const refused = await agent.waitFor((r) => r.msg === 'trust check refused a file; nothing loaded from it', 5000, mark);
     expect(refused).toMatchObject({ level: 'error', code: 'EUNTRUSTED', reason: 'config file changed', file, line: 8, entry: 'interfaces[0].programs[0].object' });
-    expect(refused.error).toContain(`untrusted object ${obj}: ${obj} (owner nobody (uid ${NOBODY}), mode 0666) is owned by nobody`);
+    expect(refused.error).toContain(`untrusted object ${obj}: ${obj} (owner nobody (uid ${NOBODY}), mode 0666) is not owned by root`);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(sample(metrics, 'xdp_root_agent_trust_refusals_total', {})).toBe(1);
     expect(sample(metrics, 'xdp_root_agent_config_ok', {})).toBe(0);

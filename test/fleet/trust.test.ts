@@ -82,7 +82,7 @@ describe.skipIf(!isRoot)('fleet trust (needs root: chown to nobody; this process
   it('refuses an object another user owns, even 0644', () => {
     const f = object(place());
     chownSync(f, NOBODY, NOBODY);
-    expect(untrusted(() => readTrusted(f)).message).toContain(`${f} (owner nobody (uid ${NOBODY}), mode 0644) is owned by nobody (uid ${NOBODY})`);
+    expect(untrusted(() => readTrusted(f)).message).toContain(`${f} (owner nobody (uid ${NOBODY}), mode 0644) is not owned by root`);
   });
 
   it('refuses a root-owned object in a folder others can write (not sticky), naming the folder', () => {
@@ -108,7 +108,7 @@ describe.skipIf(!isRoot)('fleet trust (needs root: chown to nobody; this process
     chownSync(f, NOBODY, NOBODY);
     const e = untrusted(() => readTrusted(f));
     expect(e.problems.map((p) => p.path)).toEqual([f]);
-    expect(e.message).toContain(`${f} (owner nobody (uid ${NOBODY}), mode 0644) is owned by nobody`);
+    expect(e.message).toContain(`${f} (owner nobody (uid ${NOBODY}), mode 0644) is not owned by root`);
   });
 
   it('refuses a folder another user owns, and an object under a node_modules a user installed', () => {
@@ -117,7 +117,7 @@ describe.skipIf(!isRoot)('fleet trust (needs root: chown to nobody; this process
     mkdirSync(theirs, { mode: 0o755 });
     const f = object(theirs);
     chownSync(theirs, NOBODY, NOBODY);
-    expect(untrusted(() => readTrusted(f)).message).toContain(`${theirs} (owner nobody (uid ${NOBODY}), mode 0755) is owned by nobody`);
+    expect(untrusted(() => readTrusted(f)).message).toContain(`${theirs} (owner nobody (uid ${NOBODY}), mode 0755) is not owned by root`);
 
     const nm = join(d, 'app', 'node_modules');
     mkdirSync(join(nm, 'libbpf-node', 'dist', 'bpf'), { recursive: true, mode: 0o755 });
@@ -126,7 +126,7 @@ describe.skipIf(!isRoot)('fleet trust (needs root: chown to nobody; this process
     chownSync(nm, NOBODY, NOBODY); // `npm install` run by a user
     const e = untrusted(() => readTrusted(shipped, { what: 'object' }));
     expect(e.problems.map((p) => p.path)).toEqual([nm]);
-    expect(e.message).toContain(`untrusted object ${shipped}: ${nm} (owner nobody (uid ${NOBODY}), mode 0755) is owned by nobody`);
+    expect(e.message).toContain(`untrusted object ${shipped}: ${nm} (owner nobody (uid ${NOBODY}), mode 0755) is not owned by root`);
   });
 
   it('follows symlinks component by component: a root symlink to a trusted file is fine; one a user owns in a sticky folder, or one into their folder, is not', () => {
@@ -142,7 +142,7 @@ describe.skipIf(!isRoot)('fleet trust (needs root: chown to nobody; this process
     const theirLink = join(sticky, 'their-link.o');
     symlinkSync(f, theirLink);
     lchownSync(theirLink, NOBODY, NOBODY);
-    expect(untrusted(() => readTrusted(theirLink)).message).toContain(`${theirLink} (owner nobody (uid ${NOBODY}), mode 0777) is a symlink owned by nobody`);
+    expect(untrusted(() => readTrusted(theirLink)).message).toContain(`${theirLink} (owner nobody (uid ${NOBODY}), mode 0777) is a symlink not owned by root`);
 
     const theirs = join(d, 'theirs');
     mkdirSync(theirs, { mode: 0o755 });
@@ -196,7 +196,7 @@ describe.skipIf(!isRoot)('fleet trust (needs root: chown to nobody; this process
       expect(loadFleetConfig(file).interfaces[0].programs[0].sha256).toBe(sha(f));
       chownSync(d, NOBODY, NOBODY);
       e = configRefused(() => loadFleetConfig(file));
-      expect(e.message).toContain(`untrusted config ${file}: ${d} (owner nobody (uid ${NOBODY}), mode 0755) is owned by nobody`);
+      expect(e.message).toContain(`untrusted config ${file}: ${d} (owner nobody (uid ${NOBODY}), mode 0755) is not owned by root`);
     });
 
     it('refuses a writable object at its entry line, and accepts the same file root-owned 0644', () => {
@@ -275,7 +275,7 @@ describe.skipIf(!isRoot)('fleet trust (needs root: chown to nobody; this process
       lchownSync(link, NOBODY, NOBODY);
       const state = join(link, 'fleet-state.json');
       const e = untrusted(() => writeFleetState(state, {}));
-      expect(e.message).toContain(`untrusted state file ${state}: ${link} (owner nobody (uid ${NOBODY}), mode 0777) is a symlink owned by nobody`);
+      expect(e.message).toContain(`untrusted state file ${state}: ${link} (owner nobody (uid ${NOBODY}), mode 0777) is a symlink not owned by root`);
       expect(() => statSync(join(target, 'fleet-state.json'))).toThrow(/ENOENT/);
       writeFileSync(join(target, 'fleet-state.json'), JSON.stringify({ version: 1, programs: { 1: { fingerprint: 'x', ifname: 'eth1', slot: 0 } } }));
       expect(untrusted(() => readFleetState(state)).code).toBe('EUNTRUSTED');
