@@ -6,6 +6,7 @@
  * one component at a time, as the kernel does), is owned by root or by this process's effective
  * user, and none of them is writable by group or others. A sticky folder writable by others
  * (like `/tmp`) is fine for an entry a trusted user owns: nobody else can rename or remove it.
+ * A file or folder on a read-only mount is not writable, whatever its mode bits say.
  *
  * {@link readTrusted} checks a file, then reads it **once** through one file descriptor whose
  * inode it checks again: the bytes it returns are the bytes that were checked, and the caller
@@ -15,7 +16,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /** Why a path on the way to a file makes it untrusted. */
@@ -126,10 +127,23 @@ function problem(path: string, st: Stats, reason: string): TrustProblem {
   return { path, uid: st.uid, owner: ownerName(st.uid), mode: st.mode & 0o7777, reason };
 }
 
+/**
+ * Whether a path is on a read-only mount (nobody writes there, whatever its mode: a Kubernetes
+ * ConfigMap volume is mode 0777 but mounted read-only). Probed with access(W_OK): EROFS.
+ */
+function readOnlyMount(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EROFS';
+  }
+}
+
 /** Whether a folder lets someone untrusted replace an entry in it. */
 function folderProblems(dir: string, dirSt: Stats, out: TrustProblem[]): void {
   const w = writers(dirSt.mode);
-  if (w === undefined) return;
+  if (w === undefined || readOnlyMount(dir)) return;
   // Sticky, like /tmp: only the entry's owner can rename or remove it. An entry someone else
   // owns is refused on its own (owner), the folder is not at fault.
   if ((dirSt.mode & 0o1000) !== 0) return;
@@ -180,7 +194,7 @@ function walk(path: string): Walk {
     if (!trusted.has(st.uid)) problems.push(problem(next, st, notOwned()));
     if (queue.length === 0) {
       const w = writers(st.mode);
-      if (w !== undefined && !st.isDirectory()) problems.push(problem(next, st, `writable by ${w}`));
+      if (w !== undefined && !st.isDirectory() && !readOnlyMount(next)) problems.push(problem(next, st, `writable by ${w}`));
       return { real: next, st, problems };
     }
     if (!st.isDirectory()) throw Object.assign(new Error(`${next} is not a folder (resolving ${path})`), { code: 'ENOTDIR' });

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FleetConfigError, loadFleetConfig, readFleetState, readTrusted, TrustError, checkTrusted, writeFleetState } from '../../lib/fleet/index';
 import { shippedObjectPath } from '../../lib/index';
-import { fixturePath } from '../support/helpers';
+import { buildTs, fixturePath } from '../support/helpers';
+import { spawnSync } from 'node:child_process';
 
 const NOBODY = 65534;
 const isRoot = process.geteuid?.() === 0;
@@ -178,6 +179,26 @@ describe.skipIf(!isRoot)('fleet trust (needs root: chown to nobody; this process
     expect(v.waived.map((p) => p.path)).toEqual([f]);
     expect(v.sha256).toBe(sha(f));
     expect(untrusted(() => readTrusted(f, { insecure: true, sha256: '00'.repeat(32) })).code).toBe('ESHA256');
+  });
+
+  it('accepts a folder and file on a read-only mount whatever their mode (a ConfigMap volume is 0777, mounted read-only)', () => {
+    // In a mount namespace of its own: the tmpfs is seen by that child process only.
+    buildTs('tsconfig.build.json');
+    const d = place();
+    mkdirSync(join(d, 'ro'));
+    const trust = join(__dirname, '..', '..', 'dist', 'lib', 'fleet', 'trust.js');
+    const script = [
+      `mount -t tmpfs -o mode=0777,size=1m none ${d}/ro`,
+      `cp ${fixturePath('slot_drop_port')} ${d}/ro/x.o && chmod 0666 ${d}/ro/x.o`,
+      `node -e 'console.log(JSON.stringify(require("${trust}").checkTrusted("${d}/ro/x.o").map((p) => p.path)))'`,
+      `mount -o remount,ro ${d}/ro`,
+      `node -e 'console.log(JSON.stringify(require("${trust}").checkTrusted("${d}/ro/x.o").map((p) => p.path)))'`,
+    ].join(' && ');
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    const [writable, readOnly] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    expect(writable).toEqual([`${d}/ro`, `${d}/ro/x.o`]);
+    expect(readOnly).toEqual([]);
   });
 
   describe('in a config', () => {
