@@ -290,8 +290,17 @@ export function readTrusted(path: string, options: ReadTrustedOptions = {}): Ver
     if (pin === undefined) throw new RangeError(`sha256 must be 64 hex digits, got '${options.sha256}'`);
   }
   if (pin !== undefined) {
-    // The bytes are what is checked: read them once, wherever they are.
-    const bytes = readFileSync(abs);
+    // The bytes are what is checked: read them once, wherever they are (a regular file only: a
+    // FIFO put in a writable place must not hang the reader).
+    const fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK);
+    let bytes: Buffer;
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw Object.assign(new Error(`${abs} is not a regular file`), { code: 'EINVAL' });
+      bytes = readFd(fd, st.size);
+    } finally {
+      closeSync(fd);
+    }
     const sha256 = sha256Hex(bytes);
     if (sha256 !== pin) {
       throw new TrustError('ESHA256', abs, `${what} ${abs} does not match its pinned hash: sha256 ${sha256}, pinned ${pin}. Nothing was loaded; if the new file is the one you want, pin its hash`, { expected: pin, actual: sha256 });

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FleetConfigError, loadFleetConfig, readFleetState, readTrusted, TrustError, checkTrusted, writeFleetState } from '../../lib/fleet/index';
 import { shippedObjectPath } from '../../lib/index';
 import { buildTs, fixturePath } from '../support/helpers';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 const NOBODY = 65534;
 const isRoot = process.geteuid?.() === 0;
@@ -169,6 +169,10 @@ describe.skipIf(!isRoot)('fleet trust (needs root: chown to nobody; this process
     expect(e).toMatchObject({ code: 'ESHA256', expected: wrong, actual: good });
     expect(e.message).toContain(`object ${f} does not match its pinned hash: sha256 ${good}, pinned ${wrong}`);
     expect(() => readTrusted(f, { sha256: 'abc' })).toThrow(RangeError);
+    // A FIFO in its place is refused at once, not waited on.
+    rmSync(f);
+    execFileSync('mkfifo', [f]);
+    expect(() => readTrusted(f, { sha256: good })).toThrow(/is not a regular file/);
   });
 
   it('with insecure, reads an untrusted file and lists what was waived (a pin is still checked)', () => {
