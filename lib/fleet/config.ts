@@ -35,7 +35,7 @@ import { parseCidr } from '../map/cidr';
 import { BpfObject } from '../object';
 import { MAX_SLOTS, DEFAULT_SLOTS } from '../rootarray/root-array';
 import { shippedObjectPath, type ShippedObject } from '../shipped';
-import { formatProblem, normalizeSha256, readTrusted, TrustError, type VerifiedFile } from './trust';
+import { checkTrusted, formatProblem, normalizeSha256, readTrusted, TrustError, untrustedMessage, type VerifiedFile } from './trust';
 
 /** The shipped programs a slot can run, and the settings section each one takes. */
 export const slotPrograms = {
@@ -480,6 +480,29 @@ export function parseFleetConfig(text: string, file: string, options: LoadConfig
   return parse(text, file, { insecure: options?.insecure === true, waived: [] });
 }
 
+/**
+ * The root program apply attaches (the shipped `xdp_root.bpf.o`, opened by path in
+ * RootArray.attach) passes the same trust rule: where only root can write, nobody can swap it
+ * between this check and the attach.
+ */
+function checkRootObject(c: Checker, trust: TrustContext): void {
+  let file: string;
+  try {
+    file = shippedObjectPath('xdp_root');
+  } catch (e) {
+    c.add(['interfaces'], (e as Error).message);
+    return;
+  }
+  try {
+    const problems = checkTrusted(file);
+    if (problems.length === 0) return;
+    if (trust.insecure) for (const p of problems) trust.waived.push(`${file}: ${formatProblem(p)}`);
+    else c.add([], untrustedMessage('root program object', file, problems), { line: 0, column: 0 }, 'EUNTRUSTED');
+  } catch (e) {
+    c.add([], `cannot check ${file}: ${(e as Error).message}`, { line: 0, column: 0 });
+  }
+}
+
 function parse(text: string, file: string, trust: TrustContext): FleetConfig {
   const abs = resolve(file);
   const lines = new LineCounter();
@@ -515,6 +538,7 @@ function parse(text: string, file: string, trust: TrustContext): FleetConfig {
       if (spec) interfaces.push(spec);
     });
   }
+  if (interfaces.length > 0) checkRootObject(c, trust);
   if (c.issues.length > 0) throw new FleetConfigError(c.issues.sort((a, b) => a.line - b.line || a.column - b.column));
   return { file: abs, pinBase, interfaces, waived: trust.waived, insecure: trust.insecure };
 }

@@ -247,7 +247,7 @@ export function untrustedMessage(what: string, path: string, problems: TrustProb
   return (
     `untrusted ${what} ${path}: ${formatProblems(problems)}. ` +
     'Root loads only what root controls: make each of these owned by root and not writable by group or others ' +
-    `(chown root:root PATH; chmod go-w PATH)${what === 'config' ? '' : ", or pin the object's hash (sha256: in the config, --sha256 for xdp-root load)"}`
+    `(chown root:root PATH; chmod go-w PATH)${what !== 'object' ? '' : ", or pin the object's hash (sha256: in the config, --sha256 for xdp-root load)"}`
   );
 }
 
