@@ -58,8 +58,9 @@ export async function applyCommand(argv: string[]): Promise<number> {
     onInsecure: (_warning, waived) => warnInsecure(waived),
   });
   console.log(formatPlan(plan));
-  if (dryRun) console.log(plan.changes.length ? `dry run: ${plan.changes.length} change(s) not applied` : 'dry run');
-  if (dryRun) console.log(objectHashes(config));
-  else if (applied.length) console.log(`applied ${applied.length} change(s)`);
+  if (dryRun) {
+    console.log(plan.changes.length ? `dry run: ${plan.changes.length} change(s) not applied` : 'dry run');
+    console.log(objectHashes(config));
+  } else if (applied.length) console.log(`applied ${applied.length} change(s)`);
   return 0;
 }
