@@ -10,7 +10,7 @@ import { FleetAgent, type AgentLog } from '../fleet/agent';
 import { DEFAULT_STATE_FILE } from '../fleet/state';
 
 export const agentUsage = `  xdp-root agent --config <config.yaml> [--interval SECONDS] [--metrics HOST:PORT|off]
-                 [--run-stats] [--prune] [--state FILE] [--log-format text|json]`;
+                 [--run-stats] [--prune] [--state FILE] [--log-format text|json] [--insecure]`;
 
 /** `127.0.0.1:9102`, `[::1]:9102` → host and port. */
 export function parseListenAddress(text: string): { host: string; port: number } {
@@ -47,6 +47,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
       state: { type: 'string' },
       'log-format': { type: 'string' },
       debug: { type: 'boolean' },
+      insecure: { type: 'boolean' },
     },
   });
   const format = values['log-format'] ?? 'text';
@@ -68,6 +69,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     prune: values.prune === true,
     stateFile: values.state ?? DEFAULT_STATE_FILE,
     log: logger(format),
+    insecure: values.insecure === true,
   });
   const stopped = new Promise<void>((resolve) => {
     // SIGTERM/SIGINT stop the agent; nothing is detached (FleetAgent.stop).

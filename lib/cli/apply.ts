@@ -9,8 +9,18 @@ import { applyFleet } from '../fleet/apply';
 import { FleetConfigError, loadFleetConfig } from '../fleet/config';
 import { formatPlan } from '../fleet/plan';
 import { DEFAULT_STATE_FILE } from '../fleet/state';
+import type { FleetConfig } from '../fleet/config';
+import { warnInsecure } from './insecure';
 
-export const applyUsage = `  xdp-root apply <config.yaml> [--dry-run] [--prune] [--state FILE]`;
+/** Each object's SHA-256, for pinning (`sha256:` on its entry): one line per slot. */
+function objectHashes(config: FleetConfig): string {
+  const lines = config.interfaces.flatMap((i) =>
+    i.programs.map((p) => `  ${p.sha256}  ${i.name}${i.netns ? ` (netns ${i.netns})` : ''} slot ${p.slot}: ${p.object}${p.pinned ? ' (pinned)' : ''}`),
+  );
+  return lines.length ? `sha256 of each object (pin one with 'sha256: <hex>' on its entry):\n${lines.join('\n')}` : 'no objects';
+}
+
+export const applyUsage = `  xdp-root apply <config.yaml> [--dry-run] [--prune] [--state FILE] [--insecure]`;
 
 /** Runs `xdp-root apply` with the arguments after `apply`; returns the exit code. */
 export async function applyCommand(argv: string[]): Promise<number> {
@@ -22,15 +32,17 @@ export async function applyCommand(argv: string[]): Promise<number> {
       prune: { type: 'boolean' },
       state: { type: 'string' },
       debug: { type: 'boolean' },
+      insecure: { type: 'boolean' },
     },
   });
+  const insecure = values.insecure === true;
   if (positionals.length !== 1) {
     console.error(`xdp-root: expected <config.yaml>\nusage:\n${applyUsage}`);
     return 2;
   }
   let config;
   try {
-    config = loadFleetConfig(positionals[0]);
+    config = loadFleetConfig(positionals[0], { insecure });
   } catch (e) {
     if (e instanceof FleetConfigError) {
       console.error(`xdp-root: ${e.message}`);
@@ -43,9 +55,12 @@ export async function applyCommand(argv: string[]): Promise<number> {
     dryRun,
     prune: values.prune,
     stateFile: values.state ?? DEFAULT_STATE_FILE,
+    onInsecure: (_warning, waived) => warnInsecure(waived),
   });
   console.log(formatPlan(plan));
-  if (dryRun) console.log(plan.changes.length ? `dry run: ${plan.changes.length} change(s) not applied` : 'dry run');
-  else if (applied.length) console.log(`applied ${applied.length} change(s)`);
+  if (dryRun) {
+    console.log(plan.changes.length ? `dry run: ${plan.changes.length} change(s) not applied` : 'dry run');
+    console.log(objectHashes(config));
+  } else if (applied.length) console.log(`applied ${applied.length} change(s)`);
   return 0;
 }

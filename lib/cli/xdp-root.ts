@@ -4,7 +4,7 @@
  *
  * ```
  * xdp-root attach <iface> [--mode skb|native] [--slots N] [--force]
- * xdp-root load <iface> <slot> <object.o> [--program NAME]
+ * xdp-root load <iface> <slot> <object.o> [--program NAME] [--sha256 HEX] [--insecure]
  * xdp-root unload <iface> <slot>
  * xdp-root status [iface…] [--json]
  * xdp-root clear <iface> [--slot N]
@@ -37,6 +37,9 @@ import { BpfError, BpfStateError } from '../errors';
 import { checkBpffs, netnsId, sameNetns } from '../rootarray/state';
 import { formatNoRoot, formatStatus, statusToJson } from '../rootarray/status';
 import { fleetCommand, fleetHelp, fleetUsage } from './fleet';
+import { formatProblem, normalizeSha256, readTrusted } from '../fleet/trust';
+import { objectNameOf } from '../fleet/config';
+import { warnInsecure } from './insecure';
 import { UsageError, cliErrorText, ifaceArg, integer, positionals, type Command, type CommandContext, type OptionValues } from './command';
 
 const commonOptions: ParseArgsConfig['options'] = {
@@ -66,15 +69,25 @@ const attach: Command = {
 };
 
 const load: Command = {
-  usage: '<iface> <slot> <object.o> [--program NAME]',
+  usage: '<iface> <slot> <object.o> [--program NAME] [--sha256 HEX] [--insecure]',
   summary: "put an object's XDP program in a slot (atomic replace)",
-  options: { program: { type: 'string' } },
+  help:
+    'The object, and every folder above it, must be owned by root and not writable by group or others, ' +
+    'unless --sha256 pins its hash (then only its bytes are checked). It is read once and those bytes are loaded. ' +
+    '--insecure waives the ownership checks, with a warning (development only). See docs/fleet-security.md.',
+  options: { program: { type: 'string' }, sha256: { type: 'string' }, insecure: { type: 'boolean' } },
   async run({ args, values, where }) {
     const [ifname, slotText, object] = positionals(args, 3, '<iface> <slot> <object.o>');
     const slot = integer(slotText, '<slot>')!;
+    if (values.sha256 !== undefined && (typeof values.sha256 !== 'string' || normalizeSha256(values.sha256) === undefined)) {
+      throw new UsageError(`--sha256 must be 64 hex digits, got '${String(values.sha256)}'`);
+    }
     using root = RootArray.open(ifaceArg(ifname), where);
-    const s = await root.load(slot, object, { program: values.program as string | undefined });
-    console.log(`slot ${slot} on ${root.ifname}: ${s.name} (id ${s.progId})${s.counted ? '' : ', a plain program: verdicts not counted'}`);
+    // Read once, checked (trust rule or pinned hash), and those bytes loaded: never the path again.
+    const verified = readTrusted(object, { what: 'object', sha256: values.sha256 as string | undefined, insecure: values.insecure === true });
+    if (values.insecure === true) warnInsecure(verified.waived.map((p) => `${verified.path}: ${formatProblem(p)}`));
+    const s = await root.load(slot, verified.bytes, { program: values.program as string | undefined, objectName: objectNameOf(verified.path) });
+    console.log(`slot ${slot} on ${root.ifname}: ${s.name} (id ${s.progId}, sha256 ${verified.sha256})${s.counted ? '' : ', a plain program: verdicts not counted'}`);
     return 0;
   },
 };

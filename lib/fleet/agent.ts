@@ -11,7 +11,7 @@ import { basename, dirname } from 'node:path';
 import { RootArray } from '../rootarray/root-array';
 import { enableRunStats, type RunStats } from '../run-stats';
 import { applyFleet } from './apply';
-import { loadFleetConfig, type FleetConfig } from './config';
+import { FleetConfigError, loadFleetConfig, type FleetConfig } from './config';
 import { addRootArrayMetrics, MetricSet } from './metrics';
 import type { FleetChange } from './plan';
 import { DEFAULT_STATE_FILE } from './state';
@@ -35,6 +35,11 @@ export interface FleetAgentOptions {
   stateFile?: string;
   /** Where log records go. Default: nowhere. */
   log?: AgentLog;
+  /**
+   * Waive the trust checks (ownership and mode of the config, objects and folders; pinned hashes
+   * are still checked): development only, a warning is logged on every apply. Default false.
+   */
+  insecure?: boolean;
 }
 
 /**
@@ -74,6 +79,8 @@ export class FleetAgent {
   #changes = 0;
   #driftRepairs = 0;
   #errors = 0;
+  /** Files refused by the trust rule (untrusted, or not matching a pinned hash). */
+  #trustRefusals = 0;
   #lastError: string | undefined;
   /** Why the config file was refused when last read; cleared by the next good read. */
   #configError: string | undefined;
@@ -90,6 +97,7 @@ export class FleetAgent {
       prune: options.prune ?? false,
       stateFile: options.stateFile ?? DEFAULT_STATE_FILE,
       log: options.log,
+      insecure: options.insecure === true,
     };
   }
 
@@ -140,11 +148,17 @@ export class FleetAgent {
     try {
       if (reread || this.#config === undefined) {
         try {
-          this.#config = loadFleetConfig(this.#options.config);
+          this.#config = loadFleetConfig(this.#options.config, { insecure: this.#options.insecure });
           this.#configError = undefined;
         } catch (e) {
-          // The periodic applies go on with the last good config; config_ok stays 0 meanwhile.
+          // The periodic applies go on with the last good config (its verified bytes, never the
+          // files again); config_ok stays 0 meanwhile.
           this.#configError = (e as Error).message;
+          const refused = e instanceof FleetConfigError ? e.issues.filter((i) => i.code !== undefined) : [];
+          if (refused.length > 0) {
+            this.#trustRefusals += refused.length;
+            for (const i of refused) this.#log('error', 'trust check refused a file; nothing loaded from it', { reason, code: i.code, file: i.file, line: i.line, entry: i.path || undefined, error: i.message });
+          }
           throw e;
         }
         this.#log('info', 'config loaded', { reason, file: this.#config.file, interfaces: this.#config.interfaces.length });
@@ -152,6 +166,7 @@ export class FleetAgent {
       const { plan, applied } = await applyFleet(this.#config, {
         prune: this.#options.prune,
         stateFile: this.#options.stateFile,
+        onInsecure: (warning, waived) => this.#log('warn', warning, { reason, waived }),
         onChange: (change, progId) => this.#logChange(change, progId, reason),
       });
       this.#changes += applied.length;
@@ -247,6 +262,8 @@ export class FleetAgent {
     m.add('xdp_root_agent_changes_total', 'counter', 'Changes made (attach, load, replace, remove)', {}, this.#changes);
     m.add('xdp_root_agent_drift_repairs_total', 'counter', 'Slots put back after they were emptied or replaced by hand', {}, this.#driftRepairs);
     m.add('xdp_root_agent_errors_total', 'counter', 'Applies that failed (config errors included)', {}, this.#errors);
+    m.add('xdp_root_agent_trust_refusals_total', 'counter', 'Files refused by the trust rule: untrusted owner or mode, or not matching a pinned sha256', {}, this.#trustRefusals);
+    m.add('xdp_root_agent_insecure', 'gauge', 'Whether the trust checks are waived (--insecure) (1) or not (0)', {}, this.#options.insecure ? 1 : 0);
     const ok = this.#lastError === undefined && this.#configError === undefined;
     m.add('xdp_root_agent_config_ok', 'gauge', 'Whether the config file as last read is valid and the last apply succeeded (1) or not (0)', {}, ok ? 1 : 0);
     m.add('xdp_root_agent_run_stats_enabled', 'gauge', 'Whether BPF run statistics are being counted (1) or not (0)', {}, this.#runStats?.enabled ? 1 : 0);

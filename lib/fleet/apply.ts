@@ -7,7 +7,7 @@
 import { cidrKey } from '../map/cidr';
 import type { BpfObject } from '../object';
 import { RootArray } from '../rootarray/root-array';
-import type { FleetConfig, SlotSpec } from './config';
+import { objectNameOf, type FleetConfig, type SlotSpec } from './config';
 import { planFleet, type FleetChange, type FleetPlan } from './plan';
 import { DEFAULT_STATE_FILE, readFleetState, writeFleetState } from './state';
 
@@ -21,7 +21,15 @@ export interface ApplyOptions {
   stateFile?: string;
   /** Called after each change is made, with the program id it installed (load/replace). */
   onChange?: (change: FleetChange, progId: number | undefined) => void;
+  /**
+   * Called on every apply of a config read with `insecure` (trust checks waived), with a warning
+   * and the problems waived. Default: `process.emitWarning` (printed on stderr).
+   */
+  onInsecure?: (warning: string, waived: readonly string[]) => void;
 }
+
+/** The warning of an apply whose config was read with the trust checks waived. */
+export const INSECURE_WARNING = 'trust checks waived (insecure): files that users other than root can change may be loaded into the kernel; for development only';
 
 /** What {@link applyFleet} did. */
 export interface ApplyResult {
@@ -56,10 +64,12 @@ function configure(object: BpfObject, spec: SlotSpec): void {
  * Loads the program a slot spec describes, fully configured, then puts it in its slot in one
  * prog-array update: the previous program handles every packet until then, the new one every
  * packet after. Returns the new program's kernel id. The program stays in the slot after this
- * process exits.
+ * process exits. What loads is `spec.image`, the bytes checked when the config was read.
  */
 export async function installSlot(root: RootArray, spec: SlotSpec): Promise<number> {
-  const { object, program } = root.prepare(spec.slot, spec.object, { program: spec.program, globals: spec.globals });
+  // The bytes verified when the config was read, never the path again: a file replaced since
+  // the check cannot be what loads.
+  const { object, program } = root.prepare(spec.slot, spec.image, { program: spec.program, globals: spec.globals, objectName: objectNameOf(spec.object) });
   try {
     sizeMaps(object, spec);
     await object.load();
@@ -80,9 +90,13 @@ export async function installSlot(root: RootArray, spec: SlotSpec): Promise<numb
  * The plan is computed (and every interface checked) before the first change; a change that
  * fails stops the apply, leaving the changes before it in place, and throws.
  *
+ * What loads is the bytes {@link loadFleetConfig} verified (trusted files, or matching their
+ * pinned hashes); a config read with `insecure` warns on every apply (see `onInsecure`).
+ *
  * Minimum kernel: 5.10 (root arrays).
  *
- * @throws {@link libbpf-node!BpfError} for an interface that does not exist (before any change) or a change
+ * @throws TrustError (`EUNTRUSTED`) when the state file's folder is not root's;
+ *   {@link libbpf-node!BpfError} for an interface that does not exist (before any change) or a change
  *   the kernel refuses; {@link libbpf-node!BpfVerifierError} for a program that does not load
  * @example
  * ```ts
@@ -93,6 +107,10 @@ export async function installSlot(root: RootArray, spec: SlotSpec): Promise<numb
  */
 export async function applyFleet(config: FleetConfig, options: ApplyOptions = {}): Promise<ApplyResult> {
   const stateFile = options.stateFile ?? DEFAULT_STATE_FILE;
+  if (config.insecure) {
+    if (options.onInsecure) options.onInsecure(INSECURE_WARNING, config.waived);
+    else process.emitWarning([INSECURE_WARNING, ...config.waived.map((w) => `untrusted, loaded anyway: ${w}`)].join('\n'), 'InsecureWarning');
+  }
   const state = readFleetState(stateFile);
   const plan = planFleet(config, state, { prune: options.prune });
   const result: ApplyResult = { plan, applied: [] };

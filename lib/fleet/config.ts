@@ -28,13 +28,14 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { parseCidr } from '../map/cidr';
 import { BpfObject } from '../object';
 import { MAX_SLOTS, DEFAULT_SLOTS } from '../rootarray/root-array';
 import { shippedObjectPath, type ShippedObject } from '../shipped';
+import { checkTrusted, formatProblem, normalizeSha256, readTrusted, TrustError, untrustedMessage, type VerifiedFile } from './trust';
 
 /** The shipped programs a slot can run, and the settings section each one takes. */
 export const slotPrograms = {
@@ -77,6 +78,15 @@ export interface SlotSpec {
   object: string;
   /** The XDP program of the object to run. */
   program: string | undefined;
+  /**
+   * The object's bytes, read once when the config was checked (trusted or matching `pinned`):
+   * what is loaded, never the path again.
+   */
+  image: Buffer;
+  /** SHA-256 of `image`. */
+  sha256: string;
+  /** The hash the config pins (`sha256:`), if any. */
+  pinned: string | undefined;
   globals: Record<string, unknown>;
   filter?: FilterSettings;
   sampler?: SamplerSettings;
@@ -107,6 +117,23 @@ export interface FleetConfig {
   /** The bpffs folder of the root arrays; default the root array's. */
   pinBase: string | undefined;
   interfaces: InterfaceSpec[];
+  /**
+   * Trust problems waived with `insecure` (config file and objects), as lines for a warning:
+   * empty unless the checks were waived. See {@link LoadConfigOptions.insecure}.
+   */
+  waived: string[];
+  /** Whether the trust checks were waived. */
+  insecure: boolean;
+}
+
+/** Options of {@link loadFleetConfig} and {@link parseFleetConfig}. */
+export interface LoadConfigOptions {
+  /**
+   * Waive the trust checks (ownership and mode of the config, the objects and their folders) for
+   * development: problems are listed in {@link FleetConfig.waived} instead of refused, for a loud
+   * warning on every apply. Pinned hashes are still checked. Default false.
+   */
+  insecure?: boolean;
 }
 
 /** One mistake in a config file. */
@@ -118,6 +145,8 @@ export interface ConfigIssue {
   /** Where in the document, like `interfaces[0].programs[1].object`. */
   path: string;
   message: string;
+  /** Set for a trust refusal: an untrusted file (`EUNTRUSTED`) or a pinned hash that does not match (`ESHA256`). */
+  code?: 'EUNTRUSTED' | 'ESHA256';
 }
 
 /**
@@ -179,8 +208,8 @@ class Checker {
     return this.where(path);
   }
 
-  add(path: Path, message: string, at = this.where(path)): void {
-    this.issues.push({ file: this.file, line: at.line, column: at.column, path: pathText(path), message });
+  add(path: Path, message: string, at = this.where(path), code?: ConfigIssue['code']): void {
+    this.issues.push({ file: this.file, line: at.line, column: at.column, path: pathText(path), message, ...(code ? { code } : {}) });
   }
 
   object(value: unknown, path: Path, known: readonly string[]): Record<string, unknown> | undefined {
@@ -239,7 +268,7 @@ function kind(value: unknown): string {
 
 const topKeys = ['interfaces', 'pinBase'] as const;
 const ifaceKeys = ['name', 'netns', 'mode', 'slots', 'programs'] as const;
-const slotKeys = ['slot', 'object', 'program', 'globals', 'filter', 'sampler', 'counter'] as const;
+const slotKeys = ['slot', 'object', 'sha256', 'program', 'globals', 'filter', 'sampler', 'counter'] as const;
 const filterKeys = ['block', 'dropFragments', 'matchDestination', 'maxEntries'] as const;
 const samplerKeys = ['rate', 'ringBytes'] as const;
 const counterKeys = ['maxSources'] as const;
@@ -256,11 +285,32 @@ function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Checks the object (exists, has the program, has the globals) without loading anything. */
-function checkObjectFile(c: Checker, path: Path, file: string, program: string | undefined, globals: Record<string, unknown>): void {
+/**
+ * Reads an object once under the trust rule (see `trust.ts`): its verified bytes, or undefined
+ * after adding the refusal as an issue.
+ */
+function verifyObject(c: Checker, path: Path, file: string, pinned: string | undefined, insecure: boolean, waived: string[]): VerifiedFile | undefined {
+  try {
+    const v = readTrusted(file, { what: 'object', sha256: pinned, insecure });
+    for (const p of v.waived) waived.push(`${file}: ${formatProblem(p)}`);
+    return v;
+  } catch (e) {
+    if (e instanceof TrustError) c.add([...path, pinned === undefined ? 'object' : 'sha256'], e.message, undefined, e.code);
+    else c.add([...path, 'object'], `cannot read ${file}: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** The object name libbpf gives a file (`xdp_filter.bpf.o` → `xdp_filter`), for an image opened from memory. */
+export function objectNameOf(file: string): string {
+  return basename(file).split('.')[0] || 'bpf_object';
+}
+
+/** Checks the object (has the program, has the globals) from its verified bytes, without loading anything. */
+function checkObjectFile(c: Checker, path: Path, file: string, image: Buffer, program: string | undefined, globals: Record<string, unknown>): void {
   let obj: BpfObject;
   try {
-    obj = BpfObject.open(file);
+    obj = BpfObject.open(image, { objectName: objectNameOf(file) });
   } catch (e) {
     c.add([...path, 'object'], `cannot open ${file}: ${(e as Error).message.split('\n')[0]}`);
     return;
@@ -282,7 +332,7 @@ function checkObjectFile(c: Checker, path: Path, file: string, program: string |
   }
 }
 
-function checkSlot(c: Checker, raw: unknown, path: Path, baseDir: string, slotCount: number): SlotSpec | undefined {
+function checkSlot(c: Checker, raw: unknown, path: Path, baseDir: string, slotCount: number, trust: TrustContext): SlotSpec | undefined {
   const o = c.object(raw, path, slotKeys);
   if (!o) return undefined;
   const before = c.issues.length;
@@ -290,6 +340,11 @@ function checkSlot(c: Checker, raw: unknown, path: Path, baseDir: string, slotCo
   if (slot !== undefined && slot >= slotCount) c.add([...path, 'slot'], `slot ${slot} is out of range: the interface has ${slotCount} slots (0 to ${slotCount - 1})`);
   const objectText = c.string(o.object, [...path, 'object']);
   const program = o.program === undefined ? undefined : c.string(o.program, [...path, 'program']);
+  let pinned: string | undefined;
+  if (o.sha256 !== undefined) {
+    pinned = typeof o.sha256 === 'string' ? normalizeSha256(o.sha256) : undefined;
+    if (pinned === undefined) c.add([...path, 'sha256'], `must be the object's SHA-256 as 64 hex digits (xdp-root apply --dry-run prints it), got ${kind(o.sha256)}`);
+  }
   let globals: Record<string, unknown> = {};
   if (o.globals !== undefined) globals = c.object(o.globals, [...path, 'globals'], Object.keys(o.globals as object)) ?? {};
 
@@ -362,14 +417,24 @@ function checkSlot(c: Checker, raw: unknown, path: Path, baseDir: string, slotCo
       if (s.maxSources !== undefined) counter.maxSources = c.integer(s.maxSources, [...path, 'counter', 'maxSources'], 1, 1 << 24);
     }
   }
-  if (file !== undefined && existsSync(file) && c.issues.length === before) checkObjectFile(c, path, file, program ?? shipped, globals);
-  if (c.issues.length !== before || slot === undefined || file === undefined) return undefined;
+  let verified: VerifiedFile | undefined;
+  if (file !== undefined && existsSync(file) && c.issues.length === before) {
+    // Read once: these bytes are checked, hashed, opened here and loaded by apply.
+    verified = verifyObject(c, path, file, pinned, trust.insecure, trust.waived);
+    if (verified) checkObjectFile(c, path, file, verified.bytes, program ?? shipped, globals);
+  }
+  if (c.issues.length !== before || slot === undefined || file === undefined || verified === undefined) return undefined;
   const settings = { shipped, program: program ?? shipped, globals, filter, sampler, counter };
-  const fingerprint = sha256(canonical({ ...settings, object: file, objectSha256: sha256(readFileSync(file)) }));
-  return { slot, object: file, ...settings, fingerprint, line: c.where(path).line };
+  const fingerprint = sha256(canonical({ ...settings, object: file, objectSha256: verified.sha256 }));
+  return { slot, object: file, ...settings, image: verified.bytes, sha256: verified.sha256, pinned, fingerprint, line: c.where(path).line };
 }
 
-function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string): InterfaceSpec | undefined {
+interface TrustContext {
+  insecure: boolean;
+  waived: string[];
+}
+
+function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string, trust: TrustContext): InterfaceSpec | undefined {
   const o = c.object(raw, path, ifaceKeys);
   if (!o) return undefined;
   const before = c.issues.length;
@@ -387,7 +452,7 @@ function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string): 
   const seen = new Map<number, number>();
   const list = o.programs === undefined ? [] : (c.list(o.programs, [...path, 'programs']) ?? []);
   list.forEach((entry, i) => {
-    const spec = checkSlot(c, entry, [...path, 'programs', i], baseDir, slots);
+    const spec = checkSlot(c, entry, [...path, 'programs', i], baseDir, slots, trust);
     // Duplicates by the slot as written, so an entry with other mistakes still counts.
     const slot = (entry as { slot?: unknown } | null)?.slot;
     if (typeof slot === 'number') {
@@ -402,12 +467,43 @@ function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string): 
 
 /**
  * Parses and checks a config from its text. Every mistake is collected (not just the first),
- * each with its line; object files are opened (not loaded) to check their programs and globals.
+ * each with its line; object files are read once under the trust rule (see `trust.ts`: owned by
+ * root, not writable by others, folders included; or matching a pinned `sha256:`) and opened
+ * from those bytes (not loaded) to check their programs and globals. The text itself is taken as
+ * given: {@link loadFleetConfig} checks the config file.
  *
  * @param file the file the text came from: for messages, and to resolve relative object paths
- * @throws {@link FleetConfigError} listing every mistake
+ * @throws {@link FleetConfigError} listing every mistake, untrusted objects and hash mismatches
+ *   included (issue `code` `EUNTRUSTED` / `ESHA256`)
  */
-export function parseFleetConfig(text: string, file: string): FleetConfig {
+export function parseFleetConfig(text: string, file: string, options: LoadConfigOptions = {}): FleetConfig {
+  return parse(text, file, { insecure: options?.insecure === true, waived: [] });
+}
+
+/**
+ * The root program apply attaches (the shipped `xdp_root.bpf.o`, opened by path in
+ * RootArray.attach) passes the same trust rule: where only root can write, nobody can swap it
+ * between this check and the attach.
+ */
+function checkRootObject(c: Checker, trust: TrustContext): void {
+  let file: string;
+  try {
+    file = shippedObjectPath('xdp_root');
+  } catch (e) {
+    c.add(['interfaces'], (e as Error).message);
+    return;
+  }
+  try {
+    const problems = checkTrusted(file);
+    if (problems.length === 0) return;
+    if (trust.insecure) for (const p of problems) trust.waived.push(`${file}: ${formatProblem(p)}`);
+    else c.add([], untrustedMessage('root program object', file, problems), { line: 0, column: 0 }, 'EUNTRUSTED');
+  } catch (e) {
+    c.add([], `cannot check ${file}: ${(e as Error).message}`, { line: 0, column: 0 });
+  }
+}
+
+function parse(text: string, file: string, trust: TrustContext): FleetConfig {
   const abs = resolve(file);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -432,7 +528,7 @@ export function parseFleetConfig(text: string, file: string): FleetConfig {
     if (top.interfaces !== undefined && !isSeq(doc.get('interfaces', true)) && list.length > 0) c.add(['interfaces'], 'must be a list');
     const seen = new Map<string, number>();
     list.forEach((entry, i) => {
-      const spec = checkInterface(c, entry, ['interfaces', i], dirname(abs));
+      const spec = checkInterface(c, entry, ['interfaces', i], dirname(abs), trust);
       const { name, netns } = (entry ?? {}) as { name?: unknown; netns?: unknown };
       if (typeof name === 'string') {
         const key = `${name}@${typeof netns === 'string' ? netns : ''}`;
@@ -442,27 +538,40 @@ export function parseFleetConfig(text: string, file: string): FleetConfig {
       if (spec) interfaces.push(spec);
     });
   }
+  if (interfaces.length > 0) checkRootObject(c, trust);
   if (c.issues.length > 0) throw new FleetConfigError(c.issues.sort((a, b) => a.line - b.line || a.column - b.column));
-  return { file: abs, pinBase, interfaces };
+  return { file: abs, pinBase, interfaces, waived: trust.waived, insecure: trust.insecure };
 }
 
 /**
- * Reads and checks a config file (YAML, or JSON, which is YAML too).
+ * Reads and checks a config file (YAML, or JSON, which is YAML too). The file, every object it
+ * names (shipped ones included) and every folder above them must be owned by root (or this
+ * process's user) and not writable by group or others (a sticky folder like /tmp is fine for a
+ * file root owns); an object with a pinned `sha256:` may be anywhere, its bytes must match. Each
+ * file is read once; the objects' bytes are kept in the specs and are what apply loads.
  *
- * @throws {@link FleetConfigError} for a missing or unreadable file, or any mistake in it
+ * @param options.insecure waive the ownership checks (development only): the problems are kept
+ *   in {@link FleetConfig.waived} for a warning on every apply
+ * @throws {@link FleetConfigError} for a missing, unreadable or untrusted file, an object hash
+ *   that does not match its pin, or any other mistake in it; nothing is changed
  * @example
  * ```ts
  * const config = loadFleetConfig('/etc/xdp-root/fleet.yaml');
- * config.interfaces[0].programs[0].fingerprint;
+ * config.interfaces[0].programs[0].sha256;
  * ```
  */
-export function loadFleetConfig(file: string): FleetConfig {
+export function loadFleetConfig(file: string, options: LoadConfigOptions = {}): FleetConfig {
   if (typeof file !== 'string' || file.length === 0) throw new TypeError(`file must be a non-empty string, got ${kind(file)}`);
+  const trust: TrustContext = { insecure: options?.insecure === true, waived: [] };
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const v = readTrusted(file, { what: 'config', insecure: trust.insecure });
+    for (const p of v.waived) trust.waived.push(`${v.path}: ${formatProblem(p)}`);
+    text = v.bytes.toString('utf8');
   } catch (e) {
-    throw new FleetConfigError([{ file: resolve(file), line: 0, column: 0, path: '', message: `cannot read the config: ${(e as Error).message}` }]);
+    const code = e instanceof TrustError ? e.code : undefined;
+    const message = e instanceof TrustError ? e.message : `cannot read the config: ${(e as Error).message}`;
+    throw new FleetConfigError([{ file: resolve(file), line: 0, column: 0, path: '', message, ...(code ? { code } : {}) }]);
   }
-  return parseFleetConfig(text, file);
+  return parse(text, file, trust);
 }

@@ -12,7 +12,8 @@
  *
  * @packageDocumentation
  */
-export { loadFleetConfig, parseFleetConfig, FleetConfigError, slotPrograms, type FleetConfig, type InterfaceSpec, type SlotSpec, type ConfigIssue, type FilterSettings, type SamplerSettings, type CounterSettings, type SlotProgramName } from './config';
+export { loadFleetConfig, parseFleetConfig, FleetConfigError, slotPrograms, type FleetConfig, type InterfaceSpec, type SlotSpec, type ConfigIssue, type FilterSettings, type SamplerSettings, type CounterSettings, type SlotProgramName, type LoadConfigOptions } from './config';
+export { readTrusted, checkTrusted, sha256Hex, TrustError, type TrustProblem, type VerifiedFile, type ReadTrustedOptions } from './trust';
 export { planFleet, formatPlan, type FleetPlan, type FleetChange, type PlanOptions } from './plan';
 export { applyFleet, installSlot, type ApplyOptions, type ApplyResult } from './apply';
 export { readFleetState, writeFleetState, DEFAULT_STATE_FILE, type FleetState, type AppliedProgram } from './state';

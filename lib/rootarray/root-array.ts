@@ -112,12 +112,14 @@ export interface SlotLoadOptions {
   program?: string;
   /** Global variables to set before load (`.rodata` included), by name. */
   globals?: Record<string, unknown>;
+  /** The object's name when the source is a Buffer (see `OpenOptions.objectName`); default `bpf_object`. */
+  objectName?: string;
 }
 
 const attachKeys = ['netns', 'pinBase', 'slots', 'mode', 'force', 'rootObject'] as const;
 const locationKeys = ['netns', 'pinBase'] as const;
 const cleanupKeys = ['netns', 'pinBase', 'force'] as const;
-const loadKeys = ['program', 'globals'] as const;
+const loadKeys = ['program', 'globals', 'objectName'] as const;
 
 function checkIface(iface: unknown): asserts iface is InterfaceRef {
   if (typeof iface === 'number') {
@@ -852,7 +854,7 @@ export class RootArray implements Disposable {
     this.#checkSlot(slot);
     checkObject(options as unknown, 'options');
     checkKnownKeys(options as Record<string, unknown>, 'RootArray.load options', loadKeys);
-    const object = BpfObject.open(source);
+    const object = BpfObject.open(source, options.objectName === undefined ? {} : { objectName: options.objectName });
     try {
       const xdp = object.programs.filter((p) => p.type === 'xdp');
       let program: BpfProgram;
