@@ -105,7 +105,7 @@ export function attachIter(program: BpfProgram, options: IterOptions = {}): Iter
     checkNonEmptyString(o.cgroup, 'options.cgroup');
     native.cgroup = o.cgroup;
     const order = o.order ?? 'self';
-    if (!(order as string in ORDER)) throw new RangeError(`options.order must be one of ${Object.keys(ORDER).join(', ')}`);
+    if (typeof order !== 'string' || !Object.hasOwn(ORDER, order)) throw new RangeError(`options.order must be one of ${Object.keys(ORDER).join(', ')}`);
     native.order = ORDER[order as keyof typeof ORDER];
   } else if (o.order !== undefined) {
     throw new TypeError('options.order applies to cgroup iterators only');

@@ -25,23 +25,17 @@ Napi::Value Iter(const Napi::CallbackInfo& info) {
   memset(&linfo, 0, sizeof(linfo));
   bool filtered = false;
   std::string what;
-  int cgroupFd = -1;
+  std::string cgroupPath;
   if (!o.Get("mapFd").IsUndefined()) {
     linfo.map.map_fd = static_cast<__u32>(OptInt(o, "mapFd", 0));
     filtered = true;
     what = "map fd " + std::to_string(linfo.map.map_fd);
   } else if (!o.Get("cgroup").IsUndefined() || !o.Get("cgroupId").IsUndefined()) {
-    std::string path = OptString(o, "cgroup");
-    if (!path.empty()) {
-      cgroupFd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (cgroupFd < 0) ThrowBpfError(env, "open", -errno, {"", "", "cannot open the cgroup '" + path + "'", {}});
-      linfo.cgroup.cgroup_fd = cgroupFd;
-    } else {
-      linfo.cgroup.cgroup_id = OptU64(o, "cgroupId");
-    }
+    cgroupPath = OptString(o, "cgroup");
+    if (cgroupPath.empty()) linfo.cgroup.cgroup_id = OptU64(o, "cgroupId");
     linfo.cgroup.order = static_cast<enum bpf_cgroup_iter_order>(OptInt(o, "order", BPF_CGROUP_ITER_SELF_ONLY));
     filtered = true;
-    what = path.empty() ? "cgroup id " + std::to_string(linfo.cgroup.cgroup_id) : "cgroup '" + path + "'";
+    what = cgroupPath.empty() ? "cgroup id " + std::to_string(linfo.cgroup.cgroup_id) : "cgroup '" + cgroupPath + "'";
   } else if (!o.Get("tid").IsUndefined() || !o.Get("pid").IsUndefined() || !o.Get("pidFd").IsUndefined()) {
     linfo.task.tid = static_cast<__u32>(OptInt(o, "tid", 0));
     linfo.task.pid = static_cast<__u32>(OptInt(o, "pid", 0));
@@ -54,8 +48,16 @@ Napi::Value Iter(const Napi::CallbackInfo& info) {
     opts.link_info = &linfo;
     opts.link_info_len = sizeof(linfo);
   }
-  // The program last: reading options may run JS (getters) that closes its object.
+  // Acquire-then-register: options (which may run JS getters that close the object) and the
+  // program's state are read before the cgroup folder is opened; from there nothing throws
+  // until it is closed again.
   struct bpf_program* prog = ProgramArg(info, "attach an iterator");
+  int cgroupFd = -1;
+  if (!cgroupPath.empty()) {
+    cgroupFd = open(cgroupPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroupFd < 0) ThrowBpfError(env, "open", -errno, {"", "", "cannot open the cgroup '" + cgroupPath + "'", {}});
+    linfo.cgroup.cgroup_fd = cgroupFd;
+  }
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_iter(prog, &opts);
   int err = link == nullptr ? -errno : 0;
