@@ -1168,7 +1168,8 @@ function flagsOf(options: SetOptions): number {
  * aligned 8-byte accesses).
  *
  * After the map or its object closes, {@link MappedArray.buffer} is detached: every view over it
- * has length 0, and {@link MappedArray.get} throws.
+ * has length 0, and {@link MappedArray.get}, {@link MappedArray.set}, {@link MappedArray.array}
+ * and {@link MappedArray.numbers} throw {@link BpfStateError}.
  */
 export class MappedArray<V = unknown> {
   /** The mapped memory (detached when the map closes). */
@@ -1197,6 +1198,7 @@ export class MappedArray<V = unknown> {
    * values, `view[i]` is element `i`; for other layouts index by `i * stride / BYTES_PER_ELEMENT`.
    */
   array<T extends ArrayBufferView>(ctor: new (buffer: ArrayBuffer, byteOffset: number, length: number) => T & { BYTES_PER_ELEMENT?: number }): T {
+    this.#checkOpen();
     const per = (ctor as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
     return new ctor(this.buffer, 0, Math.floor((this.stride * this.length) / per));
   }
@@ -1215,12 +1217,18 @@ export class MappedArray<V = unknown> {
    * ```
    */
   numbers(): MappedNumbers {
+    this.#checkOpen();
     if (this.valueSize !== 8) throw new TypeError(`numbers() reads 8-byte values; this map's values are ${this.valueSize} bytes`);
     return new MappedNumbers(this.buffer, this.length);
   }
 
-  #check(i: number): void {
+  /** Throws BpfStateError once the map (or its object) closed: the buffer is then detached. */
+  #checkOpen(): void {
     if (this.buffer.byteLength === 0) throw new BpfStateError('the map was closed: its memory is no longer mapped');
+  }
+
+  #check(i: number): void {
+    this.#checkOpen();
     if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new RangeError(`index must be an integer in [0, ${this.length - 1}], got ${describe(i)}`);
   }
 
