@@ -10,6 +10,7 @@
 
 #include <bpf/bpf.h>
 
+#include "../addon.h"
 #include "../internal/args.h"
 #include "../errors.h"
 #include "attach.h"
@@ -66,7 +67,7 @@ Napi::Value Iter(const Napi::CallbackInfo& info) {
                 std::string("iterator '") + bpf_program__section_name(prog) + "'" + (what.empty() ? "" : " for " + what));
 }
 
-// JS: attach.iterCreate(linkFd) -> a new fd; the caller owns (and closes) it.
+// JS: attach.iterCreate(linkFd) -> a new fd, registered with the addon; close it with iterClose().
 Napi::Value IterCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int linkFd = args::Int32(info, 0, "link fd");
@@ -77,7 +78,18 @@ Napi::Value IterCreate(const Napi::CallbackInfo& info) {
     d.detail = "link fd " + std::to_string(linkFd) + (err == -EINVAL ? " (is it an iterator link?)" : "");
     ThrowBpfError(env, "bpf_iter_create", err, d);
   }
+  // Registered at once: environment teardown closes it if JS never does (a worker that ends
+  // mid-read), so the program the read holds does not stay in the kernel.
+  if (!Addon::Get(env)->RegisterFd(fd, Addon::FdKind::kIter)) ThrowBpfError(env, "bpf_iter_create", -ENOMEM, {"", "", "link fd " + std::to_string(linkFd), {}});
   return Napi::Number::New(env, fd);
+}
+
+// JS: attach.iterClose(fd) -> whether fd was an iterator fd of this addon (it is then closed).
+// Any other number is left alone.
+Napi::Value IterClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = args::Int32(info, 0, "fd");
+  return Napi::Boolean::New(env, Addon::Get(env)->CloseFd(fd, Addon::FdKind::kIter));
 }
 
 }  // namespace
@@ -85,6 +97,7 @@ Napi::Value IterCreate(const Napi::CallbackInfo& info) {
 void InitIter(Napi::Env env, Napi::Object target) {
   target.Set("iter", Napi::Function::New<Iter>(env, "iter"));
   target.Set("iterCreate", Napi::Function::New<IterCreate>(env, "iterCreate"));
+  target.Set("iterClose", Napi::Function::New<IterClose>(env, "iterClose"));
 }
 
 }  // namespace attach

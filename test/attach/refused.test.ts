@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   attachCgroup, attachCgroupLegacy, attachIter, attachPerfEvent, attachRawTracepoint, attachSocket, attachTc, attachXdp,
-  BpfObject, BpfProgram, BpfStateError,
+  BpfObject, BpfProgram, BpfStateError, type SocketRef,
 } from '../../lib/index';
 import { cgroup2Path } from '../../lib/features';
 import { VethPair } from '../../lib/testing/index';
@@ -36,7 +36,7 @@ function programIn(fixture: string, name: string, state: State): { program: BpfP
   const path = join(pinBase, name);
   program.pin(path);
   const reopened = BpfProgram.openPinned(path);
-  program.unpin(path);
+  program.unpin();
   obj.close();
   return { program: reopened, done: () => reopened.close() };
 }
@@ -126,7 +126,7 @@ const cases: Case[] = [
     fixture: 'attach_socket',
     program: 'drop_marked',
     states: ['not loaded', 'closed'],
-    attach: (p) => attachSocket(p, sock),
+    attach: (p) => attachSocket(p, sock as unknown as SocketRef),
   },
 ];
 
