@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { expect, it } from 'vitest';
 import { attachIter, BpfObject, BpfProgram } from '../../lib/index';
 import { fixturePath, openFdCount } from '../support/helpers';
+import { recordProgramIds } from '../support/leak-check';
 import { describeWith, scaledMs } from '../support/kernel';
 
 const root = join(__dirname, '..', '..');
@@ -50,6 +51,7 @@ describeWith('task-iterator', 'iterator reads: fds and programs released', () =>
     const obj = BpfObject.open(fixturePath('attach_iter'));
     await obj.load();
     const id = obj.program('dump_task').id;
+    recordProgramIds(id);
     const link = attachIter(obj.program('dump_task'));
     for (let i = 0; i < 3; i++) {
       for await (const _ of link.lines()) break;
@@ -110,6 +112,7 @@ describeWith('task-iterator', 'iterator reads: fds and programs released', () =>
           void exited.then(() => resolve());
         });
         expect(progId).toBeGreaterThan(0);
+        recordProgramIds(progId);
         if (how === 'terminate') {
           await new Promise((r) => setTimeout(r, 30));
           await worker.terminate();
