@@ -165,6 +165,29 @@ describeBpf('user JS re-entering a map while one of its operations encodes', () 
     expect(hash.getBatch([proxied(key, () => void hash.get(2)), 1, 2])).toEqual([undefined, 11n, 22n]);
   });
 
+  it('pop/peek with a value decoder that peeks the same queue: each returns its own value', () => {
+    const queue = obj.map('queue');
+    while (queue.pop() !== undefined);
+    queue.push(1);
+    queue.push(2);
+    const plain = hooked(() => {});
+    const view = queue.typed({ value: { ...plain, decode: (b: Uint8Array, o: number) => (void queue.peek(), plain.decode(b, o)) } });
+    expect(view.peek()).toBe(1);
+    expect(view.pop()).toBe(1);
+    expect(view.pop()).toBe(2);
+    expect(view.pop()).toBeUndefined();
+  });
+
+  it('push with a value codec that pops the same queue: the pushed value lands', () => {
+    const queue = obj.map('queue');
+    while (queue.pop() !== undefined);
+    queue.push(5);
+    const view = queue.typed({ value: hooked(() => void queue.pop()) });
+    view.push(7);
+    expect(queue.pop()).toBe(7);
+    expect(queue.pop()).toBeUndefined();
+  });
+
   it('user JS that closes the object mid-set: BpfStateError, nothing written', () => {
     const o = BpfObject.open(fixturePath('maps'));
     o.loadSync();
