@@ -6,6 +6,8 @@ const slow = Math.max(1, Number(process.env.LIBBPF_NODE_TEST_SLOW) || 1);
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Each file must leave no kernel objects behind (fds, pins, namespaces, recorded programs).
+    setupFiles: ['./test/support/leak-check.ts'],
     reporters: ['default', './test/support/summary-reporter.mts'],
     // Kernel state (interfaces, bpffs pins, XDP hooks) is per machine: run files one at a time.
     fileParallelism: false,

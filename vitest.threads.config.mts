@@ -9,6 +9,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'threads',
+    // Each file must leave no kernel objects behind (fds, pins, namespaces, recorded programs).
+    setupFiles: ['./test/support/leak-check.ts'],
     include: [
       'test/object.test.ts',
       'test/lifecycle.test.ts',

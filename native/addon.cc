@@ -24,9 +24,10 @@ namespace {
 
 // Environment teardown (main thread exit, worker end): see native/README.md.
 void DestroyAddon(Napi::Env, Addon* addon) {
-  // A lock held by a worker that ends is released with it, or every later writer would wait.
-  for (int fd : addon->lockFds) close(fd);
-  addon->lockFds.clear();
+  // A lock held by a worker that ends is released with it, or every later writer would wait;
+  // an iterator read it left open would keep its program in the kernel.
+  for (const auto& [fd, kind] : addon->ownedFds) close(fd);
+  addon->ownedFds.clear();
   for (MapWrap* map : addon->liveMaps) map->CloseWithoutJs();
   for (BpfObjectWrap* obj : addon->liveObjects) {
     obj->CloseNow();

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <napi.h>
+#include <unistd.h>
+
+#include <unordered_map>
 #include <unordered_set>
 
 class BpfObjectWrap;
@@ -26,8 +29,32 @@ struct Addon {
   // Live standalone maps (opened from a pin or an id), whose fds are closed the same way.
   std::unordered_set<MapWrap*> liveMaps;
 
-  // fds of the flocks tryLock() handed out: unlock() closes only these, never an fd it was not given.
-  std::unordered_set<int> lockFds;
+  // Plain fds this addon opened and handed to JS by number, with what they are: the flocks of
+  // tryLock() and the readable fds of iterators (bpf_iter_create). Each is closed by the call
+  // made for its kind (unlock(), iterClose()), which refuses any other number — closing an fd we
+  // were not given would break its owner — or by environment teardown (a worker's end releases
+  // its locks and iterator reads, and with them the programs the iterators hold).
+  enum class FdKind { kLock, kIter };
+  std::unordered_map<int, FdKind> ownedFds;
+  // Registers `fd` (acquire-then-register: call it right after the fd is opened, before
+  // anything can throw); on failure closes it and returns false.
+  bool RegisterFd(int fd, FdKind kind) noexcept {
+    try {
+      ownedFds.emplace(fd, kind);
+      return true;
+    } catch (...) {
+      ::close(fd);
+      return false;
+    }
+  }
+  // Closes `fd` if this addon handed it out as `kind`; false (nothing closed) otherwise.
+  bool CloseFd(int fd, FdKind kind) noexcept {
+    auto it = ownedFds.find(fd);
+    if (it == ownedFds.end() || it->second != kind) return false;
+    ownedFds.erase(it);
+    ::close(fd);
+    return true;
+  }
 
   static Addon* Get(Napi::Env env) { return env.GetInstanceData<Addon>(); }
 };

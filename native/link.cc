@@ -33,7 +33,13 @@ void BpfLinkWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
 }
 
 Napi::Object BpfLinkWrap::New(Napi::Env env, struct bpf_link* link) {
-  Napi::Object obj = Addon::Get(env)->linkCtor.New({});
+  Napi::Object obj;
+  try {
+    obj = Addon::Get(env)->linkCtor.New({});
+  } catch (...) {
+    bpf_link__destroy(link);
+    throw;
+  }
   BpfLinkWrap* wrap = Unwrap(obj);
   wrap->link_ = link;
   return obj;

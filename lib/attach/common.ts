@@ -29,6 +29,7 @@ export interface NativeAttach {
   programAttachType(p: NativeProgram): string;
   iter(p: NativeProgram, o: object): NativeLink;
   iterCreate(linkFd: number): number;
+  iterClose(fd: number): boolean;
   probeTrampoline(): number;
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { createReadStream, type ReadStream } from 'node:fs';
+import { createReadStream, read, type ReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { BpfMap } from '../map/map';
 import { BpfLink } from '../link';
@@ -30,6 +30,9 @@ export interface IterOptions {
   order?: 'self' | 'descendants-pre' | 'descendants-post' | 'ancestors-up';
 }
 
+/** Iterator fds of streams garbage-collected before they were closed: closed then. */
+const iterFds = new FinalizationRegistry<number>((fd) => nativeAttach.iterClose(fd));
+
 // enum bpf_cgroup_iter_order (linux/bpf.h).
 const ORDER = { self: 1, 'descendants-pre': 2, 'descendants-post': 3, 'ancestors-up': 4 } as const;
 
@@ -46,11 +49,29 @@ export class IterLink extends BpfLink {
 
   /**
    * Runs the iterator and returns a readable stream of its output (ends when the walk ends).
+   * The stream holds the iterator's program until it ends or is destroyed (or collected, or its
+   * worker ends).
    * @throws {@link BpfStateError} after close
    */
   stream(): ReadStream {
     const fd = nativeAttach.iterCreate(this.fd);
-    return createReadStream('', { fd, autoClose: true, highWaterMark: 64 * 1024 });
+    // The fd is registered in native (a worker that ends mid-read has it closed at teardown);
+    // the stream closes it through native too, and a stream dropped unread is closed by GC.
+    const token = {};
+    const close = (n: number, cb: (err: NodeJS.ErrnoException | null) => void): void => {
+      iterFds.unregister(token);
+      nativeAttach.iterClose(n);
+      cb(null);
+    };
+    let stream: ReadStream;
+    try {
+      stream = createReadStream('', { fd, autoClose: true, highWaterMark: 64 * 1024, fs: { read, close } });
+    } catch (e) {
+      nativeAttach.iterClose(fd);
+      throw e;
+    }
+    iterFds.register(stream, fd, token);
+    return stream;
   }
 
   /** Runs the iterator and returns all of its output. */
@@ -60,13 +81,20 @@ export class IterLink extends BpfLink {
     return Buffer.concat(chunks);
   }
 
-  /** Runs the iterator and yields its output line by line (without the newlines). */
+  /**
+   * Runs the iterator and yields its output line by line (without the newlines). Leaving the
+   * loop early closes the iterator's fd.
+   */
   async *lines(): AsyncGenerator<string> {
-    const rl = createInterface({ input: this.stream(), crlfDelay: Infinity });
+    const input = this.stream();
+    const rl = createInterface({ input, crlfDelay: Infinity });
     try {
       for await (const line of rl) yield line;
     } finally {
+      // Leaving early (break, return(), a throw) must not leave the iterator's fd open:
+      // closing the interface alone does not end its input.
       rl.close();
+      input.destroy();
     }
   }
 }

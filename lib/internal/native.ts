@@ -181,12 +181,6 @@ export interface NativeMap {
   reuseFd(fd: number): void;
   btf(): Buffer | null;
   fd(): number;
-  bindScratch(key: Uint8Array, value: Uint8Array, next: Uint8Array): NativeMapSizes;
-  lookup(flags?: number): boolean;
-  update(flags?: number): void;
-  remove(): boolean;
-  lookupAndDelete(flags?: number): boolean;
-  nextKey(fromKey: boolean): boolean;
   bindOps(): NativeMapOps;
   lookupBatch(
     andDelete: boolean,
@@ -206,7 +200,7 @@ export interface NativeMap {
   close(): void;
 }
 
-/** What `NativeMap.bindScratch()` returns: the sizes element access works with. @internal */
+/** The sizes element access works with (part of what `NativeMap.bindOps()` returns). @internal */
 export interface NativeMapSizes {
   type: string;
   keySize: number;

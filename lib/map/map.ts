@@ -105,6 +105,12 @@ class MapCore {
   scratch!: Buffer;
   valueOffset = 0;
   nextOffset = 0;
+  /**
+   * Element operations of this map under way. User JS run by an operation (a codec, a getter, a
+   * Proxy key or value) may start another one on the same map: that nested operation saves the
+   * scratch and puts it back when it ends, so the outer one still finds its own key and value.
+   */
+  depth = 0;
   #btf: Btf | null | undefined;
 
   constructor(native: NativeMap, object: BpfObject | undefined, name: string) {
@@ -535,16 +541,47 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
    */
   get(key: KIn | Uint8Array): V | undefined {
     const s = this.#keyed();
-    this.#key!.encode(key as K, s, 0);
-    if (!this.#core.ops.lookup()) return undefined;
-    return this.#value!.decode(s, this.#core.valueOffset);
+    const core = this.#core;
+    if (core.depth !== 0) return this.#nested(() => this.get(key));
+    core.depth = 1;
+    try {
+      this.#key!.encode(key as K, s, 0);
+      if (!core.ops.lookup()) return undefined;
+      return this.#value!.decode(s, core.valueOffset);
+    } finally {
+      core.depth = 0;
+    }
+  }
+
+  /**
+   * Runs `op`, an operation started by user JS while another operation of this map runs: with
+   * the scratch saved before and put back after, whatever `op` does or throws.
+   */
+  #nested<T>(op: () => T): T {
+    const core = this.#core;
+    const saved = Buffer.from(core.scratch);
+    const depth = core.depth;
+    core.depth = 0;
+    try {
+      return op();
+    } finally {
+      core.depth = depth;
+      saved.copy(core.scratch);
+    }
   }
 
   /** Whether `key` is in the map. Same errors as {@link BpfMap.get}. */
   has(key: KIn | Uint8Array): boolean {
     const s = this.#ready('look up an element', 'keyed');
-    this.#key!.encode(key as K, s, 0);
-    return this.#core.ops.lookup();
+    const core = this.#core;
+    if (core.depth !== 0) return this.#nested(() => this.has(key));
+    core.depth = 1;
+    try {
+      this.#key!.encode(key as K, s, 0);
+      return core.ops.lookup();
+    } finally {
+      core.depth = 0;
+    }
   }
 
   /**
@@ -559,23 +596,28 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
   set(key: KIn | Uint8Array, value: VIn | Uint8Array, options?: SetOptions): void {
     const s = this.#keyed('update an element');
     const flags = options === undefined ? 0 : flagsOf(options);
-    this.#key!.encode(key as K, s, 0);
-    this.#value!.encode(value as V, s, this.#core.valueOffset);
-    if (options?.netns !== undefined) {
-      checkNonEmptyString(options.netns, 'options.netns');
-      this.#core.ops.updateInNetns(options.netns, flags);
-      return;
-    }
+    const core = this.#core;
+    if (core.depth !== 0) return this.#nested(() => this.set(key, value, options));
+    core.depth = 1;
     try {
+      this.#key!.encode(key as K, s, 0);
+      this.#value!.encode(value as V, s, core.valueOffset);
+      if (options?.netns !== undefined) {
+        checkNonEmptyString(options.netns, 'options.netns');
+        core.ops.updateInNetns(options.netns, flags);
+        return;
+      }
       // No argument when 0: the native side then skips converting and checking a number.
-      if (flags === 0) this.#core.ops.update();
-      else this.#core.ops.update(flags);
+      if (flags === 0) core.ops.update();
+      else core.ops.update(flags);
     } catch (e) {
       // A DEVMAP ifindex is resolved in the writer's namespace: say so, the errno alone does not.
-      if (e instanceof BpfError && (e.code === 'EINVAL' || e.code === 'ENODEV') && /^devmap/.test(this.#core.native.info().type)) {
+      if (options?.netns === undefined && e instanceof BpfError && (e.code === 'EINVAL' || e.code === 'ENODEV') && /^devmap/.test(this.#core.native.info().type)) {
         throw new BpfError(e.op, e.errno, `map '${this.name}': no such interface in this process's network namespace; an interface of another namespace needs { netns }`, undefined, e.details);
       }
       throw e;
+    } finally {
+      core.depth = 0;
     }
   }
 
@@ -585,8 +627,15 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
    */
   delete(key: KIn | Uint8Array): boolean {
     const s = this.#ready('delete an element', 'delete');
-    this.#key!.encode(key as K, s, 0);
-    return this.#core.ops.remove();
+    const core = this.#core;
+    if (core.depth !== 0) return this.#nested(() => this.delete(key));
+    core.depth = 1;
+    try {
+      this.#key!.encode(key as K, s, 0);
+      return core.ops.remove();
+    } finally {
+      core.depth = 0;
+    }
   }
 
   /**
@@ -596,17 +645,24 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
    */
   take(key: KIn | Uint8Array): V | undefined {
     const s = this.#ready('take an element', 'delete');
-    this.#key!.encode(key as K, s, 0);
+    const core = this.#core;
+    if (core.depth !== 0) return this.#nested(() => this.take(key));
+    core.depth = 1;
     try {
-      if (!this.#core.ops.lookupAndDelete()) return undefined;
-    } catch (e) {
-      // Before 5.14 the kernel answers an unnamed ENOTSUPP (524) or EINVAL: say what is missing.
-      if (e instanceof BpfError && !hasFeature('hash-lookup-and-delete')) {
-        throw featureError('hash-lookup-and-delete', `take() on map '${this.#core.name}'`);
+      this.#key!.encode(key as K, s, 0);
+      try {
+        if (!core.ops.lookupAndDelete()) return undefined;
+      } catch (e) {
+        // Before 5.14 the kernel answers an unnamed ENOTSUPP (524) or EINVAL: say what is missing.
+        if (e instanceof BpfError && !hasFeature('hash-lookup-and-delete')) {
+          throw featureError('hash-lookup-and-delete', `take() on map '${core.name}'`);
+        }
+        throw e;
       }
-      throw e;
+      return this.#value!.decode(s, core.valueOffset);
+    } finally {
+      core.depth = 0;
     }
-    return this.#value!.decode(s, this.#core.valueOffset);
   }
 
   /**
@@ -617,22 +673,43 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
    */
   push(value: VIn | Uint8Array, options: { overwrite?: boolean } = {}): void {
     const s = this.#ready('push', 'queue');
-    this.#value!.encode(value as V, s, this.#core.valueOffset);
-    this.#core.ops.update(options.overwrite ? 2 : 0);
+    const core = this.#core;
+    if (core.depth !== 0) return this.#nested(() => this.push(value, options));
+    core.depth = 1;
+    try {
+      this.#value!.encode(value as V, s, core.valueOffset);
+      core.ops.update(options.overwrite ? 2 : 0);
+    } finally {
+      core.depth = 0;
+    }
   }
 
   /** Queue and stack maps: removes and returns the next value, or `undefined` when empty. */
   pop(): V | undefined {
     const s = this.#ready('pop', 'queue');
-    if (!this.#core.ops.lookupAndDelete()) return undefined;
-    return this.#value!.decode(s, this.#core.valueOffset);
+    const core = this.#core;
+    if (core.depth !== 0) return this.#nested(() => this.pop());
+    core.depth = 1;
+    try {
+      if (!core.ops.lookupAndDelete()) return undefined;
+      return this.#value!.decode(s, core.valueOffset);
+    } finally {
+      core.depth = 0;
+    }
   }
 
   /** Queue and stack maps: returns the next value without removing it, or `undefined` when empty. */
   peek(): V | undefined {
     const s = this.#ready('peek', 'queue');
-    if (!this.#core.ops.lookup()) return undefined;
-    return this.#value!.decode(s, this.#core.valueOffset);
+    const core = this.#core;
+    if (core.depth !== 0) return this.#nested(() => this.peek());
+    core.depth = 1;
+    try {
+      if (!core.ops.lookup()) return undefined;
+      return this.#value!.decode(s, core.valueOffset);
+    } finally {
+      core.depth = 0;
+    }
   }
 
   // --- Iteration ----------------------------------------------------------------------------------
@@ -719,8 +796,9 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
   }
 
   /**
-   * Per element (BPF_MAP_GET_NEXT_KEY, then a lookup): each step leaves the key at 0 and the
-   * value at `valueOffset` of the scratch.
+   * Per element (BPF_MAP_GET_NEXT_KEY, then a lookup): each step gives a buffer with the key at
+   * 0 and the value at `valueOffset` — the scratch, or a copy when the walk runs inside another
+   * operation of this map (user JS in a codec), whose scratch it then puts back.
    */
   *#nextKeySteps(): IterableIterator<Buffer> {
     const core = this.#core;
@@ -731,24 +809,42 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
     // When the current key is deleted, the kernel restarts from the first key: skip keys already
     // seen, and give up after a bounded number of steps so a churning map cannot trap us.
     let budget = 4 * maxEntries + 64;
-    let fromKey = false;
+    let cursor: string | undefined;
     while (budget-- > 0) {
-      if (!ops.nextKey(fromKey)) return;
-      fromKey = true;
-      s.copy(s, 0, core.nextOffset, core.nextOffset + keySize);
-      const id = s.toString('latin1', 0, keySize);
-      if (seen.has(id)) continue;
-      seen.add(id);
-      if (!ops.lookup()) continue; // deleted meanwhile
-      yield s;
-      // The consumer may have used the scratch (get/set in the loop body): restore our cursor.
-      Buffer.from(id, 'latin1').copy(s, 0);
+      const outer = core.depth !== 0 ? Buffer.from(s) : undefined;
+      let step: Buffer | undefined;
+      try {
+        // The consumer may have used the scratch (get/set in the loop body): restore our cursor.
+        if (cursor !== undefined) s.write(cursor, 0, keySize, 'latin1');
+        if (!ops.nextKey(cursor !== undefined)) return;
+        s.copy(s, 0, core.nextOffset, core.nextOffset + keySize);
+        cursor = s.toString('latin1', 0, keySize);
+        if (seen.has(cursor)) continue;
+        seen.add(cursor);
+        if (!ops.lookup()) continue; // deleted meanwhile
+        step = outer ? Buffer.from(s) : s;
+      } finally {
+        outer?.copy(s);
+      }
+      yield step;
+    }
+  }
+
+  /** A key and value decoded from `buf`; decoders are user JS, which may use this map. */
+  #entryAt(buf: Buffer, keyAt: number, valueAt: number): [K, V] {
+    const core = this.#core;
+    const depth = core.depth;
+    core.depth = 1;
+    try {
+      return [this.#key!.decode(buf, keyAt), this.#value!.decode(buf, valueAt)];
+    } finally {
+      core.depth = depth;
     }
   }
 
   *#nextKeyEntries(): IterableIterator<[K, V]> {
     const valueOffset = this.#core.valueOffset;
-    for (const s of this.#nextKeySteps()) yield [this.#key!.decode(s, 0), this.#value!.decode(s, valueOffset)];
+    for (const s of this.#nextKeySteps()) yield this.#entryAt(s, 0, valueOffset);
   }
 
   /**
@@ -784,7 +880,7 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
       }
     }
     const valueOffset = this.#core.valueOffset;
-    for (const s of this.#nextKeySteps()) out.push([key.decode(s, 0), value.decode(s, valueOffset)]);
+    for (const s of this.#nextKeySteps()) out.push(this.#entryAt(s, 0, valueOffset));
     return out;
   }
 
@@ -1072,7 +1168,8 @@ function flagsOf(options: SetOptions): number {
  * aligned 8-byte accesses).
  *
  * After the map or its object closes, {@link MappedArray.buffer} is detached: every view over it
- * has length 0, and {@link MappedArray.get} throws.
+ * has length 0, and {@link MappedArray.get}, {@link MappedArray.set}, {@link MappedArray.array}
+ * and {@link MappedArray.numbers} throw {@link BpfStateError}.
  */
 export class MappedArray<V = unknown> {
   /** The mapped memory (detached when the map closes). */
@@ -1101,6 +1198,7 @@ export class MappedArray<V = unknown> {
    * values, `view[i]` is element `i`; for other layouts index by `i * stride / BYTES_PER_ELEMENT`.
    */
   array<T extends ArrayBufferView>(ctor: new (buffer: ArrayBuffer, byteOffset: number, length: number) => T & { BYTES_PER_ELEMENT?: number }): T {
+    this.#checkOpen();
     const per = (ctor as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
     return new ctor(this.buffer, 0, Math.floor((this.stride * this.length) / per));
   }
@@ -1119,12 +1217,18 @@ export class MappedArray<V = unknown> {
    * ```
    */
   numbers(): MappedNumbers {
+    this.#checkOpen();
     if (this.valueSize !== 8) throw new TypeError(`numbers() reads 8-byte values; this map's values are ${this.valueSize} bytes`);
     return new MappedNumbers(this.buffer, this.length);
   }
 
-  #check(i: number): void {
+  /** Throws BpfStateError once the map (or its object) closed: the buffer is then detached. */
+  #checkOpen(): void {
     if (this.buffer.byteLength === 0) throw new BpfStateError('the map was closed: its memory is no longer mapped');
+  }
+
+  #check(i: number): void {
+    this.#checkOpen();
     if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new RangeError(`index must be an integer in [0, ${this.length - 1}], got ${describe(i)}`);
   }
 

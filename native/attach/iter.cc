@@ -10,6 +10,7 @@
 
 #include <bpf/bpf.h>
 
+#include "../addon.h"
 #include "../internal/args.h"
 #include "../errors.h"
 #include "attach.h"
@@ -25,26 +26,17 @@ Napi::Value Iter(const Napi::CallbackInfo& info) {
   memset(&linfo, 0, sizeof(linfo));
   bool filtered = false;
   std::string what;
-  int cgroupFd = -1;
+  std::string cgroupPath;
   if (!o.Get("mapFd").IsUndefined()) {
     linfo.map.map_fd = static_cast<__u32>(OptInt(o, "mapFd", 0));
     filtered = true;
     what = "map fd " + std::to_string(linfo.map.map_fd);
   } else if (!o.Get("cgroup").IsUndefined() || !o.Get("cgroupId").IsUndefined()) {
-    std::string path = OptString(o, "cgroup");
-    if (!path.empty()) {
-      cgroupFd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (cgroupFd < 0) {
-        int err = -errno;
-        ThrowBpfError(env, "open", err, BpfErrorDetails("cgroup-open").Set("path", path));
-      }
-      linfo.cgroup.cgroup_fd = cgroupFd;
-    } else {
-      linfo.cgroup.cgroup_id = OptU64(o, "cgroupId");
-    }
+    cgroupPath = OptString(o, "cgroup");
+    if (cgroupPath.empty()) linfo.cgroup.cgroup_id = OptU64(o, "cgroupId");
     linfo.cgroup.order = static_cast<enum bpf_cgroup_iter_order>(OptInt(o, "order", BPF_CGROUP_ITER_SELF_ONLY));
     filtered = true;
-    what = path.empty() ? "cgroup id " + std::to_string(linfo.cgroup.cgroup_id) : "cgroup '" + path + "'";
+    what = cgroupPath.empty() ? "cgroup id " + std::to_string(linfo.cgroup.cgroup_id) : "cgroup '" + cgroupPath + "'";
   } else if (!o.Get("tid").IsUndefined() || !o.Get("pid").IsUndefined() || !o.Get("pidFd").IsUndefined()) {
     linfo.task.tid = static_cast<__u32>(OptInt(o, "tid", 0));
     linfo.task.pid = static_cast<__u32>(OptInt(o, "pid", 0));
@@ -57,8 +49,19 @@ Napi::Value Iter(const Napi::CallbackInfo& info) {
     opts.link_info = &linfo;
     opts.link_info_len = sizeof(linfo);
   }
-  // The program last: reading options may run JS (getters) that closes its object.
+  // Acquire-then-register: options (which may run JS getters that close the object) and the
+  // program's state are read before the cgroup folder is opened; from there nothing throws
+  // until it is closed again.
   struct bpf_program* prog = ProgramArg(info, "attach an iterator");
+  int cgroupFd = -1;
+  if (!cgroupPath.empty()) {
+    cgroupFd = open(cgroupPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroupFd < 0) {
+      int err = -errno;
+      ThrowBpfError(env, "open", err, BpfErrorDetails("cgroup-open").Set("path", cgroupPath));
+    }
+    linfo.cgroup.cgroup_fd = cgroupFd;
+  }
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_iter(prog, &opts);
   int err = link == nullptr ? -errno : 0;
@@ -69,7 +72,7 @@ Napi::Value Iter(const Napi::CallbackInfo& info) {
   return Finish(env, capture, link, err, "bpf_program__attach_iter", d);
 }
 
-// JS: attach.iterCreate(linkFd) -> a new fd; the caller owns (and closes) it.
+// JS: attach.iterCreate(linkFd) -> a new fd, registered with the addon; close it with iterClose().
 Napi::Value IterCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int linkFd = args::Int32(info, 0, "link fd");
@@ -80,7 +83,18 @@ Napi::Value IterCreate(const Napi::CallbackInfo& info) {
     d.Set("fd", linkFd);
     ThrowBpfError(env, "bpf_iter_create", err, d);
   }
+  // Registered at once: environment teardown closes it if JS never does (a worker that ends
+  // mid-read), so the program the read holds does not stay in the kernel.
+  if (!Addon::Get(env)->RegisterFd(fd, Addon::FdKind::kIter)) ThrowBpfError(env, "bpf_iter_create", -ENOMEM, BpfErrorDetails("iter-create").Set("fd", linkFd));
   return Napi::Number::New(env, fd);
+}
+
+// JS: attach.iterClose(fd) -> whether fd was an iterator fd of this addon (it is then closed).
+// Any other number is left alone.
+Napi::Value IterClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = args::Int32(info, 0, "fd");
+  return Napi::Boolean::New(env, Addon::Get(env)->CloseFd(fd, Addon::FdKind::kIter));
 }
 
 }  // namespace
@@ -88,6 +102,7 @@ Napi::Value IterCreate(const Napi::CallbackInfo& info) {
 void InitIter(Napi::Env env, Napi::Object target) {
   target.Set("iter", Napi::Function::New<Iter>(env, "iter"));
   target.Set("iterCreate", Napi::Function::New<IterCreate>(env, "iterCreate"));
+  target.Set("iterClose", Napi::Function::New<IterClose>(env, "iterClose"));
 }
 
 }  // namespace attach

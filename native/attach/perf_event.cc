@@ -35,6 +35,12 @@ Napi::Value PerfEvent(const Napi::CallbackInfo& info) {
   int pid = static_cast<int>(OptInt(o, "pid", -1));
   int cpu = static_cast<int>(OptInt(o, "cpu", -1));
   if (pid == -1 && cpu == -1) throw Napi::RangeError::New(env, "a perf event needs a pid or a cpu (or both)");
+  LIBBPF_OPTS(bpf_perf_event_opts, opts);
+  opts.bpf_cookie = OptU64(o, "cookie");
+  // Acquire-then-register: every option read (which may run JS getters that close the object)
+  // and the program's state check come before the event is opened; from there on nothing can
+  // throw until the link owns the event (or the event is closed).
+  struct bpf_program* prog = ProgramArg(info, "attach a perf event");
   int pfd = static_cast<int>(syscall(__NR_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
   if (pfd < 0) {
     int err = -errno;
@@ -42,10 +48,6 @@ Napi::Value PerfEvent(const Napi::CallbackInfo& info) {
     d.Set("type", attr.type).Set("config", static_cast<double>(attr.config)).Set("cpu", cpu).Set("pid", pid);
     ThrowBpfError(env, "perf_event_open", err, d);
   }
-  LIBBPF_OPTS(bpf_perf_event_opts, opts);
-  opts.bpf_cookie = OptU64(o, "cookie");
-  // The program last: reading options may run JS (getters) that closes its object.
-  struct bpf_program* prog = ProgramArg(info, "attach a perf event");
   LogCapture capture;
   struct bpf_link* link = bpf_program__attach_perf_event_opts(prog, pfd, &opts);
   int err = link == nullptr ? -errno : 0;

@@ -93,12 +93,6 @@ void MapWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
       InstanceMethod<&MapWrap::JS_fd>("fd"),
       InstanceMethod<&MapWrap::JS_readValue>("readValue"),
       InstanceMethod<&MapWrap::JS_writeValue>("writeValue"),
-      InstanceMethod<&MapWrap::JS_bindScratch>("bindScratch"),
-      InstanceMethod<&MapWrap::JS_lookup>("lookup"),
-      InstanceMethod<&MapWrap::JS_update>("update"),
-      InstanceMethod<&MapWrap::JS_remove>("remove"),
-      InstanceMethod<&MapWrap::JS_lookupAndDelete>("lookupAndDelete"),
-      InstanceMethod<&MapWrap::JS_nextKey>("nextKey"),
       InstanceMethod<&MapWrap::JS_bindOps>("bindOps"),
       InstanceMethod<&MapWrap::JS_lookupBatch>("lookupBatch"),
       InstanceMethod<&MapWrap::JS_updateBatch>("updateBatch"),
@@ -219,18 +213,6 @@ void MapWrap::LoadSizes(Napi::Env env) {
 
 uint32_t MapWrap::ValueBytes() const {
   return ncpus_ > 1 || IsPerCpu(type_) ? RoundUp8(valueSize_) * ncpus_ : valueSize_;
-}
-
-void MapWrap::CheckScratch(Napi::Env env) const {
-  if (value_ == nullptr) ThrowStateError(env, "access an element", "scratch-unbound");
-  // V8 never moves an ArrayBuffer's memory, but detaching (transferring) it frees the memory and
-  // the syscall would write into freed memory. One N-API check per distinct buffer, usually one.
-  for (int i = 0; i < scratchBufferCount_; i++) {
-    bool detached = false;
-    if (napi_is_detached_arraybuffer(env, scratchBuffers_[i].Value(), &detached) != napi_ok || detached) {
-      ThrowStateError(env, "access an element", "scratch-detached");
-    }
-  }
 }
 
 // --- Module functions ---------------------------------------------------------------------------
@@ -545,40 +527,6 @@ Napi::Value MapWrap::JS_writeValue(const Napi::CallbackInfo& info) {
 
 // --- Element access -------------------------------------------------------------------------------
 
-// JS: bindScratch(key, value, next) -> { keySize, valueSize, valueBytes, maxEntries, type, flags, ncpus }
-// The three buffers must be backed by ArrayBuffers that never move (Buffer.allocUnsafeSlow or
-// new ArrayBuffer) and hold a key, a value (all CPUs' values for per-CPU maps) and a key.
-Napi::Value MapWrap::JS_bindScratch(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  LoadSizes(env);
-  args::Bytes key = SizedBytes(info, 0, "key", keySize_);
-  args::Bytes value = SizedBytes(info, 1, "value", ValueBytes());
-  args::Bytes next = SizedBytes(info, 2, "next", keySize_);
-  scratchBufferCount_ = 0;
-  for (int i = 0; i < 3; i++) {
-    scratchRefs_[i] = Napi::Persistent(info[i]);
-    napi_value buffer = nullptr;
-    if (info[i].IsTypedArray()) {
-      napi_get_typedarray_info(env, info[i], nullptr, nullptr, nullptr, &buffer, nullptr);
-    } else {
-      napi_get_dataview_info(env, info[i], nullptr, nullptr, &buffer, nullptr);
-    }
-    bool isArrayBuffer = false;
-    if (buffer == nullptr || napi_is_arraybuffer(env, buffer, &isArrayBuffer) != napi_ok || !isArrayBuffer) continue;
-    bool seen = false;
-    for (int j = 0; j < scratchBufferCount_ && !seen; j++) {
-      napi_strict_equals(env, scratchBuffers_[j].Value(), buffer, &seen);
-    }
-    if (!seen) scratchBuffers_[scratchBufferCount_++] = Napi::Persistent(Napi::Value(env, buffer));
-  }
-  key_ = key.data;
-  value_ = value.data;
-  next_ = next.data;
-  Napi::Object out = Napi::Object::New(env);
-  SetSizes(out);
-  return out;
-}
-
 void MapWrap::SetSizes(Napi::Object out) const {
   out.Set("type", kinds::MapType(static_cast<enum bpf_map_type>(type_)));
   out.Set("keySize", keySize_);
@@ -587,65 +535,6 @@ void MapWrap::SetSizes(Napi::Object out) const {
   out.Set("maxEntries", maxEntries_);
   out.Set("flags", static_cast<double>(flags_));
   out.Set("ncpus", ncpus_);
-}
-
-// JS: lookup(flags = 0) -> whether the key was found (its value is then in the value scratch).
-Napi::Value MapWrap::JS_lookup(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = Fd(env, "look up an element");
-  CheckScratch(env);
-  uint32_t flags = info.Length() > 0 ? args::Uint32(info, 0, "flags") : 0;
-  int err = bpf_map_lookup_elem_flags(fd, keySize_ ? key_ : nullptr, value_, flags);
-  if (err == 0) return Napi::Boolean::New(env, true);
-  if (err == -ENOENT) return Napi::Boolean::New(env, false);
-  ThrowBpfError(env, keySize_ ? "bpf_map_lookup_elem" : "bpf_map_lookup_elem (peek)", err);
-}
-
-// JS: update(flags) -> undefined. Key and value from the scratch buffers (no key for queues).
-Napi::Value MapWrap::JS_update(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = Fd(env, "update an element");
-  CheckScratch(env);
-  uint32_t flags = info.Length() > 0 ? args::Uint32(info, 0, "flags") : 0;
-  int err = bpf_map_update_elem(fd, keySize_ ? key_ : nullptr, value_, flags);
-  if (err != 0) ThrowBpfError(env, keySize_ ? "bpf_map_update_elem" : "bpf_map_update_elem (push)", err);
-  return env.Undefined();
-}
-
-// JS: remove() -> whether something was deleted.
-Napi::Value MapWrap::JS_remove(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = Fd(env, "delete an element");
-  CheckScratch(env);
-  int err = bpf_map_delete_elem(fd, key_);
-  if (err == 0) return Napi::Boolean::New(env, true);
-  if (err == -ENOENT) return Napi::Boolean::New(env, false);
-  ThrowBpfError(env, "bpf_map_delete_elem", err);
-}
-
-// JS: lookupAndDelete(flags = 0) -> whether an element was taken (queue/stack pop, hash take).
-Napi::Value MapWrap::JS_lookupAndDelete(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = Fd(env, "take an element");
-  CheckScratch(env);
-  uint32_t flags = info.Length() > 0 ? args::Uint32(info, 0, "flags") : 0;
-  int err = bpf_map_lookup_and_delete_elem_flags(fd, keySize_ ? key_ : nullptr, value_, flags);
-  if (err == 0) return Napi::Boolean::New(env, true);
-  if (err == -ENOENT) return Napi::Boolean::New(env, false);
-  ThrowBpfError(env, keySize_ ? "bpf_map_lookup_and_delete_elem" : "bpf_map_lookup_and_delete_elem (pop)", err);
-}
-
-// JS: nextKey(fromKey) -> whether there is a key after the key scratch (or a first key when
-// fromKey is false); it is written to the next-key scratch.
-Napi::Value MapWrap::JS_nextKey(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  bool fromKey = args::Bool(info, 0, "fromKey");
-  int fd = Fd(env, "iterate");
-  CheckScratch(env);
-  int err = bpf_map_get_next_key(fd, fromKey ? key_ : nullptr, next_);
-  if (err == 0) return Napi::Boolean::New(env, true);
-  if (err == -ENOENT) return Napi::Boolean::New(env, false);
-  ThrowBpfError(env, "bpf_map_get_next_key", err);
 }
 
 // JS: lookupBatch(andDelete, inToken | null, outToken, keys, values, count, elemFlags)
@@ -795,9 +684,5 @@ Napi::Value MapWrap::JS_close(const Napi::CallbackInfo& info) {
     if (addon_ != nullptr) addon_->liveMaps.erase(this);
     addon_ = nullptr;
   }
-  for (auto& ref : scratchRefs_) ref.Reset();
-  for (auto& ref : scratchBuffers_) ref.Reset();
-  scratchBufferCount_ = 0;
-  key_ = value_ = next_ = nullptr;
   return env.Undefined();
 }

@@ -2,11 +2,12 @@
 // the object is open) or a standalone map that owns its fd (opened from a bpffs pin or by id;
 // close() closes the fd).
 //
-// Element access is built for a hot path: JS binds three scratch buffers once (key, value, next
-// key), encodes into them, and calls methods that take no buffers and return a boolean or a
-// number. No N-API object is created per call. bindOps() (native/map/map_ops.cc) goes further: the
-// scratch memory is owned natively and exposed once, and each operation is a function bound to
-// this map, so a call does no `this` unwrap, no type-tag check and no detached-buffer check.
+// Element access is built for a hot path: bindOps() (native/map/map_ops.cc) exposes natively
+// owned scratch memory once (key, value, next key), JS encodes into it, and each operation is a
+// function bound to this map that takes no buffers and returns a boolean: no N-API object per
+// call, no `this` unwrap, no type-tag check, no detached-buffer check. The scratch is shared by
+// the map's operations: lib/map/map.ts saves and restores it around an operation started by
+// user JS while another one runs (re-entry), see native/README.md.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -70,14 +71,6 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   // load; the kernel's memory after load where the map is mmap-able, else a syscall).
   Napi::Value JS_readValue(const Napi::CallbackInfo& info);
   Napi::Value JS_writeValue(const Napi::CallbackInfo& info);
-  // Element access through the bound scratch buffers.
-  Napi::Value JS_bindScratch(const Napi::CallbackInfo& info);
-  Napi::Value JS_lookup(const Napi::CallbackInfo& info);
-  Napi::Value JS_update(const Napi::CallbackInfo& info);
-  // update(flags) inside another network namespace: DEVMAP values are ifindexes resolved there.
-  Napi::Value JS_remove(const Napi::CallbackInfo& info);
-  Napi::Value JS_lookupAndDelete(const Napi::CallbackInfo& info);
-  Napi::Value JS_nextKey(const Napi::CallbackInfo& info);
   // Element access, fast path (native/map/map_ops.cc): per-map functions over natively owned scratch.
   Napi::Value JS_bindOps(const Napi::CallbackInfo& info);
   // Batch access through caller buffers of `count` keys and values.
@@ -94,11 +87,10 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   // Sizes of what the kernel exchanges (valid once the map has an fd).
   void LoadSizes(Napi::Env env);
   // Writes the sizes LoadSizes() read into `out` (type, keySize, valueSize, valueBytes, maxEntries,
-  // flags, ncpus), for bindScratch() and bindOps().
+  // flags, ncpus), for bindOps().
   void SetSizes(Napi::Object out) const;
   uint32_t ValueBytes() const;  // value size, times the rounded-up per-CPU stride for per-CPU maps
   void ReleaseMapping(Napi::Env* env);
-  void CheckScratch(Napi::Env env) const;
   // Throws unless this is a map of an object (configuration goes through libbpf).
   void CheckObjectMap(Napi::Env env, const char* what) const;
   // Throws unless this is a global-variable map (readValue/writeValue).
@@ -117,15 +109,6 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   uint32_t type_ = 0, keySize_ = 0, valueSize_ = 0, maxEntries_ = 0, flags_ = 0;
   int ncpus_ = 1;
 
-  // Scratch buffers bound by JS (strong references keep their memory alive).
-  uint8_t* key_ = nullptr;
-  uint8_t* value_ = nullptr;
-  uint8_t* next_ = nullptr;
-  Napi::Reference<Napi::Value> scratchRefs_[3];  // keep the bound views (and their memory) alive
-  // The distinct ArrayBuffers behind the bound views (usually one; none for SharedArrayBuffers,
-  // which cannot be detached): checked before each syscall, since detaching frees the memory.
-  Napi::Reference<Napi::Value> scratchBuffers_[3];
-  int scratchBufferCount_ = 0;
 
   // Points at this wrapper until it is destroyed: what the functions of bindOps() reach it by.
   std::shared_ptr<MapWrap*> self_ = std::make_shared<MapWrap*>(this);

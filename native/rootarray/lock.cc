@@ -26,7 +26,7 @@ Napi::Value JS_tryLock(const Napi::CallbackInfo& info) {
     if (err == EWOULDBLOCK) return Napi::Number::New(env, -1);
     ThrowBpfError(env, "flock", -err, BpfErrorDetails("lock").Set("path", path));
   }
-  Addon::Get(env)->lockFds.insert(fd);
+  if (!Addon::Get(env)->RegisterFd(fd, Addon::FdKind::kLock)) ThrowBpfError(env, "tryLock", -ENOMEM, BpfErrorDetails("lock").Set("path", path));
   return Napi::Number::New(env, fd);
 }
 
@@ -34,8 +34,7 @@ Napi::Value JS_unlock(const Napi::CallbackInfo& info) {
   int fd = args::Int32(info, 0, "fd");
   // Closing the fd releases the lock. Any other number is refused: closing an fd we do not own
   // (a map's, libuv's) would break whoever owns it.
-  if (Addon::Get(info.Env())->lockFds.erase(fd) == 0) throw Napi::RangeError::New(info.Env(), "fd is not a lock this environment holds");
-  close(fd);
+  if (!Addon::Get(info.Env())->CloseFd(fd, Addon::FdKind::kLock)) throw Napi::RangeError::New(info.Env(), "fd is not a lock this environment holds");
   return info.Env().Undefined();
 }
 

@@ -163,8 +163,8 @@ describeBpf('map state', () => {
   });
 
   it('refuses a foreign this', () => {
-    const { NativeMap } = binding as unknown as { NativeMap: new () => { lookup(): boolean; kernelInfo(): unknown } };
+    const { NativeMap } = binding as unknown as { NativeMap: new () => { bindOps(): unknown; kernelInfo(): unknown } };
     const stray = new NativeMap();
-    expect(() => stray.lookup()).toThrow(/not created by a BPF object/);
+    expect(() => stray.bindOps()).toThrow(/not created by a BPF object/);
   });
 });

@@ -89,6 +89,24 @@ describeBpf('memory-mapped maps', () => {
     expect(() => mem.get(1)).toThrow(/closed/);
   });
 
+  it('array(), numbers() and set() after close throw BpfStateError, not V8\'s detached-buffer TypeError', async () => {
+    const obj = BpfObject.open(fixturePath('maps'));
+    await obj.load();
+    const map = obj.map('mmapped');
+    const mem = map.mmap();
+    const nums = mem.numbers();
+    map.close();
+    expect(() => mem.array(BigUint64Array)).toThrow(BpfStateError);
+    expect(() => mem.numbers()).toThrow(BpfStateError);
+    expect(() => mem.set(1, 1n)).toThrow(BpfStateError);
+    expect(() => nums.get(1)).toThrow(BpfStateError);
+    const again = map.mmap();
+    obj.close();
+    expect(() => again.array(Uint8Array)).toThrow(BpfStateError);
+    expect(() => again.numbers()).toThrow(BpfStateError);
+    expect(() => again.array(BigUint64Array)).toThrow(/closed/);
+  });
+
   it('detaches a view when only the map handle closes, and maps again afterwards', async () => {
     using obj = BpfObject.open(fixturePath('maps'));
     await obj.load();

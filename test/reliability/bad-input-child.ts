@@ -399,15 +399,14 @@ batches['scenarios'] = async () => {
   const B = binding as any;
   const o = nativeObj(true);
   const m = o.maps()[0];
-  const sizes = m.bindScratch(Buffer.alloc(64), Buffer.alloc(4096), Buffer.alloc(64));
-  void sizes;
-  // Scratch buffers transferred away after binding: their memory is gone.
-  const key = new Uint8Array(64);
-  m.bindScratch(key, new Uint8Array(4096), new Uint8Array(64));
-  structuredClone(key.buffer, { transfer: [key.buffer] });
-  await attempt('lookup after the key scratch was transferred', () => m.lookup());
-  await attempt('update after the key scratch was transferred', () => m.update(0));
-  await attempt('nextKey after the key scratch was transferred', () => m.nextKey(true));
+  const ops = m.bindOps();
+  // The scratch ArrayBuffer transferred (or detached) away: its memory belongs to the bound
+  // functions, not to the buffer, so they go on working on it.
+  await attempt('transfer the scratch', () => structuredClone(ops.scratch, { transfer: [ops.scratch] }));
+  await attempt('lookup after the scratch was transferred', () => ops.lookup());
+  await attempt('update after the scratch was transferred', () => ops.update(0));
+  await attempt('nextKey after the scratch was transferred', () => ops.nextKey(true));
+  await attempt('update with a foreign this', () => ops.update.call(o, 0));
   // Unlocking an fd that is not a lock (it would close someone else's fd).
   await attempt('unlock(a map fd)', () => B.unlock(m.fd()));
   await attempt('unlock(stdout)', () => B.unlock(1));
@@ -418,7 +417,8 @@ batches['scenarios'] = async () => {
   const p = o.programs()[0];
   o.close();
   await attempt('program info after object close', () => p.info());
-  await attempt('map lookup after object close', () => m.lookup());
+  await attempt('map lookup after object close', () => ops.lookup());
+  await attempt('map bindOps after object close', () => m.bindOps());
   // Closing twice, from a finalizer's point of view: drop everything and collect.
   for (let i = 0; i < 200; i++) nativeObj(i % 2 === 0).maps();
   cleanups.length = 0;

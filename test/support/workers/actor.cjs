@@ -51,6 +51,26 @@ async function main() {
       parentPort.postMessage('started');
       for (;;) await sock.send([frame], 100_000, 200).catch(() => {});
     }
+    case 'iterLines':
+    case 'iterStream': {
+      // Reads an iterator slowly, over and over: the worker ends with a read open.
+      const obj = lib.BpfObject.open(fixture('attach_iter'));
+      obj.loadSync();
+      const prog = obj.program('dump_task');
+      const it = lib.attachIter(prog);
+      parentPort.postMessage({ progId: prog.id });
+      parentPort.postMessage('started');
+      const pause = () => new Promise((r) => setTimeout(r, 1));
+      for (;;) {
+        if (workerData.op === 'iterLines') {
+          for await (const _ of it.lines()) await pause();
+        } else {
+          const s = it.stream();
+          s.pause();
+          await pause();
+        }
+      }
+    }
     case 'lock': {
       // Holds a flock until the worker ends; its end must release it.
       const fd = binding.tryLock(workerData.lockPath);
