@@ -28,6 +28,8 @@ import {
   type RootState,
 } from './state';
 import {
+  CAPTURE_BUF,
+  CAPTURE_MAP,
   NSLOTS_GLOBAL,
   ROOT_PIN,
   ROOT_PROGRAM,
@@ -378,7 +380,20 @@ export class RootArray implements Disposable {
       obj.map(STATS_MAP).reuse(pins.stats!);
       obj.map(STATE_MAP).reuse(pins.state!);
     }
-    await obj.load();
+    // Capture's maps: kept across upgrades like the slots; a root from before capture gets them now.
+    const captureMaps = RootArray.#captureMapsOf(obj);
+    const keptCapture: BpfMap[] = [];
+    try {
+      for (const name of captureMaps) {
+        if (!reusable || !existsSync(join(dir, name))) continue;
+        const m = BpfMap.openPinned(join(dir, name));
+        keptCapture.push(m);
+        obj.map(name).reuse(m);
+      }
+      await obj.load();
+    } finally {
+      for (const m of keptCapture) m.close();
+    }
     const program = obj.program(ROOT_PROGRAM);
     if (!reusable) {
       // Pinned before the attach: an attach killed after it leaves a root that open() and
@@ -386,6 +401,7 @@ export class RootArray implements Disposable {
       mkdirSync(dir, { recursive: true });
       for (const name of [SLOTS_MAP, STATS_MAP, STATE_MAP]) obj.map(name).pin(join(dir, name));
     }
+    for (const name of captureMaps) if (!existsSync(join(dir, name))) obj.map(name).pin(join(dir, name));
     // An upgrade replaces our running root atomically in its mode; a foreign program only with force.
     const replacing = ours ? BpfProgram.openById(attached.progId) : undefined;
     try {
@@ -874,6 +890,12 @@ export class RootArray implements Disposable {
       const names = new Set(object.maps.map((m) => m.name));
       if (names.has(SLOTS_MAP)) object.map(SLOTS_MAP).reuse(this.#slots);
       if (names.has(STATS_MAP)) object.map(STATS_MAP).reuse(this.#stats);
+      // Capture's maps, when both sides have them: the slot's frames reach the root's capture.
+      for (const name of RootArray.#captureMapsOf(object)) {
+        if (!existsSync(join(this.dir, name))) continue;
+        using m = BpfMap.openPinned(join(this.dir, name));
+        object.map(name).reuse(m);
+      }
       if (object.globals.has(SLOT_GLOBAL)) object.globals.set(SLOT_GLOBAL, slot);
       if (object.globals.has(NSLOTS_GLOBAL)) object.globals.set(NSLOTS_GLOBAL, this.slotCount);
       for (const [name, value] of Object.entries(options.globals ?? {})) object.globals.set(name, value);
@@ -882,6 +904,12 @@ export class RootArray implements Disposable {
       object.close();
       throw e;
     }
+  }
+
+  /** The capture maps an object declares (both, or none: an object from before capture). */
+  static #captureMapsOf(obj: BpfObject): string[] {
+    const names = new Set(obj.maps.map((m) => m.name));
+    return names.has(CAPTURE_MAP) && names.has(CAPTURE_BUF) ? [CAPTURE_MAP, CAPTURE_BUF] : [];
   }
 
   /** The root program in a slot would tail-call the slots again: every packet counted many times. */
