@@ -12,6 +12,7 @@
  * xdp-root repair <iface>
  * xdp-root cleanup --orphans
  * xdp-root migrate
+ * xdp-root capture <iface> [--slot N] [--action drop,…] [-w FILE|-] …   (lib/cli/capture.ts)
  * xdp-root help [command]
  * xdp-root --version
  * xdp-root apply <config.yaml> [--dry-run] [--prune]     (lib/cli/apply.ts)
@@ -37,6 +38,7 @@ import { BpfError, BpfStateError } from '../errors';
 import { checkBpffs, netnsId, sameNetns } from '../rootarray/state';
 import { formatNoRoot, formatStatus, statusToJson } from '../rootarray/status';
 import { fleetCommand, fleetHelp, fleetUsage } from './fleet';
+import { capture } from './capture';
 import { UsageError, ifaceArg, integer, positionals, type Command, type CommandContext, type OptionValues } from './command';
 
 const commonOptions: ParseArgsConfig['options'] = {
@@ -240,6 +242,7 @@ export const commands: Record<string, Command> = {
   repair,
   cleanup,
   migrate,
+  capture,
 };
 
 function usage(): string {
