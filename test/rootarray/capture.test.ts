@@ -2,7 +2,7 @@
 // library (RootArray.capture) and the CLI (xdp-root capture → pcapng read by tcpdump and tshark),
 // on a veth pair in namespaces with the shipped filter in slot 0 and the counter in slot 1.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -15,7 +15,6 @@ import { scaledMs } from '../support/kernel';
 
 const DROP_PAYLOAD = 'capture-test-dropped';
 const PASS_PAYLOAD = 'capture-test-allowed';
-const hasTool = (tool: string): boolean => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
 
 /** Collects frames until `count` arrived or `ms` passed. */
 async function collect(cap: Capture, count: number, ms: number): Promise<CapturedFrame[]> {
@@ -136,6 +135,130 @@ describeNet('RootArray capture', () => {
     expect(captureOn()).toBe(false);
     const second = await root.capture({ slot: 1 });
     second.close();
+  });
+
+  /** Runs `xdp-root capture` in the background; resolves once it says it is capturing. */
+  async function startCli(args: string[], stdout: 'pipe' | 'ignore' = 'ignore'): Promise<{ child: ChildProcess; stderr: () => string; exit: Promise<number | null> }> {
+    const child = spawn(process.execPath, [xdpRootCli, 'capture', net.a.ifname, '--netns', where.netns, ...args], { stdio: ['ignore', stdout, 'pipe'] });
+    children.push(child);
+    let err = '';
+    const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`xdp-root capture did not start: ${err}`)), scaledMs(15_000));
+      child.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (err.includes('capturing on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void exit.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`xdp-root capture exited: ${err}`));
+      });
+    });
+    return { child, stderr: () => err, exit };
+  }
+
+  const tcpdump = (file: string, ...args: string[]) => spawnSync('tcpdump', ['-r', file, '-n', ...args], { encoding: 'utf8' });
+  const tshark = (file: string, ...args: string[]) => spawnSync('tshark', ['-r', file, ...args], { encoding: 'utf8' });
+
+  it('xdp-root capture -w FILE -c 10: tcpdump and tshark read exactly the dropped datagrams, slot 0 and drop in the comments', async () => {
+    const file = join(tmp, 'drops.pcapng');
+    const cli = await startCli(['--slot', '0', '--action', 'drop', '-w', file, '-c', '10']);
+    await traffic();
+    expect(await cli.exit).toBe(0);
+    expect(cli.stderr()).toMatch(/10 frames written; 10 frames captured, 0 lost by the ring; capture off/);
+    expect(captureOn()).toBe(false);
+    const td = tcpdump(file, '-A');
+    expect(td.status).toBe(0);
+    const lines = td.stdout.split('\n').filter((l) => / IP /.test(l));
+    expect(lines).toHaveLength(10);
+    for (const l of lines) expect(l).toContain(`IP ${EXTRA_V4.b}.`);
+    expect(td.stdout.split(DROP_PAYLOAD).length - 1).toBe(10);
+    expect(td.stdout).not.toContain(PASS_PAYLOAD);
+    const ts = tshark(file, '-T', 'fields', '-e', 'frame.comment', '-e', 'ip.src', '-e', 'udp.payload');
+    expect(ts.status).toBe(0);
+    const rows = ts.stdout.trim().split('\n').map((l) => l.split('\t'));
+    expect(rows).toHaveLength(10);
+    for (const [comment, src, payload] of rows) {
+      expect(comment).toMatch(/^slot 0 action drop rxq \d+$/);
+      expect(src).toBe(EXTRA_V4.b);
+      expect(Buffer.from(payload!.replace(/:/g, ''), 'hex').toString()).toBe(DROP_PAYLOAD);
+    }
+    // The allowed ones: only as pass on slot 1.
+    const passFile = join(tmp, 'passes.pcapng');
+    const pass = await startCli(['--slot', '1', '--action', 'pass', '--proto', 'udp', '-w', passFile, '-c', '10']);
+    await traffic();
+    expect(await pass.exit).toBe(0);
+    const p = tshark(passFile, '-T', 'fields', '-e', 'frame.comment', '-e', 'ip.src');
+    expect(p.stdout.trim().split('\n')).toEqual(Array(10).fill(`slot 1 action pass rxq 0\t${net.b.ipv4}`));
+  });
+
+  it('xdp-root capture -w - pipes into tcpdump -r -', async () => {
+    const cli = await startCli(['--slot', '0', '--action', 'drop', '-w', '-', '-c', '5'], 'pipe');
+    const td = spawn('tcpdump', ['-r', '-', '-n'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(td);
+    cli.child.stdout!.pipe(td.stdin!);
+    let out = '';
+    td.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const tdExit = new Promise<number | null>((resolve) => td.on('close', resolve));
+    await traffic(5);
+    expect(await cli.exit).toBe(0);
+    expect(await tdExit).toBe(0);
+    const lines = out.trim().split('\n');
+    expect(lines).toHaveLength(5);
+    for (const l of lines) expect(l).toMatch(new RegExp(`IP ${EXTRA_V4.b.replace(/\./g, '\\.')}\\.\\d+ > ${EXTRA_V4.a.replace(/\./g, '\\.')}\\.9000: UDP`));
+    expect(cli.stderr()).not.toContain('\r'); // no tty: one final line, nothing in the stream
+  });
+
+  it('--duration stops it; SIGINT leaves a valid file and capture off', async () => {
+    const empty = join(tmp, 'empty.pcapng');
+    const t0 = Date.now();
+    const d = await startCli(['--action', 'tx', '-w', empty, '--duration', '1']);
+    expect(await d.exit).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    expect(captureOn()).toBe(false);
+    const e = tcpdump(empty);
+    expect(e.status).toBe(0);
+    expect(e.stdout.trim()).toBe('');
+
+    const file = join(tmp, 'sigint.pcapng');
+    const cli = await startCli(['--slot', '0', '--action', 'drop', '-w', file]);
+    await traffic();
+    // Until the 10 frames are in the file (each frame is written as it arrives).
+    for (let i = 0; i < 50 && tcpdump(file).stdout.trim().split('\n').filter(Boolean).length < 10; i++) await new Promise((r) => setTimeout(r, 100));
+    cli.child.kill('SIGINT');
+    expect(await cli.exit).toBe(0);
+    expect(captureOn()).toBe(false);
+    const r = tcpdump(file);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(10);
+  });
+
+  it('a killed capture stays visible in status; --stop clears it, and so does the next capture', async () => {
+    for (const clear of ['--stop', 'next capture'] as const) {
+      const cli = await startCli(['--slot', '0', '--action', 'drop,aborted']);
+      const pid = cli.child.pid!;
+      cli.child.kill('SIGKILL');
+      await cli.exit;
+      const s = root.status().capture!;
+      expect(s.slots).toMatchObject([{ slot: 0, actions: ['aborted', 'drop'], ownerPid: pid, ownerAlive: false }]);
+      const st = xdpRoot(['status', net.a.ifname, '--netns', where.netns]);
+      expect(st.stdout).toMatch(new RegExp(`capture ON on slot 0: aborted,drop, snaplen 65000; .*left on by process ${pid}, which is gone: .xdp-root capture ${net.a.ifname} --stop`));
+      if (clear === '--stop') {
+        const r = xdpRoot(['capture', net.a.ifname, '--netns', where.netns, '--stop']);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(/capture switched off on .*slot 0/);
+        expect(captureOn()).toBe(false);
+        expect(xdpRoot(['capture', net.a.ifname, '--netns', where.netns, '--stop']).stdout).toMatch(/no capture was on/);
+      } else {
+        const next = await root.capture({ slot: 2 });
+        expect(root.status().capture!.slots.map((x) => x.slot)).toEqual([2]);
+        next.close();
+        expect(captureOn()).toBe(false);
+      }
+    }
   });
 
   it('bad input: typed errors, nothing switched on', async () => {
