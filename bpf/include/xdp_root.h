@@ -132,7 +132,18 @@ struct xdp_root_capture_hdr {
 	__u32 pad;
 };
 
-/* The capture settings, shared like the slots. */
+#ifndef XDP_ROOT_NO_CAPTURE
+/*
+ * Per slot, the verdicts to capture (bit i: verdict index i), 0 = off: the word every packet
+ * reads. A global in a data section of its own, which the loader makes every program of one
+ * root share (reusing the root's map, as for the maps below), so that a slot program reads it
+ * with one load from a known address: no map lookup while capture is off. Mirrors `actions`
+ * of the slot's struct xdp_root_capture.
+ */
+__u32 xdp_root_capture_on[XDP_ROOT_MAX_SLOTS] SEC(".data.xdp_capon");
+
+/* The capture settings, shared like the slots. (Build with -DXDP_ROOT_NO_CAPTURE for a slot
+ * program without capture: the benchmark's baseline, bench/root-array.ts.) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XDP_ROOT_MAX_SLOTS);
@@ -209,6 +220,8 @@ static __noinline int xdp_root_capture_frame(struct xdp_md *ctx, struct xdp_root
 	return 0;
 }
 
+#endif /* XDP_ROOT_NO_CAPTURE */
+
 static __always_inline struct xdp_root_stats *xdp_root_stats_of(__u32 index)
 {
 	return bpf_map_lookup_elem(&xdp_root_stats, &index);
@@ -246,12 +259,16 @@ static __always_inline int xdp_root_return(struct xdp_md *ctx, int action)
 		st->actions[index]++;
 		st->bytes += ctx->data_end - ctx->data;
 	}
-	/* Capture: off unless this slot's `actions` word has this verdict's bit. */
-	__u32 slot = xdp_root_slot;
-	struct xdp_root_capture *cap = bpf_map_lookup_elem(&xdp_root_capcfg, &slot);
+#ifndef XDP_ROOT_NO_CAPTURE
+	/* Capture: off unless this slot's word has this verdict's bit. */
+	if ((xdp_root_capture_on[xdp_root_slot & (XDP_ROOT_MAX_SLOTS - 1)] >> index) & 1) {
+		__u32 slot = xdp_root_slot;
+		struct xdp_root_capture *cap = bpf_map_lookup_elem(&xdp_root_capcfg, &slot);
 
-	if (cap && (cap->actions >> index) & 1)
-		xdp_root_capture_frame(ctx, cap, slot, index);
+		if (cap && (cap->actions >> index) & 1)
+			xdp_root_capture_frame(ctx, cap, slot, index);
+	}
+#endif
 	if (action != XDP_PASS)
 		return action;
 	/* Counted as passed on before the tail call, which does not return when it succeeds; taken

@@ -19,7 +19,7 @@ import { rawCodec } from '../map/codecs';
 import { cidrKey, parseCidr } from '../map/cidr';
 import { PerfBuffer } from '../events/perfbuf';
 import { checkKnownKeys, checkObject, checkUint32, describe } from '../internal/validate';
-import { CAPTURE_BUF, CAPTURE_MAP, SLOTS_MAP, isMissing, programInfo } from './pins';
+import { CAPTURE_BUF, CAPTURE_MAP, CAPTURE_ON_PIN, SLOTS_MAP, isMissing, programInfo } from './pins';
 
 /** A verdict a capture can select: the XDP actions, and `invalid` for any other return value. */
 export type CaptureAction = 'aborted' | 'drop' | 'pass' | 'tx' | 'redirect' | 'invalid';
@@ -125,6 +125,21 @@ function openCfg(dir: string): CfgMap {
   return BpfMap.openPinned(join(dir, CAPTURE_MAP)).typed<number, Buffer[], number, Buffer[]>({ value: rawCodec(CFG_SIZE, 'capture settings') as never });
 }
 
+// The `.data.xdp_capon` section: one u32 per slot (XDP_ROOT_MAX_SLOTS), the word every packet reads.
+const ON_SIZE = 32 * 4;
+type OnMap = BpfMap<number, Buffer, number, Buffer>;
+
+function openOn(dir: string): OnMap {
+  return BpfMap.openPinned(join(dir, CAPTURE_ON_PIN)).typed<number, Buffer, number, Buffer>({ value: rawCodec(ON_SIZE, 'capture switches') as never });
+}
+
+/** Sets the on/off word of `slots` (a read-modify-write of the section; writers hold the pin-base lock or own the slots). */
+function setOn(on: OnMap, slots: readonly number[], mask: number): void {
+  const words = Buffer.from(on.get(0) ?? Buffer.alloc(ON_SIZE));
+  for (const slot of slots) words.writeUInt32LE(mask, slot * 4);
+  on.set(0, words);
+}
+
 /** A process's start time in clock ticks after boot (field 22 of /proc/PID/stat), or undefined when it is gone. */
 function processStart(pid: number): bigint | undefined {
   try {
@@ -190,6 +205,10 @@ export function captureStatus(dir: string, slotCount: number): CaptureStatus {
  */
 export function stopAllCaptures(dir: string, slotCount: number): number[] {
   if (!existsSync(join(dir, CAPTURE_MAP))) return [];
+  if (existsSync(join(dir, CAPTURE_ON_PIN))) {
+    using on = openOn(dir);
+    on.set(0, Buffer.alloc(ON_SIZE)); // every packet stops here first
+  }
   using cfg = openCfg(dir);
   const stopped: number[] = [];
   for (let slot = 0; slot < slotCount; slot++) {
@@ -202,17 +221,22 @@ export function stopAllCaptures(dir: string, slotCount: number): number[] {
 }
 
 /** Switches off the slots that hold `session`; sync, for close, GC and exit. */
-function switchOff(cfg: CfgMap, session: bigint, slotCount: number): void {
+function switchOff(held: Held): void {
+  const { cfg, on, session, slotCount } = held;
+  const ours: number[] = [];
   for (let slot = 0; slot < slotCount; slot++) {
     const perCpu = cfg.get(slot);
-    if (!perCpu || perCpu.length === 0 || perCpu[0]!.readBigUInt64LE(OFF.session) !== session) continue;
-    cfg.set(slot, perCpu.map(() => Buffer.alloc(CFG_SIZE)));
+    if (perCpu && perCpu.length > 0 && perCpu[0]!.readBigUInt64LE(OFF.session) === session) ours.push(slot);
   }
+  if (ours.length === 0) return;
+  setOn(on, ours, 0);
+  for (const slot of ours) cfg.set(slot, (cfg.get(slot) ?? []).map(() => Buffer.alloc(CFG_SIZE)));
 }
 
 /** What a dropped Capture leaves to switch off. */
 interface Held {
   cfg: CfgMap;
+  on: OnMap;
   session: bigint;
   slotCount: number;
 }
@@ -224,11 +248,12 @@ let exitHook = false;
 function release(held: Held): void {
   if (!live.delete(held.session)) return;
   try {
-    switchOff(held.cfg, held.session, held.slotCount);
+    switchOff(held);
   } catch {
     // The root array is gone (detached): nothing is left switched on.
   } finally {
     held.cfg.close();
+    held.on.close();
   }
 }
 
@@ -483,13 +508,20 @@ export class Capture implements AsyncIterable<CapturedFrame>, Disposable {
 export function startCapture(host: CaptureHost, options: CaptureOptions): Capture {
   const settings = captureSettings(options, host.slotCount, host.ifname);
   const where = host.netns === undefined ? host.ifname : `${host.ifname} (netns ${host.netns})`;
-  if (!existsSync(join(host.dir, CAPTURE_MAP)) || !existsSync(join(host.dir, CAPTURE_BUF))) {
+  if (![CAPTURE_MAP, CAPTURE_BUF, CAPTURE_ON_PIN].every((pin) => existsSync(join(host.dir, pin)))) {
     throw new BpfStateError(
       `the root array on ${where} has no capture maps (attached by a version without capture, or repaired): ` +
         `\`xdp-root attach ${host.ifname}\` upgrades its root and adds them; slots loaded before that do not capture until loaded again`,
     );
   }
   const cfg = openCfg(host.dir);
+  let on: OnMap;
+  try {
+    on = openOn(host.dir);
+  } catch (e) {
+    cfg.close();
+    throw e;
+  }
   let reader: PerfBuffer | undefined;
   let capture: Capture | undefined;
   try {
@@ -515,7 +547,7 @@ export function startCapture(host: CaptureHost, options: CaptureOptions): Captur
     reader = new PerfBuffer(buf, { pagesPerCpu: options.pagesPerCpu, signal: options.signal });
     let session = randomBytes(8).readBigUInt64LE(0);
     if (session === 0n) session = 1n;
-    const held: Held = { cfg, session, slotCount: host.slotCount };
+    const held: Held = { cfg, on, session, slotCount: host.slotCount };
     capture = new Capture(host, settings, held, reader);
     live.set(session, held);
     registry.register(capture, held, capture);
@@ -532,6 +564,7 @@ export function startCapture(host: CaptureHost, options: CaptureOptions): Captur
       const n = (cfg.get(slot) ?? []).length;
       cfg.set(slot, Array.from({ length: n }, () => value));
     }
+    setOn(on, settings.slots, settings.mask); // last: the settings are complete when packets see it
     if (options.signal?.aborted) capture.close();
     return capture;
   } catch (e) {
@@ -540,6 +573,7 @@ export function startCapture(host: CaptureHost, options: CaptureOptions): Captur
     else {
       reader?.close();
       cfg.close();
+      on.close();
     }
     throw e;
   }

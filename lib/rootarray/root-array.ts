@@ -28,8 +28,7 @@ import {
   type RootState,
 } from './state';
 import {
-  CAPTURE_BUF,
-  CAPTURE_MAP,
+  CAPTURE_PINS,
   NSLOTS_GLOBAL,
   ROOT_PIN,
   ROOT_PROGRAM,
@@ -385,9 +384,9 @@ export class RootArray implements Disposable {
     const captureMaps = RootArray.#captureMapsOf(obj);
     const keptCapture: BpfMap[] = [];
     try {
-      for (const name of captureMaps) {
-        if (!reusable || !existsSync(join(dir, name))) continue;
-        const m = BpfMap.openPinned(join(dir, name));
+      for (const [name, pin] of captureMaps) {
+        if (!reusable || !existsSync(join(dir, pin))) continue;
+        const m = BpfMap.openPinned(join(dir, pin));
         keptCapture.push(m);
         obj.map(name).reuse(m);
       }
@@ -402,7 +401,7 @@ export class RootArray implements Disposable {
       mkdirSync(dir, { recursive: true });
       for (const name of [SLOTS_MAP, STATS_MAP, STATE_MAP]) obj.map(name).pin(join(dir, name));
     }
-    for (const name of captureMaps) if (!existsSync(join(dir, name))) obj.map(name).pin(join(dir, name));
+    for (const [name, pin] of captureMaps) if (!existsSync(join(dir, pin))) obj.map(name).pin(join(dir, pin));
     // An upgrade replaces our running root atomically in its mode; a foreign program only with force.
     const replacing = ours ? BpfProgram.openById(attached.progId) : undefined;
     try {
@@ -892,9 +891,9 @@ export class RootArray implements Disposable {
       if (names.has(SLOTS_MAP)) object.map(SLOTS_MAP).reuse(this.#slots);
       if (names.has(STATS_MAP)) object.map(STATS_MAP).reuse(this.#stats);
       // Capture's maps, when both sides have them: the slot's frames reach the root's capture.
-      for (const name of RootArray.#captureMapsOf(object)) {
-        if (!existsSync(join(this.dir, name))) continue;
-        using m = BpfMap.openPinned(join(this.dir, name));
+      for (const [name, pin] of RootArray.#captureMapsOf(object)) {
+        if (!existsSync(join(this.dir, pin))) continue;
+        using m = BpfMap.openPinned(join(this.dir, pin));
         object.map(name).reuse(m);
       }
       if (object.globals.has(SLOT_GLOBAL)) object.globals.set(SLOT_GLOBAL, slot);
@@ -907,10 +906,10 @@ export class RootArray implements Disposable {
     }
   }
 
-  /** The capture maps an object declares (both, or none: an object from before capture). */
-  static #captureMapsOf(obj: BpfObject): string[] {
+  /** The capture maps an object declares, with their pins (all, or none: an object from before capture). */
+  static #captureMapsOf(obj: BpfObject): ReadonlyArray<readonly [string, string]> {
     const names = new Set(obj.maps.map((m) => m.name));
-    return names.has(CAPTURE_MAP) && names.has(CAPTURE_BUF) ? [CAPTURE_MAP, CAPTURE_BUF] : [];
+    return CAPTURE_PINS.every(([name]) => names.has(name)) ? CAPTURE_PINS : [];
   }
 
   /** The root program in a slot would tail-call the slots again: every packet counted many times. */
