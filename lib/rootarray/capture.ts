@@ -386,6 +386,14 @@ function encodeCfg(s: Settings, session: bigint): Buffer {
  * collector, or the process exiting normally) switches capture off in the kernel. A process
  * killed by a signal leaves it on: {@link RootArray.status} shows it with its owner gone, and
  * the next capture or `xdp-root capture --stop` switches it off.
+ *
+ * Minimum kernel: 5.10 (as the root array). See docs/capture.md.
+ *
+ * @example
+ * ```ts
+ * using cap = await root.capture({ slot: 0, actions: ['drop'], snaplen: 96 });
+ * for await (const f of cap) console.log(f.slot, f.action, f.length, f.data.toString('hex'));
+ * ```
  */
 export class Capture implements AsyncIterable<CapturedFrame>, Disposable {
   /** The slots capturing. */
