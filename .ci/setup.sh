@@ -27,8 +27,9 @@ step() {
 
 # 1. Debian packages: compilers for BPF and the addon, libelf/zlib for libbpf, iproute2 and
 #    ping for the veth test kit, bpftool for inspection, dpkg-dev for `apt-get source`,
-#    prometheus for the fleet metrics test, systemtap-sdt-dev (sys/sdt.h) for the USDT test binary.
-packages="clang llvm make g++ pkg-config libelf-dev zlib1g-dev iproute2 iputils-ping bpftool dpkg-dev libcap2-bin prometheus systemtap-sdt-dev"
+#    prometheus for the fleet metrics test, systemtap-sdt-dev (sys/sdt.h) for the USDT test binary,
+#    tcpdump and tshark to read the capture tests' pcapng files.
+packages="clang llvm make g++ pkg-config libelf-dev zlib1g-dev iproute2 iputils-ping bpftool dpkg-dev libcap2-bin prometheus systemtap-sdt-dev tcpdump tshark"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

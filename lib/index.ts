@@ -60,3 +60,5 @@ export {
   type SlotLoadOptions,
 } from './rootarray/root-array';
 export { formatStatus, formatNoRoot, statusToJson, type RootStatus, type SlotStatus, type SlotStats, type RootStats } from './rootarray/status';
+export { Capture, CAPTURE_ACTIONS, MAX_SNAPLEN, type CaptureAction, type CaptureFilter, type CaptureOptions, type CapturedFrame, type CaptureStatus } from './rootarray/capture';
+export { PcapngWriter, pcapngSectionHeader, pcapngInterfaceBlock, pcapngPacketBlock, LINKTYPE_ETHERNET, type PcapngInterface, type PcapngPacket } from './pcapng';

@@ -12,6 +12,7 @@
  * xdp-root repair <iface>
  * xdp-root cleanup --orphans
  * xdp-root migrate
+ * xdp-root capture <iface> [--slot N] [--action drop,…] [-w FILE|-] …   (lib/cli/capture.ts)
  * xdp-root help [command]
  * xdp-root --version
  * xdp-root apply <config.yaml> [--dry-run] [--prune]     (lib/cli/apply.ts)
@@ -40,6 +41,7 @@ import { fleetCommand, fleetHelp, fleetUsage } from './fleet';
 import { formatProblem, normalizeSha256, readTrusted } from '../fleet/trust';
 import { objectNameOf } from '../fleet/config';
 import { warnInsecure } from './insecure';
+import { capture } from './capture';
 import { UsageError, cliErrorText, ifaceArg, integer, positionals, type Command, type CommandContext, type OptionValues } from './command';
 
 const commonOptions: ParseArgsConfig['options'] = {
@@ -253,6 +255,7 @@ export const commands: Record<string, Command> = {
   repair,
   cleanup,
   migrate,
+  capture,
 };
 
 function usage(): string {

@@ -34,7 +34,19 @@ export const SLOTS_MAP = 'xdp_root_slots';
 export const STATS_MAP = 'xdp_root_stats';
 export const STATE_MAP = 'xdp_root_state';
 export const ROOT_PIN = 'root';
-export const PINS = [ROOT_PIN, SLOTS_MAP, STATS_MAP, STATE_MAP] as const;
+/** Capture settings and buffer (bpf/include/xdp_root.h); roots attached before capture lack them. */
+export const CAPTURE_MAP = 'xdp_root_capcfg';
+export const CAPTURE_BUF = 'xdp_root_capbuf';
+/** The per-slot on/off words: the map of the `.data.xdp_capon` section, pinned under this name. */
+export const CAPTURE_ON_SECTION = '.data.xdp_capon';
+export const CAPTURE_ON_PIN = 'xdp_root_capon';
+/** Capture's maps: the name in an object, and the pin. */
+export const CAPTURE_PINS: ReadonlyArray<readonly [string, string]> = [
+  [CAPTURE_MAP, CAPTURE_MAP],
+  [CAPTURE_BUF, CAPTURE_BUF],
+  [CAPTURE_ON_SECTION, CAPTURE_ON_PIN],
+];
+export const PINS = [ROOT_PIN, SLOTS_MAP, STATS_MAP, STATE_MAP, CAPTURE_MAP, CAPTURE_BUF, CAPTURE_ON_PIN] as const;
 export const ROOT_PROGRAM = 'xdp_root';
 export const NSLOTS_GLOBAL = 'xdp_root_nslots';
 

@@ -29,6 +29,7 @@ import {
   type RootState,
 } from './state';
 import {
+  CAPTURE_PINS,
   NSLOTS_GLOBAL,
   ROOT_PIN,
   ROOT_PROGRAM,
@@ -52,6 +53,7 @@ import {
   type RootEntry,
 } from './pins';
 import type { RootStatus, SlotStats, SlotStatus } from './status';
+import { Capture, captureSettings, captureStatus, startCapture, stopAllCaptures, type CaptureOptions } from './capture';
 
 export type { RootCondition, RootEntry } from './pins';
 import { shippedObjectPath } from '../shipped';
@@ -381,7 +383,20 @@ export class RootArray implements Disposable {
       obj.map(STATS_MAP).reuse(pins.stats!);
       obj.map(STATE_MAP).reuse(pins.state!);
     }
-    await obj.load();
+    // Capture's maps: kept across upgrades like the slots; a root from before capture gets them now.
+    const captureMaps = RootArray.#captureMapsOf(obj);
+    const keptCapture: BpfMap[] = [];
+    try {
+      for (const [name, pin] of captureMaps) {
+        if (!reusable || !existsSync(join(dir, pin))) continue;
+        const m = BpfMap.openPinned(join(dir, pin));
+        keptCapture.push(m);
+        obj.map(name).reuse(m);
+      }
+      await obj.load();
+    } finally {
+      for (const m of keptCapture) m.close();
+    }
     const program = obj.program(ROOT_PROGRAM);
     if (!reusable) {
       // Pinned before the attach: an attach killed after it leaves a root that open() and
@@ -389,6 +404,7 @@ export class RootArray implements Disposable {
       makeDirectories(dir, 'root array pin folder');
       for (const name of [SLOTS_MAP, STATS_MAP, STATE_MAP]) obj.map(name).pin(join(dir, name));
     }
+    for (const [name, pin] of captureMaps) if (!existsSync(join(dir, pin))) obj.map(name).pin(join(dir, pin));
     // An upgrade replaces our running root atomically in its mode; a foreign program only with force.
     const replacing = ours ? BpfProgram.openById(attached.progId) : undefined;
     try {
@@ -877,6 +893,12 @@ export class RootArray implements Disposable {
       const names = new Set(object.maps.map((m) => m.name));
       if (names.has(SLOTS_MAP)) object.map(SLOTS_MAP).reuse(this.#slots);
       if (names.has(STATS_MAP)) object.map(STATS_MAP).reuse(this.#stats);
+      // Capture's maps, when both sides have them: the slot's frames reach the root's capture.
+      for (const [name, pin] of RootArray.#captureMapsOf(object)) {
+        if (!existsSync(join(this.dir, pin))) continue;
+        using m = BpfMap.openPinned(join(this.dir, pin));
+        object.map(name).reuse(m);
+      }
       if (object.globals.has(SLOT_GLOBAL)) object.globals.set(SLOT_GLOBAL, slot);
       if (object.globals.has(NSLOTS_GLOBAL)) object.globals.set(NSLOTS_GLOBAL, this.slotCount);
       for (const [name, value] of Object.entries(options.globals ?? {})) object.globals.set(name, value);
@@ -885,6 +907,12 @@ export class RootArray implements Disposable {
       object.close();
       throw e;
     }
+  }
+
+  /** The capture maps an object declares, with their pins (all, or none: an object from before capture). */
+  static #captureMapsOf(obj: BpfObject): ReadonlyArray<readonly [string, string]> {
+    const names = new Set(obj.maps.map((m) => m.name));
+    return CAPTURE_PINS.every(([name]) => names.has(name)) ? CAPTURE_PINS : [];
   }
 
   /** The root program in a slot would tail-call the slots again: every packet counted many times. */
@@ -1050,7 +1078,64 @@ export class RootArray implements Disposable {
       slotCount: this.slotCount,
       root: { packets: rootStats.passedOn + rootStats.pass, bytes: rootStats.bytes, noSlot: rootStats.pass },
       slots,
+      capture: captureStatus(this.dir, this.slotCount),
     };
+  }
+
+  /**
+   * Captures the frames behind the verdicts of one slot (or all) as an async iterable of
+   * {@link CapturedFrame}s: the slot programs copy them in `xdp_root_return()`, so every program
+   * built against this version's `xdp_root.h` and loaded into this root is captured without
+   * changes. Capture is switched off by closing the capture, breaking out of `for await`, the
+   * signal, garbage collection, and the process's normal exit; one left on by a killed process
+   * shows in {@link RootArray.status} (`capture`) and is switched off by the next capture or by
+   * {@link RootArray.stopCapture} (`xdp-root capture <iface> --stop`).
+   *
+   * One capture per root array at a time (the frames go to one perf buffer, which has one reader):
+   * a second one, from this process or another, is refused while the first one's process lives.
+   *
+   * Cost: with capture off, a slot program does one array lookup and one test per packet (within
+   * the benchmark's noise, see docs/capture.md); with it on, each captured frame costs a perf
+   * buffer write of its first `snaplen` bytes.
+   *
+   * Minimum kernel: 5.10 (as the root array).
+   *
+   * @throws RangeError for a slot out of range, an unknown action, a snaplen out of [1, 65000],
+   *   a rate of 0, a bad CIDR or protocol; TypeError for options of the wrong type: nothing is
+   *   switched on
+   * @throws {@link BpfStateError} while another live process captures on this root; for a root
+   *   attached without capture (`xdp-root attach` upgrades it); for a `slot` whose program does
+   *   not capture; when this handle no longer refers to the live root array
+   * @example
+   * ```ts
+   * const cap = await root.capture({ slot: 0, actions: ['drop'], snaplen: 128 });
+   * for await (const f of cap) {
+   *   console.log(f.slot, f.action, f.length, f.data.subarray(0, 14).toString('hex'));
+   *   if (cap.captured >= 10n) break;   // closes it: capture off
+   * }
+   * ```
+   */
+  async capture(options: CaptureOptions = {}): Promise<Capture> {
+    this.#check('start a capture');
+    captureSettings(options, this.slotCount, this.ifname); // typed errors first, before any lock
+    using lock = await lockPinBase(this.pinBase);
+    void lock;
+    this.#verify('start a capture', true);
+    return startCapture(this, options);
+  }
+
+  /**
+   * Switches capture off on every slot of this root array, whoever switched it on (a capture
+   * left on by a killed process, or one still running, which then receives nothing more).
+   * Returns the slots where it was on.
+   * @throws {@link BpfStateError} when this handle no longer refers to the live root array
+   */
+  async stopCapture(): Promise<number[]> {
+    this.#check('stop capture');
+    using lock = await lockPinBase(this.pinBase);
+    void lock;
+    this.#verify('stop capture', false);
+    return stopAllCaptures(this.dir, this.slotCount);
   }
 
   /**

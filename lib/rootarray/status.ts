@@ -6,6 +6,7 @@
  */
 import { checkObject } from '../internal/validate';
 import type { RootArray } from './root-array';
+import type { CaptureStatus } from './capture';
 
 /** Per-slot statistics, summed over CPUs since the slot's program was loaded. */
 export interface SlotStats {
@@ -73,6 +74,8 @@ export interface RootStatus {
   slotCount: number;
   root: RootStats;
   slots: SlotStatus[];
+  /** What capture is switched on, and by whom (see {@link RootArray.capture}). Always set by `status()`. */
+  capture?: CaptureStatus;
 }
 
 /** A status as plain JSON: bigints become decimal strings, dates ISO strings. */
@@ -128,6 +131,13 @@ export function formatStatus(status: RootStatus): string {
   ];
   if (status.slots.some((s) => s.progId !== undefined && !s.counted)) {
     out.push("* a plain XDP program: it does not use xdp_root_return(), so its verdicts are not counted");
+  }
+  for (const c of status.capture?.slots ?? []) {
+    out.push(
+      `capture ON on slot ${c.slot}: ${c.actions.join(',')}, snaplen ${c.snaplen}${c.rate > 1 ? `, 1 in ${c.rate}` : ''}${c.filtered ? ', filtered' : ''}; ` +
+        `${c.captured} captured, ${c.lost} lost; ` +
+        (c.ownerAlive ? `by process ${c.ownerPid}` : `left on by process ${c.ownerPid}, which is gone: \`xdp-root capture ${status.ifname} --stop\` or the next capture switches it off`),
+    );
   }
   return out.join('\n');
 }

@@ -119,6 +119,7 @@ describe('shipped programs, opened', () => {
     expect(sampler.globals.names()).toEqual([
       expect.objectContaining({ name: 'xdp_root_slot' }),
       expect.objectContaining({ name: 'xdp_root_nslots' }),
+      expect.objectContaining({ name: 'xdp_root_capture_on', section: '.data.xdp_capon' }), // capture's switch (xdp_root.h)
     ]);
     using counter = BpfObject.open(programPath('xdp_counter'));
     const e = counter.btf!.findByName('xdp_counter_proto', 'ENUM');

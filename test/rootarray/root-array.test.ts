@@ -61,7 +61,7 @@ describeNet('RootArray', () => {
     const q = queryXdp(net.a.ifname, where)!;
     expect(q.name).toBe('xdp_root');
     expect(q.mode).toBe('skb');
-    expect(readdirSync(ra.dir).sort()).toEqual(['root', 'xdp_root_slots', 'xdp_root_state', 'xdp_root_stats']);
+    expect(readdirSync(ra.dir).sort()).toEqual(['root', 'xdp_root_capbuf', 'xdp_root_capcfg', 'xdp_root_capon', 'xdp_root_slots', 'xdp_root_state', 'xdp_root_stats']);
     expect(await udp(net, 9000, 20)).toBe(20);
     const s = ra.status();
     expect(s).toMatchObject({ ifname: net.a.ifname, mode: 'skb', slotCount: 4, rootProgId: q.progId });
