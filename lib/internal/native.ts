@@ -235,7 +235,12 @@ export interface NativeMapOps extends NativeMapSizes {
 }
 
 /** Receives a batch of records: record i is `data[ends[i-1] .. ends[i])`. @internal */
-export type NativeRecordsCallback = (data: Buffer, ends: Uint32Array, lost: number) => void;
+/**
+ * A batch from a native reader: `count` records, record i being data[ends[i-1] .. ends[i]) (ends
+ * as u32). With `lease`, data and ends are the reader's reused buffers (JS sets lease[0] = 1 to
+ * keep them past the call); without, they belong to JS.
+ */
+export type NativeRecordsCallback = (data: ArrayBuffer, ends: ArrayBuffer, count: number, lost: number, lease: Int32Array | undefined) => void;
 
 /** @internal */
 export interface NativeEventReader {
