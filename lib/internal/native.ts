@@ -144,6 +144,8 @@ export interface NativeTestRunOptions {
   repeat?: number;
   dataOutSize?: number;
   ctxOutSize?: number;
+  /** Syscall programs: no ctx_out; the kernel writes the context back into ctx_in. */
+  ctxInOut?: boolean;
   live?: boolean;
   batchSize?: number;
   ingress?: NativeInterface;
