@@ -76,6 +76,8 @@ export interface NativeMapKernelInfo {
 /** @internal */
 export interface NativeProgram {
   info(): NativeProgramInfo;
+  /** [name, section] of an object's program; the kernel's name of a standalone one. */
+  names(): [name: string, section: string] | string;
   setAutoload(on: boolean): void;
   setType(type: string): void;
   setExpectedAttachType(type: string): void;
