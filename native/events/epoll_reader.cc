@@ -172,6 +172,8 @@ int EpollReader::ConsumeAndDeliver(size_t max) {
   int n = ConsumeSome(max);
   byteBudget_ = SIZE_MAX;
   if (n < 0 && count_ > 0) n = static_cast<int>(count_);  // stopped by the byte budget
+  // Stopped by a budget: more records are waiting (see Drain).
+  more_ = (max > 0 && count_ >= max) || len_ >= kBytesPerTick;
   if (count_ == 0 && lost_ == 0) return n < 0 ? n : 0;
   Napi::HandleScope scope(env_);
   Napi::Function onRecords = onRecords_.Value();
@@ -228,6 +230,10 @@ void EpollReader::Drain() {
   Napi::HandleScope scope(env);
   try {
     ConsumeAndDeliver(kRecordsPerTick);
+    // A drain that stopped at a budget left records in the kernel: drain again on the next turn
+    // of the loop rather than wait for a readiness event, which the kernel sends only when the
+    // consumer has caught up (and which irq_work can delay).
+    if (more_ && watch_ != nullptr && !paused_) uv_timer_start(&watch_->timer, OnTimer, 0, kDrainIntervalMs);
   } catch (const Napi::Error& e) {
     // The JS callback threw: report it as an uncaught exception, as an event emitter would.
     // (While the environment ends this can fail too; nobody is left to tell then.)

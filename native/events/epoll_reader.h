@@ -129,6 +129,7 @@ class EpollReader {
   size_t endsCap_ = 0;
   size_t count_ = 0;
   uint64_t lost_ = 0;
+  bool more_ = false;  // the last drain stopped at a budget
 };
 
 // The JS class of a reader (RingBufWrap, PerfBufWrap): the methods both have. T provides
