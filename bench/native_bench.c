@@ -327,6 +327,117 @@ static napi_value c_ring_consume(napi_env env, napi_callback_info info)
 	return out;
 }
 
+// --- Draining a filled buffer: the consumer's own cost --------------------------------------
+// runOnce(progFd, frameLen) -> the program's return value (records it dropped): one
+// BPF_PROG_TEST_RUN on this thread (frameLen > 0: an XDP frame of that many zero bytes).
+static int run_once(int prog_fd, uint32_t frame_len, uint32_t *retval)
+{
+	static unsigned char frame[256];
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	if (frame_len > 0) {
+		opts.data_in = frame;
+		opts.data_size_in = frame_len > sizeof(frame) ? sizeof(frame) : frame_len;
+	}
+	if (bpf_prog_test_run_opts(prog_fd, &opts))
+		return -errno;
+	*retval = opts.retval;
+	return 0;
+}
+
+static napi_value run_once_js(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+	uint32_t retval = 0;
+
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	int err = run_once(arg_u32(env, argv, 0), arg_u32(env, argv, 1), &retval);
+	if (err)
+		return throw_errno(env, "bpf_prog_test_run_opts", err);
+	return num(env, retval);
+}
+
+static napi_value drain_result(napi_env env, double received, double ns, double dropped)
+{
+	napi_value out;
+
+	napi_create_array_with_length(env, 3, &out);
+	napi_set_element(env, out, 0, num(env, received));
+	napi_set_element(env, out, 1, num(env, ns));
+	napi_set_element(env, out, 2, num(env, dropped));
+	return out;
+}
+
+// cRingDrain(mapFd, progFd) -> [received, ns, dropped]: fills the ring with one producer run,
+// then times ring_buffer__consume of all of it (after one warm-up fill and drain) (the callback counts, as cRingConsume's).
+static napi_value c_ring_drain(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+	unsigned long received = 0;
+	uint32_t dropped = 0;
+
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	struct ring_buffer *rb = ring_buffer__new(arg_u32(env, argv, 0), count_record, &received, NULL);
+	if (rb == NULL)
+		return throw_errno(env, "ring_buffer__new", -errno);
+	/* A warm-up drain first (its pages faulted in), as the JS readers get. */
+	int err = run_once(arg_u32(env, argv, 1), 0, &dropped);
+	if (!err) {
+		ring_buffer__consume(rb);
+		received = 0;
+		err = run_once(arg_u32(env, argv, 1), 0, &dropped);
+	}
+	if (err) {
+		ring_buffer__free(rb);
+		return throw_errno(env, "bpf_prog_test_run_opts", err);
+	}
+	double t = now_ns();
+	ring_buffer__consume(rb);
+	t = now_ns() - t;
+	ring_buffer__free(rb);
+	return drain_result(env, received, t, dropped);
+}
+
+static void count_sample(void *ctx, int cpu, void *data, __u32 size)
+{
+	(void)cpu;
+	(void)data;
+	(void)size;
+	(*(unsigned long *)ctx)++;
+}
+
+// cPerfDrain(mapFd, progFd, pagesPerCpu) -> [received, ns, dropped]: the same for a perf buffer
+// (an XDP producer run on this thread's CPU, then perf_buffer__consume).
+static napi_value c_perf_drain(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3];
+	unsigned long received = 0;
+	uint32_t dropped = 0;
+
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	struct perf_buffer *pb = perf_buffer__new(arg_u32(env, argv, 0), arg_u32(env, argv, 2), count_sample, NULL, &received, NULL);
+	if (pb == NULL)
+		return throw_errno(env, "perf_buffer__new", -errno);
+	int err = run_once(arg_u32(env, argv, 1), 64, &dropped);
+	if (!err) {
+		perf_buffer__consume(pb);
+		received = 0;
+		err = run_once(arg_u32(env, argv, 1), 64, &dropped);
+	}
+	if (err) {
+		perf_buffer__free(pb);
+		return throw_errno(env, "bpf_prog_test_run_opts", err);
+	}
+	double t = now_ns();
+	perf_buffer__consume(pb);
+	t = now_ns() - t;
+	perf_buffer__free(pb);
+	return drain_result(env, received, t, dropped);
+}
+
 // The raw layer: a function per map whose fd is its `data`, as thin as N-API allows.
 // rawLookup(key) -> found; rawUpdate(key, value) -> undefined.
 static napi_value raw_lookup(napi_env env, napi_callback_info info)
@@ -386,6 +497,7 @@ NAPI_MODULE_INIT()
 		{ "cDelete", c_delete }, { "cDump", c_dump },	     { "cMmapRead", c_mmap_read }, { "cLoad", c_load },
 		{ "rawFunctions", raw_functions }, { "startProducer", start_producer },
 		{ "producerState", producer_state }, { "cRingConsume", c_ring_consume },
+		{ "runOnce", run_once_js }, { "cRingDrain", c_ring_drain }, { "cPerfDrain", c_perf_drain },
 	};
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
 		napi_value fn;

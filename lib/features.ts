@@ -151,6 +151,7 @@ export const FEATURES = {
   ringbuf: { description: 'BPF ring buffer maps', minKernel: '5.8', probe: () => probeMapType('ringbuf') },
   xdp: { description: 'XDP programs', minKernel: '4.8', probe: () => probeProgramType('xdp') },
   'tc-programs': { description: 'tc (sched_cls) programs', minKernel: '4.1', probe: () => probeProgramType('sched_cls') },
+  'syscall-programs': { description: 'BPF_PROG_TYPE_SYSCALL programs (SEC("syscall"), run with testRun)', minKernel: '5.14', probe: () => probeProgramType('syscall') },
   // Attach kinds (lib/attach/): each probed where it would fail, not by version.
   kprobe: {
     requires: 'CONFIG_KPROBE_EVENTS',

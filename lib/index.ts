@@ -24,7 +24,7 @@ export { sumPerCpu, type RawInput, type RawOutput, type HasFd } from './map/code
 export { cidrKey, parseCidr, type Cidr } from './map/cidr';
 export { RingBuffer } from './events/ringbuf';
 export { PerfBuffer, type PerfBufferOptions } from './events/perfbuf';
-export { RecordBatch, type EventReaderOptions } from './events/queue';
+export { RecordBatch, type EventReaderOptions, type RecordCallback } from './events/queue';
 export { Globals } from './globals';
 export { BpfError, BpfVerifierError, BpfStateError, BpfFeatureError, errnoName, verifierSummary, type BpfErrorDetails } from './errors';
 export {

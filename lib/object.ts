@@ -81,7 +81,11 @@ export class BpfObject implements Disposable {
   private constructor(native: NativeObject) {
     this.#native = native;
     this.name = native.name();
-    this.#programs = new Map(native.programs().map((p) => [p.info().name, new BpfProgram(p, this)]));
+    this.#programs = new Map();
+    for (const p of native.programs()) {
+      const program = new BpfProgram(p, this);
+      this.#programs.set(program.name, program);
+    }
     this.#maps = new Map(native.maps().map((m) => [m.info().name, new BpfMap(m, this)]));
   }
 

@@ -41,9 +41,14 @@ export class BpfProgram implements Disposable {
   constructor(native: NativeProgram, object: BpfObject | undefined) {
     this.#native = native;
     this.#object = object;
-    const info = native.info();
-    this.name = info.name;
-    this.section = info.section ?? '';
+    const names = native.names();
+    if (typeof names === 'string') {
+      this.name = names;
+      this.section = '';
+    } else {
+      this.name = names[0];
+      this.section = names[1];
+    }
   }
 
   /**

@@ -19,7 +19,10 @@ export interface TestRunOptions {
    * Minimum kernel for an `xdp_md`: 5.15 (before, testRun throws a `BpfFeatureError`).
    */
   ctx?: Uint8Array;
-  /** How many times to run; the duration is averaged over the runs. Default 1. */
+  /**
+   * How many times to run; the duration is averaged over the runs. Default 1. A syscall program
+   * (`SEC("syscall")`) runs once and takes 0 (its default).
+   */
   repeat?: number;
   /** Room for the output frame in bytes. Default: the input length + 4096. */
   dataOutSize?: number;
@@ -45,7 +48,10 @@ export interface TestRunResult {
   action: string;
   /** The output frame (as the program left it). Empty for live frames. */
   data: Buffer;
-  /** The output context, when `ctx` was given. */
+  /**
+   * The output context, when `ctx` was given. For a syscall program: its argument as the program
+   * left it (the kernel writes it back in place).
+   */
   ctx?: Buffer;
   /** The kernel's average duration of one run, in nanoseconds. */
   durationNs: number;
@@ -85,9 +91,32 @@ export const MAX_SYNC_REPEAT = 1_000_000;
 const DATA_HEADROOM = 4096;
 const MAX_CTX = 4096;
 
+/**
+ * A BPF_PROG_TYPE_SYSCALL program: the kernel runs it once on `ctx` (its argument, copied back
+ * after the run) and refuses a frame, a repeat count and output buffers.
+ */
+function toSyscallRunOptions(options: TestRunOptions): NativeTestRunOptions {
+  if (options.data !== undefined) throw new TypeError('a syscall program takes no frame (options.data): its input is options.ctx');
+  if (options.live !== undefined) throw new TypeError('options.live is for XDP programs; this is a syscall program');
+  if (options.repeat !== undefined) {
+    checkUint32(options.repeat, 'options.repeat');
+    if (options.repeat !== 0) throw new RangeError(`a syscall program runs once: options.repeat must be 0 or left out, got ${options.repeat}`);
+  }
+  if (options.dataOutSize !== undefined && options.dataOutSize !== 0) throw new RangeError('a syscall program has no output frame: options.dataOutSize must be 0 or left out');
+  if (options.ctxOutSize !== undefined) throw new TypeError('a syscall program writes its context back in place: options.ctxOutSize does not apply');
+  const out: NativeTestRunOptions = { repeat: 0, dataOutSize: 0, ctxOutSize: 0, ctxInOut: true };
+  if (options.ctx !== undefined) {
+    if (!(options.ctx instanceof Uint8Array)) throw new TypeError('options.ctx must be a Buffer or Uint8Array');
+    if (options.ctx.length > 0xffff) throw new RangeError(`options.ctx is ${options.ctx.length} bytes; a syscall program's context is at most 65535`);
+    out.ctx = options.ctx;
+  }
+  return out;
+}
+
 /** @internal Validates options into the native form. */
 export function toNativeRunOptions(programType: string, options: TestRunOptions): NativeTestRunOptions {
   checkOptions(options, 'testRun options', runKeys);
+  if (programType === 'syscall') return toSyscallRunOptions(options);
   const out: NativeTestRunOptions = {};
   if (options.data !== undefined) {
     if (!(options.data instanceof Uint8Array)) throw new TypeError('options.data must be a Buffer or Uint8Array');

@@ -44,6 +44,7 @@ Napi::Value JS_enableStats(const Napi::CallbackInfo& info) {
 void ProgramWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
   Napi::Function ctor = DefineClass(env, "NativeProgram", {
       InstanceMethod<&ProgramWrap::JS_info>("info"),
+      InstanceMethod<&ProgramWrap::JS_names>("names"),
       InstanceMethod<&ProgramWrap::JS_setAutoload>("setAutoload"),
       InstanceMethod<&ProgramWrap::JS_setType>("setType"),
       InstanceMethod<&ProgramWrap::JS_setExpectedAttachType>("setExpectedAttachType"),
@@ -162,6 +163,21 @@ Napi::Value ProgramWrap::JS_info(const Napi::CallbackInfo& info) {
   out.Set("autoload", bpf_program__autoload(prog_));
   out.Set("fd", bpf_program__fd(prog_));
   out.Set("insnCount", static_cast<double>(bpf_program__insn_cnt(prog_)));
+  return out;
+}
+
+// JS: names() -> the name, or [name, section] of an object's program: what BpfProgram's
+// constructor reads, without building the whole info() object (open() makes one per program).
+Napi::Value ProgramWrap::JS_names(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (standalone_) {
+    struct bpf_prog_info pi = KernelInfo(env, Fd(env, "describe a program"));
+    return Napi::String::New(env, pi.name);
+  }
+  CheckUsable(env, "describe a program");
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::String::New(env, bpf_program__name(prog_)));
+  out.Set(1u, Napi::String::New(env, bpf_program__section_name(prog_)));
   return out;
 }
 

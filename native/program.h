@@ -41,6 +41,7 @@ class ProgramWrap : public TaggedWrap<ProgramWrap>, public ObjectOwned {
  private:
   // Open phase: description and configuration.
   Napi::Value JS_info(const Napi::CallbackInfo& info);
+  Napi::Value JS_names(const Napi::CallbackInfo& info);
   Napi::Value JS_setAutoload(const Napi::CallbackInfo& info);
   Napi::Value JS_setType(const Napi::CallbackInfo& info);
   Napi::Value JS_setExpectedAttachType(const Napi::CallbackInfo& info);

@@ -29,6 +29,7 @@ struct Baton {
   std::vector<uint8_t> data;
   std::vector<uint8_t> ctx;
   bool hasCtx = false;
+  bool ctxInOut = false;  // syscall programs: the kernel writes the context back into ctx_in
   uint32_t repeat = 1;
   uint32_t dataOutSize = 0;
   uint32_t ctxOutSize = 0;
@@ -86,6 +87,7 @@ Baton Prepare(const Napi::CallbackInfo& info) {
     b.hasCtx = true;
   }
   b.repeat = OptionalUint(o, "repeat", 1);
+  b.ctxInOut = o.Get("ctxInOut").ToBoolean().Value();
   b.live = o.Get("live").ToBoolean().Value();
   b.batchSize = OptionalUint(o, "batchSize", 0);
   // Output sizes: lib/test-run.ts chooses the defaults.
@@ -168,6 +170,7 @@ void Run(Baton& b) {
   b.duration = opts.duration;
   b.dataOut.resize(std::min<size_t>(opts.data_size_out, b.dataOutSize));
   b.ctxOut.resize(std::min<size_t>(opts.ctx_size_out, b.ctxOutSize));
+  if (b.ctxInOut && b.hasCtx) b.ctxOut = b.ctx;
 }
 
 Napi::Value ErrorFor(Napi::Env env, const Baton& b) {
@@ -182,7 +185,7 @@ Napi::Object Result(Napi::Env env, Baton& b) {
   out.Set("durationNs", b.duration);
   out.Set("elapsedNs", static_cast<double>(b.elapsedNs));
   out.Set("data", Napi::Buffer<uint8_t>::Copy(env, b.dataOut.data(), b.dataOut.size()));
-  if (b.ctxOutSize) out.Set("ctx", Napi::Buffer<uint8_t>::Copy(env, b.ctxOut.data(), b.ctxOut.size()));
+  if (b.ctxOutSize || (b.ctxInOut && b.hasCtx)) out.Set("ctx", Napi::Buffer<uint8_t>::Copy(env, b.ctxOut.data(), b.ctxOut.size()));
   return out;
 }
 

@@ -76,6 +76,8 @@ export interface NativeMapKernelInfo {
 /** @internal */
 export interface NativeProgram {
   info(): NativeProgramInfo;
+  /** [name, section] of an object's program; the kernel's name of a standalone one. */
+  names(): [name: string, section: string] | string;
   setAutoload(on: boolean): void;
   setType(type: string): void;
   setExpectedAttachType(type: string): void;
@@ -144,6 +146,8 @@ export interface NativeTestRunOptions {
   repeat?: number;
   dataOutSize?: number;
   ctxOutSize?: number;
+  /** Syscall programs: no ctx_out; the kernel writes the context back into ctx_in. */
+  ctxInOut?: boolean;
   live?: boolean;
   batchSize?: number;
   ingress?: NativeInterface;
@@ -229,7 +233,12 @@ export interface NativeMapOps extends NativeMapSizes {
 }
 
 /** Receives a batch of records: record i is `data[ends[i-1] .. ends[i])`. @internal */
-export type NativeRecordsCallback = (data: Buffer, ends: Uint32Array, lost: number) => void;
+/**
+ * A batch from a native reader: `count` records, record i being data[ends[i-1] .. ends[i]) (ends
+ * as u32). With `lease`, data and ends are the reader's reused buffers (JS sets lease[0] = 1 to
+ * keep them past the call); without, they belong to JS.
+ */
+export type NativeRecordsCallback = (data: ArrayBuffer, ends: ArrayBuffer, count: number, lost: number, lease: Int32Array | undefined) => void;
 
 /** @internal */
 export interface NativeEventReader {

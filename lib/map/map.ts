@@ -7,7 +7,7 @@
 import { endianness } from 'node:os';
 import { Btf } from '../btf/btf';
 import { cidrKey } from './cidr';
-import { codecFromBtf, type Codec } from '../btf/codec';
+import { codecFromBtf, i16, i32, i64, i8, u16, u32, u64, u8, type Codec } from '../btf/codec';
 import { BpfError, BpfStateError } from '../errors';
 import { featureError, hasFeature } from '../features';
 import { fdValueCodec, perCpuCodec, rawCodec } from './codecs';
@@ -871,10 +871,22 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
         n = -1;
       }
       if (n >= 0) {
+        // Plain integers are read through typed-array views of the batch (one load each, and a
+        // u64 becomes a BigInt in one step): most of dump()'s cost per element otherwise.
+        const KA = integerArray(key, keySize);
+        const VA = integerArray(value, valueBytes);
         for (; n > 0; n = reader.read()) {
           const buf = reader.buf;
           const valuesAt = reader.valuesAt;
-          for (let i = 0; i < n; i++) out.push([key.decode(buf, i * keySize), value.decode(buf, valuesAt + i * valueBytes)]);
+          const kv = KA && (buf.byteOffset % keySize === 0) ? new KA(buf.buffer, buf.byteOffset, n) : undefined;
+          const vv = VA && ((buf.byteOffset + valuesAt) % valueBytes === 0) ? new VA(buf.buffer, buf.byteOffset + valuesAt, n) : undefined;
+          if (kv !== undefined && vv !== undefined) {
+            for (let i = 0; i < n; i++) out.push([kv[i] as K, vv[i] as V]);
+          } else {
+            for (let i = 0; i < n; i++) {
+              out.push([kv !== undefined ? (kv[i] as K) : key.decode(buf, i * keySize), vv !== undefined ? (vv[i] as V) : value.decode(buf, valuesAt + i * valueBytes)]);
+            }
+          }
         }
         return out;
       }
@@ -1249,6 +1261,15 @@ export class MappedArray<V = unknown> {
 export type TypedArray =
   | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array
   | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+
+/** The typed-array class that reads what `codec` decodes (a plain integer of `size` bytes in host order), if any. */
+function integerArray(codec: Codec<unknown, unknown>, size: number): (new (b: ArrayBufferLike, o: number, n: number) => ArrayLike<unknown>) | undefined {
+  if (endianness() !== 'LE') return undefined; // the codecs are little endian
+  const array =
+    codec === u32 ? Uint32Array : codec === u64 ? BigUint64Array : codec === i32 ? Int32Array : codec === i64 ? BigInt64Array
+    : codec === u16 ? Uint16Array : codec === i16 ? Int16Array : codec === u8 ? Uint8Array : codec === i8 ? Int8Array : undefined;
+  return array !== undefined && array.BYTES_PER_ELEMENT === size ? array : undefined;
+}
 
 /** A typed-array class such as `Uint32Array` or `BigUint64Array` (for {@link BpfMap.dumpArrays}). */
 export interface TypedArrayClass<T extends TypedArray> {

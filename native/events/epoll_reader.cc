@@ -103,43 +103,114 @@ void EpollReader::AfterDelivery() {
   }
 }
 
-void EpollReader::AppendRecord(const void* data, size_t size) {
-  const uint8_t* p = static_cast<const uint8_t*>(data);
-  data_.insert(data_.end(), p, p + size);
-  ends_.push_back(static_cast<uint32_t>(data_.size()));
+// First sizes of the reused buffers; they grow (doubling) when a batch does not fit.
+static constexpr size_t kFirstDataBytes = 64 << 10;
+static constexpr size_t kFirstEnds = 4096;
+
+void EpollReader::BeginBatch(bool shared) {
+  shared_ = shared;
+  ResetBatch();
+  if (shared) {
+    if (sharedData_.IsEmpty()) {
+      sharedData_ = Napi::Persistent(Napi::ArrayBuffer::New(env_, kFirstDataBytes));
+      sharedEnds_ = Napi::Persistent(Napi::ArrayBuffer::New(env_, kFirstEnds * sizeof(uint32_t)));
+      Napi::Int32Array lease = Napi::Int32Array::New(env_, 1);
+      leaseWord_ = lease.Data();
+      lease_ = Napi::Persistent(lease);
+    }
+    Napi::ArrayBuffer data = sharedData_.Value();
+    Napi::ArrayBuffer ends = sharedEnds_.Value();
+    out_ = static_cast<uint8_t*>(data.Data());
+    cap_ = data.ByteLength();
+    endsOut_ = static_cast<uint32_t*>(ends.Data());
+    endsCap_ = ends.ByteLength() / sizeof(uint32_t);
+  } else {
+    if (stageData_.empty()) stageData_.resize(kFirstDataBytes);
+    if (stageEnds_.empty()) stageEnds_.resize(kFirstEnds);
+    out_ = stageData_.data();
+    cap_ = stageData_.size();
+    endsOut_ = stageEnds_.data();
+    endsCap_ = stageEnds_.size();
+  }
+}
+
+void EpollReader::Grow(size_t size) {
+  size_t dataCap = cap_;
+  while (size > dataCap - len_) dataCap *= 2;
+  size_t endsCap = count_ == endsCap_ ? endsCap_ * 2 : endsCap_;
+  if (!shared_) {
+    stageData_.resize(dataCap);
+    stageEnds_.resize(endsCap);
+    out_ = stageData_.data();
+    cap_ = dataCap;
+    endsOut_ = stageEnds_.data();
+    endsCap_ = endsCap;
+    return;
+  }
+  // Called from a libbpf callback on the JS thread, inside Drain's or consume()'s handle scope.
+  if (dataCap != cap_) {
+    Napi::ArrayBuffer data = Napi::ArrayBuffer::New(env_, dataCap);
+    memcpy(data.Data(), out_, len_);
+    out_ = static_cast<uint8_t*>(data.Data());
+    cap_ = dataCap;
+    sharedData_ = Napi::Persistent(data);
+  }
+  if (endsCap != endsCap_) {
+    Napi::ArrayBuffer ends = Napi::ArrayBuffer::New(env_, endsCap * sizeof(uint32_t));
+    memcpy(ends.Data(), endsOut_, count_ * sizeof(uint32_t));
+    endsOut_ = static_cast<uint32_t*>(ends.Data());
+    endsCap_ = endsCap;
+    sharedEnds_ = Napi::Persistent(ends);
+  }
 }
 
 int EpollReader::ConsumeAndDeliver(size_t max) {
+  // The reused buffers, unless JS keeps them (lease) or reads them right now (a consume() called
+  // from onRecords).
+  BeginBatch(deliveryDepth_ == 0 && (leaseWord_ == nullptr || *leaseWord_ == 0));
   byteBudget_ = kBytesPerTick;
   int n = ConsumeSome(max);
   byteBudget_ = SIZE_MAX;
-  if (n < 0 && !ends_.empty()) n = static_cast<int>(ends_.size());  // stopped by the byte budget
-  if (ends_.empty() && lost_ == 0) return n < 0 ? n : 0;
+  if (n < 0 && count_ > 0) n = static_cast<int>(count_);  // stopped by the byte budget
+  // Stopped by a budget: more records are waiting (see Drain).
+  more_ = (max > 0 && count_ >= max) || len_ >= kBytesPerTick;
+  if (count_ == 0 && lost_ == 0) return n < 0 ? n : 0;
   Napi::HandleScope scope(env_);
   Napi::Function onRecords = onRecords_.Value();
   if (onRecords.IsEmpty()) {
     // JS dropped the reader; its finalizer is on the way. Nobody can take these records.
-    data_.clear();
-    ends_.clear();
-    lost_ = 0;
+    ResetBatch();
     return n;
   }
-  Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::Copy(env_, data_.data(), data_.size());
-  Napi::Uint32Array ends = Napi::Uint32Array::New(env_, ends_.size());
-  if (!ends_.empty()) memcpy(ends.Data(), ends_.data(), ends_.size() * sizeof(uint32_t));
-  Napi::Number lost = Napi::Number::New(env_, static_cast<double>(lost_));
-  data_.clear();
-  ends_.clear();
-  lost_ = 0;
+  Napi::Value args[5];
+  if (shared_) {
+    args[0] = sharedData_.Value();
+    args[1] = sharedEnds_.Value();
+    args[4] = lease_.Value();
+  } else {
+    Napi::ArrayBuffer data = Napi::ArrayBuffer::New(env_, len_);
+    if (len_ > 0) memcpy(data.Data(), out_, len_);
+    Napi::ArrayBuffer ends = Napi::ArrayBuffer::New(env_, count_ * sizeof(uint32_t));
+    if (count_ > 0) memcpy(ends.Data(), endsOut_, count_ * sizeof(uint32_t));
+    args[0] = data;
+    args[1] = ends;
+    args[4] = env_.Undefined();
+  }
+  args[2] = Napi::Number::New(env_, static_cast<double>(count_));
+  args[3] = Napi::Number::New(env_, static_cast<double>(lost_));
+  ResetBatch();
   // JavaScript runs here; it may close this reader (StopWatching then leaves the async context,
   // which this call still uses, to us).
   delivering_ = true;
+  deliveryDepth_++;
   try {
-    onRecords.MakeCallback(env_.Global(), {data, ends, lost}, *context_);
+    onRecords.MakeCallback(env_.Global(), {args[0], args[1], args[2], args[3], args[4]}, *context_);
   } catch (...) {
+    deliveryDepth_--;
     AfterDelivery();
     throw;
   }
+  deliveryDepth_--;
   AfterDelivery();
   return n;
 }
@@ -159,6 +230,10 @@ void EpollReader::Drain() {
   Napi::HandleScope scope(env);
   try {
     ConsumeAndDeliver(kRecordsPerTick);
+    // A drain that stopped at a budget left records in the kernel: drain again on the next turn
+    // of the loop rather than wait for a readiness event, which the kernel sends only when the
+    // consumer has caught up (and which irq_work can delay).
+    if (more_ && watch_ != nullptr && !paused_) uv_timer_start(&watch_->timer, OnTimer, 0, kDrainIntervalMs);
   } catch (const Napi::Error& e) {
     // The JS callback threw: report it as an uncaught exception, as an event emitter would.
     // (While the environment ends this can fail too; nobody is left to tell then.)

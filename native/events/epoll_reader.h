@@ -1,8 +1,17 @@
 // EpollReader: the part that ring buffers and perf buffers share. libbpf gives each an epoll fd
 // that becomes readable when records are waiting; we watch it from the libuv loop (uv_poll), so
 // the event loop never blocks, and on readiness the subclass consumes records into one batch
-// that is handed to JS in a single call: onRecords(data: Buffer, ends: Uint32Array, lost: number),
-// record i being data[ends[i-1] .. ends[i]).
+// that is handed to JS in a single call:
+//
+//   onRecords(data: ArrayBuffer, ends: ArrayBuffer, count: number, lost: number, lease?: Int32Array)
+//
+// record i being data[ends[i-1] .. ends[i]) (ends as u32, ends[-1] = 0).
+//
+// The data path copies each record once. With `lease` present, data and ends are this reader's
+// own reused buffers (allocated once, grown when a batch does not fit): JS may read them until
+// it returns, or keep them by setting lease[0] = 1 and clear it when done. While lease[0] is set
+// (or while onRecords runs, for a consume() called from it), the next batch is staged aside and
+// delivered without `lease`, as buffers of its exact size that belong to JS.
 //
 // Lifetime (see native/README.md): JS owns the reader. The reader holds `onRecords` weakly
 // and keeps the event loop alive only while JS says someone waits for a record (setWaiting),
@@ -24,7 +33,12 @@
 
 #include <cstdint>
 #include <cstddef>
+#include <cstring>
 #include <vector>
+
+#include "../errors.h"
+#include "../internal/args.h"
+#include "../internal/tags.h"
 
 class EpollReader {
  public:
@@ -48,13 +62,18 @@ class EpollReader {
   // Frees the libbpf reader (called once, from StopWatching or the cleanup hook).
   virtual void FreeReader() = 0;
 
-  // For the libbpf callbacks.
-  void AppendRecord(const void* data, size_t size);
+  // For the libbpf callbacks: one copy, from the kernel's ring into the batch.
+  void AppendRecord(const void* data, size_t size) {
+    if (size > cap_ - len_ || count_ == endsCap_) Grow(size);
+    memcpy(out_ + len_, data, size);
+    len_ += size;
+    endsOut_[count_++] = static_cast<uint32_t>(len_);
+  }
   void AddLost(uint64_t n) { lost_ += n; }
   // Records in the batch so far.
-  size_t RecordCount() const { return ends_.size(); }
+  size_t RecordCount() const { return count_; }
   // Whether the batch holds kBytesPerTick bytes (or more) already.
-  bool BudgetReached() const { return data_.size() >= byteBudget_; }
+  bool BudgetReached() const { return len_ >= byteBudget_; }
 
   // Consumes what is waiting (up to `max` records) and delivers it to JS now; returns the count.
   int ConsumeAndDeliver(size_t max);
@@ -77,17 +96,92 @@ class EpollReader {
   static void BeginClose(Watch* w);
   void Drain();
   void AfterDelivery();
+  // Points the batch at the reused buffers (shared) or at the staging vectors (owned).
+  void BeginBatch(bool shared);
+  // Makes room for a record of `size` bytes and one more end.
+  void Grow(size_t size);
+  // Resets the batch (keeps every buffer for the next one).
+  void ResetBatch() { len_ = 0; count_ = 0; lost_ = 0; }
 
   Napi::Env env_ = Napi::Env(nullptr);
   Watch* watch_ = nullptr;
   bool paused_ = false;
   bool waiting_ = false;
   bool delivering_ = false;  // onRecords is running
+  int deliveryDepth_ = 0;    // onRecords calls running (a consume() from onRecords nests one)
   size_t byteBudget_ = SIZE_MAX;
   Napi::FunctionReference onRecords_;
   Napi::AsyncContext* context_ = nullptr;
-  // The batch being filled.
-  std::vector<uint8_t> data_;
-  std::vector<uint32_t> ends_;
+  // The reused buffers handed to JS, and the lease word JS sets while it keeps them.
+  Napi::Reference<Napi::ArrayBuffer> sharedData_;
+  Napi::Reference<Napi::ArrayBuffer> sharedEnds_;
+  Napi::Reference<Napi::Int32Array> lease_;
+  int32_t* leaseWord_ = nullptr;
+  // The staging vectors of owned batches (used as raw storage: size is the capacity).
+  std::vector<uint8_t> stageData_;
+  std::vector<uint32_t> stageEnds_;
+  // The batch being filled: into the shared buffers or the staging vectors.
+  bool shared_ = false;
+  uint8_t* out_ = nullptr;
+  size_t cap_ = 0;
+  size_t len_ = 0;
+  uint32_t* endsOut_ = nullptr;
+  size_t endsCap_ = 0;
+  size_t count_ = 0;
   uint64_t lost_ = 0;
+  bool more_ = false;  // the last drain stopped at a budget
 };
+
+// The JS class of a reader (RingBufWrap, PerfBufWrap): the methods both have. T provides
+// ConsumeSome/FreeReader, kTag, kClassName, kWhat ("ring buffer") and kConsumeOp (the libbpf call
+// named in a consume() error).
+template <typename T>
+class EventReaderWrap : public TaggedWrap<T>, public EpollReader {
+ public:
+  explicit EventReaderWrap(const Napi::CallbackInfo& info) : TaggedWrap<T>(info) {}
+
+  static Napi::Function DefineReaderClass(Napi::Env env) {
+    using Method = Napi::Value (T::*)(const Napi::CallbackInfo&);
+    return TaggedWrap<T>::DefineClass(env, T::kClassName, {
+        TaggedWrap<T>::InstanceMethod("pause", static_cast<Method>(&EventReaderWrap::JS_pause)),
+        TaggedWrap<T>::InstanceMethod("resume", static_cast<Method>(&EventReaderWrap::JS_resume)),
+        TaggedWrap<T>::InstanceMethod("consume", static_cast<Method>(&EventReaderWrap::JS_consume)),
+        TaggedWrap<T>::InstanceMethod("setWaiting", static_cast<Method>(&EventReaderWrap::JS_setWaiting)),
+        TaggedWrap<T>::InstanceMethod("close", static_cast<Method>(&EventReaderWrap::JS_close)),
+    });
+  }
+
+ protected:
+  Napi::Value JS_pause(const Napi::CallbackInfo& info) {
+    Pause();
+    return info.Env().Undefined();
+  }
+  Napi::Value JS_resume(const Napi::CallbackInfo& info) {
+    Resume();
+    return info.Env().Undefined();
+  }
+  // JS: consume(max?) -> records delivered (synchronously, to onRecords) from what is waiting
+  // now; max 0 or absent: all of it.
+  Napi::Value JS_consume(const Napi::CallbackInfo& info);
+  Napi::Value JS_setWaiting(const Napi::CallbackInfo& info);
+  Napi::Value JS_close(const Napi::CallbackInfo& info) {
+    StopWatching();
+    return info.Env().Undefined();
+  }
+};
+
+template <typename T>
+Napi::Value EventReaderWrap<T>::JS_consume(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t max = args::At(info, 0).IsUndefined() ? 0 : args::Uint32(info, 0, "max");
+  if (!Watching()) ThrowStateError(env, "consume", "reader-closed", BpfErrorDetails().Set("reader", T::kWhat));
+  int n = ConsumeAndDeliver(max);
+  if (n < 0) ThrowBpfError(env, T::kConsumeOp, n);
+  return Napi::Number::New(env, n);
+}
+
+template <typename T>
+Napi::Value EventReaderWrap<T>::JS_setWaiting(const Napi::CallbackInfo& info) {
+  SetWaiting(args::Bool(info, 0, "waiting"));
+  return info.Env().Undefined();
+}

@@ -11,17 +11,10 @@
 #include "../log.h"
 
 void PerfBufWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
-  Napi::Function ctor = DefineClass(env, "NativePerfBuffer", {
-      InstanceMethod<&PerfBufWrap::JS_pause>("pause"),
-      InstanceMethod<&PerfBufWrap::JS_resume>("resume"),
-      InstanceMethod<&PerfBufWrap::JS_consume>("consume"),
-      InstanceMethod<&PerfBufWrap::JS_setWaiting>("setWaiting"),
-      InstanceMethod<&PerfBufWrap::JS_close>("close"),
-  });
-  exports.Set("NativePerfBuffer", ctor);
+  exports.Set(kClassName, DefineReaderClass(env));
 }
 
-PerfBufWrap::PerfBufWrap(const Napi::CallbackInfo& info) : TaggedWrap<PerfBufWrap>(info) {
+PerfBufWrap::PerfBufWrap(const Napi::CallbackInfo& info) : EventReaderWrap<PerfBufWrap>(info) {
   Napi::Env env = info.Env();
   uint32_t mapFd = args::Uint32(info, 0, "mapFd");
   uint32_t pages = args::Uint32(info, 1, "pagesPerCpu");
@@ -79,33 +72,4 @@ void PerfBufWrap::FreeReader() {
   pb_ = nullptr;
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
-}
-
-Napi::Value PerfBufWrap::JS_pause(const Napi::CallbackInfo& info) {
-  Pause();
-  return info.Env().Undefined();
-}
-
-Napi::Value PerfBufWrap::JS_resume(const Napi::CallbackInfo& info) {
-  Resume();
-  return info.Env().Undefined();
-}
-
-// JS: consume() -> delivers (synchronously, to onRecords) what is waiting now.
-Napi::Value PerfBufWrap::JS_consume(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!Watching()) ThrowStateError(env, "consume", "reader-closed", BpfErrorDetails().Set("reader", "perf buffer"));
-  int n = ConsumeAndDeliver(0);
-  if (n < 0) ThrowBpfError(env, "perf_buffer__consume", n);
-  return Napi::Number::New(env, n);
-}
-
-Napi::Value PerfBufWrap::JS_setWaiting(const Napi::CallbackInfo& info) {
-  SetWaiting(args::Bool(info, 0, "waiting"));
-  return info.Env().Undefined();
-}
-
-Napi::Value PerfBufWrap::JS_close(const Napi::CallbackInfo& info) {
-  StopWatching();
-  return info.Env().Undefined();
 }

@@ -11,35 +11,28 @@
 #include <bpf/libbpf.h>
 #include <napi.h>
 
-#include "../internal/tags.h"
-
 #include "epoll_reader.h"
 
 struct Addon;
 
-class PerfBufWrap : public TaggedWrap<PerfBufWrap>, public EpollReader {
+class PerfBufWrap : public EventReaderWrap<PerfBufWrap> {
  public:
   static constexpr const napi_type_tag& kTag = tags::kPerfBuf;
   static constexpr const char* kClassName = "NativePerfBuffer";
+  static constexpr const char* kWhat = "perf buffer";
+  static constexpr const char* kConsumeOp = "perf_buffer__consume_buffer";
 
- public:
   static void Init(Napi::Env env, Napi::Object exports, Addon* addon);
 
   // JS: new NativePerfBuffer(mapFd, pagesPerCpu, onRecords)
   explicit PerfBufWrap(const Napi::CallbackInfo& info);
   ~PerfBufWrap() override;
 
- private:
-  // JS methods: flow control, a synchronous drain, and close.
-  Napi::Value JS_pause(const Napi::CallbackInfo& info);
-  Napi::Value JS_resume(const Napi::CallbackInfo& info);
-  Napi::Value JS_consume(const Napi::CallbackInfo& info);
-  Napi::Value JS_setWaiting(const Napi::CallbackInfo& info);
-  Napi::Value JS_close(const Napi::CallbackInfo& info);
-
   // EpollReader.
   int ConsumeSome(size_t max) override;
   void FreeReader() override;
+
+ private:
   static void OnSample(void* ctx, int cpu, void* data, __u32 size);
   static void OnLost(void* ctx, int cpu, __u64 count);
 

@@ -11,17 +11,10 @@
 #include "../log.h"
 
 void RingBufWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
-  Napi::Function ctor = DefineClass(env, "NativeRingBuffer", {
-      InstanceMethod<&RingBufWrap::JS_pause>("pause"),
-      InstanceMethod<&RingBufWrap::JS_resume>("resume"),
-      InstanceMethod<&RingBufWrap::JS_consume>("consume"),
-      InstanceMethod<&RingBufWrap::JS_setWaiting>("setWaiting"),
-      InstanceMethod<&RingBufWrap::JS_close>("close"),
-  });
-  exports.Set("NativeRingBuffer", ctor);
+  exports.Set(kClassName, DefineReaderClass(env));
 }
 
-RingBufWrap::RingBufWrap(const Napi::CallbackInfo& info) : TaggedWrap<RingBufWrap>(info) {
+RingBufWrap::RingBufWrap(const Napi::CallbackInfo& info) : EventReaderWrap<RingBufWrap>(info) {
   Napi::Env env = info.Env();
   uint32_t mapFd = args::Uint32(info, 0, "mapFd");
   if (!args::At(info, 1).IsFunction()) throw Napi::TypeError::New(env, "onRecords must be a function");
@@ -54,41 +47,11 @@ int RingBufWrap::OnSample(void* ctx, void* data, size_t size) {
   return self->BudgetReached() ? -E2BIG : 0;
 }
 
-int RingBufWrap::ConsumeSome(size_t max) { return ring_buffer__consume_n(rb_, max); }
+int RingBufWrap::ConsumeSome(size_t max) { return ring_buffer__consume_n(rb_, max == 0 ? SIZE_MAX : max); }
 
 void RingBufWrap::FreeReader() {
   if (rb_ != nullptr) ring_buffer__free(rb_);
   rb_ = nullptr;
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
-}
-
-Napi::Value RingBufWrap::JS_pause(const Napi::CallbackInfo& info) {
-  Pause();
-  return info.Env().Undefined();
-}
-
-Napi::Value RingBufWrap::JS_resume(const Napi::CallbackInfo& info) {
-  Resume();
-  return info.Env().Undefined();
-}
-
-// JS: consume(max) -> records delivered (synchronously, to onRecords) from what is waiting now.
-Napi::Value RingBufWrap::JS_consume(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint32_t max = args::Uint32(info, 0, "max");
-  if (!Watching()) ThrowStateError(env, "consume", "reader-closed", BpfErrorDetails().Set("reader", "ring buffer"));
-  int n = ConsumeAndDeliver(max);
-  if (n < 0) ThrowBpfError(env, "ring_buffer__consume_n", n);
-  return Napi::Number::New(env, n);
-}
-
-Napi::Value RingBufWrap::JS_setWaiting(const Napi::CallbackInfo& info) {
-  SetWaiting(args::Bool(info, 0, "waiting"));
-  return info.Env().Undefined();
-}
-
-Napi::Value RingBufWrap::JS_close(const Napi::CallbackInfo& info) {
-  StopWatching();
-  return info.Env().Undefined();
 }

@@ -6,35 +6,28 @@
 #include <bpf/libbpf.h>
 #include <napi.h>
 
-#include "../internal/tags.h"
-
 #include "epoll_reader.h"
 
 struct Addon;
 
-class RingBufWrap : public TaggedWrap<RingBufWrap>, public EpollReader {
+class RingBufWrap : public EventReaderWrap<RingBufWrap> {
  public:
   static constexpr const napi_type_tag& kTag = tags::kRingBuf;
   static constexpr const char* kClassName = "NativeRingBuffer";
+  static constexpr const char* kWhat = "ring buffer";
+  static constexpr const char* kConsumeOp = "ring_buffer__consume_n";
 
- public:
   static void Init(Napi::Env env, Napi::Object exports, Addon* addon);
 
   // JS: new NativeRingBuffer(mapFd, onRecords)
   explicit RingBufWrap(const Napi::CallbackInfo& info);
   ~RingBufWrap() override;
 
- private:
-  // JS methods: flow control, a synchronous drain, and close.
-  Napi::Value JS_pause(const Napi::CallbackInfo& info);
-  Napi::Value JS_resume(const Napi::CallbackInfo& info);
-  Napi::Value JS_consume(const Napi::CallbackInfo& info);
-  Napi::Value JS_setWaiting(const Napi::CallbackInfo& info);
-  Napi::Value JS_close(const Napi::CallbackInfo& info);
-
   // EpollReader.
   int ConsumeSome(size_t max) override;
   void FreeReader() override;
+
+ private:
   static int OnSample(void* ctx, void* data, size_t size);
 
   struct ring_buffer* rb_ = nullptr;
