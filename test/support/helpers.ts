@@ -97,3 +97,20 @@ export function buildTs(project: keyof typeof BUILDS): void {
   const now = new Date();
   utimesSync(join(root, stamp), now, now); // tsc leaves it alone when nothing changed
 }
+
+/**
+ * Collects garbage until `done()` holds, at most `rounds` times (a hang guard), then returns
+ * whether it holds. Needs --expose-gc (vitest.config.mts). `done()` and `gc()` run in different
+ * jobs: a `WeakRef.deref()` keeps its target alive until the current job ends, so a check that
+ * derefs right before `gc()` would keep alive the very object it waits for.
+ */
+export async function gcUntil(done: () => boolean, rounds = 100): Promise<boolean> {
+  const tick = () => new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < rounds; i++) {
+    if (done()) return true;
+    await tick();
+    globalThis.gc!();
+    await tick(); // finalizers run after the collection
+  }
+  return done();
+}
