@@ -1,3 +1,4 @@
+// @module-tag kernel-slice
 import { execFileSync } from 'node:child_process';
 import { release } from 'node:os';
 import { join } from 'node:path';

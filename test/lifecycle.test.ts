@@ -1,4 +1,5 @@
 // Resource lifetime: fds return to their starting count, the event loop runs during load.
+// @module-tag threads
 import { expect, it } from 'vitest';
 import { BpfObject, shippedObjectPath } from '../lib/index';
 import { describeBpf, fixturePath, gcUntil, openFdCount } from './support/helpers';

@@ -1,5 +1,7 @@
 // Links and pins: libbpf auto-attach from the section name, pinning a link and reopening it,
 // pinning a program and reopening it as a standalone handle, and pin paths that are refused.
+// @module-tag kernel-slice
+// @module-tag threads
 import { mkdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BpfLink, BpfObject, BpfProgram, BpfStateError, attachXdp, queryXdp, shippedObjectPath } from '../lib/index';

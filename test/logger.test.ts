@@ -1,4 +1,5 @@
 // libbpf's log goes to the JS logger, and nowhere when none is set.
+// @module-tag threads
 import { afterEach, describe, expect, it } from 'vitest';
 import { BpfObject, libbpfVersion, setLogger, shippedObjectPath, type LogLevel } from '../lib/index';
 import { describeBpf, fixturePath } from './support/helpers';

@@ -1,4 +1,6 @@
 // BpfObject: open from a path and a Buffer, configure, load (async and sync), enumerate, close.
+// @module-tag kernel-slice
+// @module-tag threads
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BpfError, BpfObject, BpfStateError, shippedObjectPath } from '../lib/index';

@@ -1,5 +1,7 @@
 // BPF_PROG_TEST_RUN on hand-built frames: verdicts by name, rewritten output frames, per-run
 // duration from the kernel, async runs off the event loop, and live frames through a veth.
+// @module-tag kernel-slice
+// @module-tag threads
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BpfError, BpfFeatureError, BpfObject, BpfStateError, attachXdp, shippedObjectPath } from '../lib/index';
 import { VethPair, udpFrame } from '../lib/testing/index';

@@ -1,5 +1,7 @@
 // tc on a veth pair: tcx links and the legacy clsact + cls_bpf path, real traffic dropped at
 // ingress, queries, and errors.
+// @module-tag kernel-slice
+// @module-tag threads
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { BpfError, BpfFeatureError, BpfObject, TcFilter, TcxLink, attachTc, queryTc, shippedObjectPath } from '../../lib/index';
 import { VethPair } from '../../lib/testing/index';

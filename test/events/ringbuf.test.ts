@@ -1,5 +1,7 @@
 // Ring buffers: records as an async iterable, a 100,000-record burst with nothing lost, and
 // clean stops on break, close() and AbortSignal.
+// @module-tag kernel-slice
+// @module-tag threads
 import { expect, it } from 'vitest';
 import { BpfObject, type Codec } from '../../lib/index';
 import { describeBpf, fixturePath } from '../support/helpers';

@@ -1,4 +1,6 @@
 // Element access on hash, array and LRU maps: get/set/delete/flags, untyped codecs, bad inputs.
+// @module-tag kernel-slice
+// @module-tag threads
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BpfError, BpfFeatureError, BpfMap, BpfObject, BpfStateError } from '../../lib/index';
 import { binding } from '../../lib/internal/native';

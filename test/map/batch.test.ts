@@ -1,5 +1,6 @@
 // Batch operations and iteration: the kernel batch path, the forced per-element fallback, and
 // maps that change while they are iterated.
+// @module-tag kernel-slice
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BpfObject, type BpfMap } from '../../lib/index';
 import { describeBpf, fixturePath } from '../support/helpers';

@@ -1,5 +1,7 @@
 // Memory-mapped arrays and .data/.bss: views over the kernel's memory, detached on close, and
 // never a writable view of read-only memory.
+// @module-tag kernel-slice
+// @module-tag threads
 import { expect, it } from 'vitest';
 import { BpfMap, BpfObject, BpfStateError } from '../../lib/index';
 import { describeBpf, fixturePath, gcUntil } from '../support/helpers';

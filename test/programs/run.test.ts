@@ -1,6 +1,7 @@
 // The shipped programs at work on crafted frames, through BPF_PROG_TEST_RUN (`bpftool prog
 // run`, until the typed testRun API lands): verdicts and counters for IPv4 and IPv6, VLAN tags,
 // fragments and malformed frames, standalone and chained behind xdp_root with its metadata.
+// @module-tag kernel-slice
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

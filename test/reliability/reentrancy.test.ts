@@ -2,6 +2,7 @@
 // object, throw, or open sockets, and the native call neither crashes nor reads freed libbpf
 // memory afterwards; the logger runs in the caller's network namespace, never in the one an
 // attach entered; errors stay typed.
+// @module-tag threads
 import { createSocket } from 'node:dgram';
 import { readlinkSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
