@@ -18,6 +18,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TAGS = [
   { name: 'kernel-slice', description: 'touches kernel features: run on every kernel of the matrix (npm run test:kernels -- --slice)' },
   { name: 'threads', description: 'also run under pool: threads, one worker thread per file (npm run test:threads)' },
+  { name: 'pure', description: 'pure logic, no kernel: the tests mutation testing runs (npm run test:mutation)' },
 ];
 
 // The same pattern vitest reads file tags with.
