@@ -6,7 +6,8 @@ import { filesTagged, TAGS } from './test/support/tags.mjs';
 
 export default defineConfig({
   test: {
-    include: filesTagged('pure'),
+    // MUTATION_TESTS (comma-separated, set by test/support/mutation.mjs) narrows it to a module's own tests.
+    include: process.env.MUTATION_TESTS ? process.env.MUTATION_TESTS.split(',') : filesTagged('pure'),
     tags: TAGS,
     testTimeout: 60_000,
   },

@@ -8,8 +8,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MODULES = ['lib/map/cidr.ts', 'lib/fleet/plan.ts', 'lib/errors.ts', 'lib/fleet/config.ts', 'lib/btf/btf.ts', 'lib/btf/codec.ts'];
-const modules = process.argv.length > 2 ? process.argv.slice(2) : MODULES;
+// Each module and its unit tests (all tagged `pure`): only these run against its mutants.
+const MODULES = {
+  'lib/map/cidr.ts': ['test/map/cidr.test.ts'],
+  'lib/fleet/plan.ts': ['test/fleet/plan.test.ts'],
+  'lib/errors.ts': ['test/errors.test.ts'],
+  'lib/fleet/config.ts': ['test/fleet/config.test.ts'],
+  'lib/btf/btf.ts': ['test/btf/btf.test.ts', 'test/btf/codec.test.ts'],
+  'lib/btf/codec.ts': ['test/btf/codec.test.ts', 'test/btf/btf.test.ts'],
+};
+const modules = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(MODULES);
 
 const rows = [];
 let failed = false;
@@ -20,7 +28,7 @@ for (const mod of modules) {
   const r = spawnSync('npx', ['--no-install', 'stryker', 'run'], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, MUTATE: mod, MUTATION_REPORT: report },
+    env: { ...process.env, MUTATE: mod, MUTATION_REPORT: report, MUTATION_TESTS: (MODULES[mod] ?? []).join(',') },
   });
   const seconds = Math.round((Date.now() - started) / 1000);
   if (r.status !== 0) {
