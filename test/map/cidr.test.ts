@@ -27,6 +27,7 @@ describe('parseCidr bounds and messages', () => {
     expect(parseCidr('198.18.0.2/32').cidr).toBe('198.18.0.2/32');
     expect(parseCidr('fd00::1/128').cidr).toBe('fd00::1/128');
     expect(parseCidr('fd00::1/0').cidr).toBe('::/0');
+    for (const len of [' 8', '8 ', '+8', '1e1', '0x8']) expect(() => parseCidr(`1.2.3.4/${len}`), len).toThrow(RangeError);
     expect(() => parseCidr('1.2.3.4/33')).toThrow("prefix length in '1.2.3.4/33' must be an integer in [0, 32]");
     expect(() => parseCidr('fd00::/129')).toThrow("prefix length in 'fd00::/129' must be an integer in [0, 128]");
     expect(() => parseCidr('1.2.3')).toThrow(/^'1\.2\.3' is not a CIDR prefix: expected an IPv4 or IPv6 address with an optional \/length/);
@@ -71,6 +72,7 @@ describe('cidrKey', () => {
     expect(() => v4.encode('1.2.3.4/33', buf, 0)).toThrow("key: prefix length in '1.2.3.4/33' must be an integer in [0, 32]");
     expect(() => v4.encode('1.2.3.4/x', buf, 0)).toThrow(RangeError);
     expect(() => v4.encode('1.2.3.4/-1', buf, 0)).toThrow(RangeError);
+    for (const len of [' 8', '8 ', '+8', '1e1', '0x8']) expect(() => v4.encode(`1.2.3.4/${len}`, buf, 0), len).toThrow(RangeError);
     expect(() => v4.encode('1.2.3/8', buf, 0)).toThrow(RangeError);
     expect(() => v4.encode(5 as unknown as string, buf, 0)).toThrow("key: expected a CIDR string like '203.0.113.0/24', got number");
     expect(() => cidrKey('ipv6').encode(5 as unknown as string, new Uint8Array(20), 0)).toThrow("key: expected a CIDR string like 'fd00::/8', got number");
