@@ -103,6 +103,13 @@ describe('planInterface', () => {
     expect(ns.changes.map((c) => c.action)).toEqual(['replace']);
     const ns2 = plan(iface([spec(0, 'a')], { netns: 'ns1' }), status([{ id: 42, name: 'p0' }, undefined, undefined, undefined]), state);
     expect(ns2.unchanged).toEqual([{ ifname: 'veth0', netns: 'ns1', slot: 0, progId: 42 }]);
+    // An empty slot is drift only for what was applied to this interface, namespace and slot.
+    for (const other of [{ ifname: 'veth1', netns: undefined, slot: 0 }, { ifname: 'veth0', netns: 'ns1', slot: 0 }, { ifname: 'veth0', netns: undefined, slot: 1 }]) {
+      const q = plan(iface([spec(0, 'a')]), status([undefined, undefined, undefined, undefined]), { '45': { fingerprint: 'a', ...other } });
+      expect(q.changes, JSON.stringify(other)).toMatchObject([{ action: 'load', reason: 'empty', drift: false }]);
+      const r = plan(iface([spec(0, 'a')]), status([{ id: 46, name: 'x' }, undefined, undefined, undefined]), { '45': { fingerprint: 'a', ...other } });
+      expect(r.changes, JSON.stringify(other)).toMatchObject([{ action: 'replace', reason: 'not loaded from this config', drift: false }]);
+    }
     const nsDrift = plan(iface([spec(0, 'a')], { netns: 'ns1' }), status([undefined, undefined, undefined, undefined]), state);
     expect(nsDrift.changes).toMatchObject([{ action: 'load', reason: 'drift: emptied by hand (it held program 42)', drift: true }]);
   });
