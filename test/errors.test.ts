@@ -1,4 +1,6 @@
 // BpfError construction: errno names, libbpf's own codes, hints (pure logic, no kernel).
+// @module-tag pure
+// @module-tag threads
 import { describe, expect, it } from 'vitest';
 import { BpfError, BpfStateError, BpfVerifierError, errnoName } from '../lib/index';
 import { adviceFor, explicitAttachFor, makeBpfError, makeStateError } from '../lib/errors';

@@ -1,4 +1,6 @@
 // Verifier rejection: BpfVerifierError with the verifier's complaint in the message and full log.
+// @module-tag kernel-slice
+// @module-tag threads
 import { describe, expect, it } from 'vitest';
 import { BpfError, BpfObject, BpfVerifierError, verifierSummary } from '../lib/index';
 import { describeBpf, fixturePath } from './support/helpers';

@@ -73,52 +73,59 @@ function appliedHere(state: FleetState, progId: number, ifname: string, netns: s
  */
 export function planFleet(config: FleetConfig, state: FleetState, options: PlanOptions = {}): FleetPlan {
   const plan: FleetPlan = { changes: [], unchanged: [], notes: [] };
-  for (const iface of config.interfaces) {
-    const { name: ifname, netns } = iface;
-    const status = runningStatus(iface, config.pinBase);
-    if (status === undefined) {
-      plan.changes.push({ action: 'attach', ifname, netns, slots: iface.slots, mode: iface.mode });
-      for (const spec of iface.programs) plan.changes.push({ action: 'load', ifname, netns, slot: spec.slot, spec, reason: 'new root array', drift: false });
+  for (const iface of config.interfaces) planInterface(plan, iface, runningStatus(iface, config.pinBase), state, options);
+  return plan;
+}
+
+/**
+ * The part of {@link planFleet} for one interface, given what runs there (`status`, undefined
+ * when no root array is attached): adds its changes, unchanged slots and notes to `plan`. Reads
+ * nothing, so it is tested without a kernel.
+ * @internal
+ */
+export function planInterface(plan: FleetPlan, iface: InterfaceSpec, status: RootStatus | undefined, state: FleetState, options: PlanOptions = {}): void {
+  const { name: ifname, netns } = iface;
+  if (status === undefined) {
+    plan.changes.push({ action: 'attach', ifname, netns, slots: iface.slots, mode: iface.mode });
+    for (const spec of iface.programs) plan.changes.push({ action: 'load', ifname, netns, slot: spec.slot, spec, reason: 'new root array', drift: false });
+    return;
+  }
+  if (status.slotCount !== iface.slots) {
+    throw new RangeError(
+      `the root array on ${where(ifname, netns)} has ${status.slotCount} slots, the config (line ${iface.line}) asks for ${iface.slots}: ` +
+        'a slot count is fixed for the life of a root; detach it (xdp-root detach) to change it',
+    );
+  }
+  if (iface.mode !== undefined && status.mode !== iface.mode) {
+    plan.notes.push(`${where(ifname, netns)} runs in ${status.mode ?? 'no'} mode, the config asks for ${iface.mode}: left as it is (changing the mode needs a detach)`);
+  }
+  const wanted = new Map(iface.programs.map((s) => [s.slot, s]));
+  for (const running of status.slots) {
+    const slot = running.slot;
+    const spec = wanted.get(slot);
+    // What the last apply put in this slot, if it no longer runs there: drift.
+    const lost = Object.entries(state).find(([id, e]) => e.ifname === ifname && (e.netns ?? undefined) === netns && e.slot === slot && Number(id) !== running.progId);
+    if (spec === undefined) {
+      if (options.prune && running.progId !== undefined) {
+        plan.changes.push({ action: 'remove', ifname, netns, slot, from: { progId: running.progId, name: running.name ?? '' }, reason: 'not in the config (--prune)' });
+      }
       continue;
     }
-    if (status.slotCount !== iface.slots) {
-      throw new RangeError(
-        `the root array on ${where(ifname, netns)} has ${status.slotCount} slots, the config (line ${iface.line}) asks for ${iface.slots}: ` +
-          'a slot count is fixed for the life of a root; detach it (xdp-root detach) to change it',
-      );
+    if (running.progId === undefined) {
+      const reason = lost ? `drift: emptied by hand (it held program ${lost[0]})` : 'empty';
+      plan.changes.push({ action: 'load', ifname, netns, slot, spec, reason, drift: lost !== undefined });
+      continue;
     }
-    if (iface.mode !== undefined && status.mode !== iface.mode) {
-      plan.notes.push(`${where(ifname, netns)} runs in ${status.mode ?? 'no'} mode, the config asks for ${iface.mode}: left as it is (changing the mode needs a detach)`);
+    const applied = appliedHere(state, running.progId, ifname, netns, slot);
+    if (applied?.fingerprint === spec.fingerprint) {
+      plan.unchanged.push({ ifname, netns, slot, progId: running.progId });
+      continue;
     }
-    const wanted = new Map(iface.programs.map((s) => [s.slot, s]));
-    for (const running of status.slots) {
-      const slot = running.slot;
-      const spec = wanted.get(slot);
-      // What the last apply put in this slot, if it no longer runs there: drift.
-      const lost = Object.entries(state).find(([id, e]) => e.ifname === ifname && (e.netns ?? undefined) === netns && e.slot === slot && Number(id) !== running.progId);
-      if (spec === undefined) {
-        if (options.prune && running.progId !== undefined) {
-          plan.changes.push({ action: 'remove', ifname, netns, slot, from: { progId: running.progId, name: running.name ?? '' }, reason: 'not in the config (--prune)' });
-        }
-        continue;
-      }
-      if (running.progId === undefined) {
-        const reason = lost ? `drift: emptied by hand (it held program ${lost[0]})` : 'empty';
-        plan.changes.push({ action: 'load', ifname, netns, slot, spec, reason, drift: lost !== undefined });
-        continue;
-      }
-      const applied = appliedHere(state, running.progId, ifname, netns, slot);
-      if (applied?.fingerprint === spec.fingerprint) {
-        plan.unchanged.push({ ifname, netns, slot, progId: running.progId });
-        continue;
-      }
-      const from = { progId: running.progId, name: running.name ?? '' };
-      if (applied) plan.changes.push({ action: 'replace', ifname, netns, slot, spec, from, reason: 'the config entry changed', drift: false });
-      else if (lost) plan.changes.push({ action: 'replace', ifname, netns, slot, spec, from, reason: `drift: replaced by hand (it held program ${lost[0]})`, drift: true });
-      else plan.changes.push({ action: 'replace', ifname, netns, slot, spec, from, reason: 'not loaded from this config', drift: false });
-    }
+    const from = { progId: running.progId, name: running.name ?? '' };
+    if (applied) plan.changes.push({ action: 'replace', ifname, netns, slot, spec, from, reason: 'the config entry changed', drift: false });
+    else if (lost) plan.changes.push({ action: 'replace', ifname, netns, slot, spec, from, reason: `drift: replaced by hand (it held program ${lost[0]})`, drift: true });
+    else plan.changes.push({ action: 'replace', ifname, netns, slot, spec, from, reason: 'not loaded from this config', drift: false });
   }
-  return plan;
 }
 
 function objectText(spec: SlotSpec): string {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BpfError, BpfObject } from '../../lib/index';
-import { canLoadBpf, describeBpf, fixturePath } from '../support/helpers';
+import { describeBpf, fixturePath, itBpf } from '../support/helpers';
 
 const ERRORS_JS = join(__dirname, '..', '..', 'dist', 'lib', 'errors.js');
 
@@ -67,7 +67,7 @@ describeBpf('EPERM diagnosed from the capabilities the process has', () => {
     if (!seccomp) expect(hint).not.toMatch(/seccomp filter applies/);
   });
 
-  it.skipIf(!canLoadBpf)('without CAP_BPF/CAP_SYS_ADMIN (capsh in a child): names what is missing', () => {
+  itBpf('without CAP_BPF/CAP_SYS_ADMIN (capsh in a child): names what is missing', () => {
     const script = `const { BpfError } = require(${JSON.stringify(ERRORS_JS)}); process.stdout.write(new BpfError('bpf_object__load', 1).hint);`;
     const hint = execFileSync('capsh', ['--drop=cap_bpf,cap_sys_admin,cap_perfmon', '--', '-c', `exec ${process.execPath} -e "$0"`, script], { encoding: 'utf8' });
     // Every capability it lacks is named, not only the first.

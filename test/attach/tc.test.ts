@@ -1,10 +1,12 @@
 // tc on a veth pair: tcx links and the legacy clsact + cls_bpf path, real traffic dropped at
 // ingress, queries, and errors.
+// @module-tag kernel-slice
+// @module-tag threads
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { BpfError, BpfFeatureError, BpfObject, TcFilter, TcxLink, attachTc, features, queryTc, shippedObjectPath } from '../../lib/index';
+import { BpfError, BpfFeatureError, BpfObject, TcFilter, TcxLink, attachTc, queryTc, shippedObjectPath } from '../../lib/index';
 import { VethPair } from '../../lib/testing/index';
 import { describeNet, fixturePath } from '../support/helpers';
-import { itWith } from '../support/kernel';
+import { itWith, itWithout } from '../support/kernel';
 
 describeNet('attachTc on a veth pair', () => {
   let net: VethPair;
@@ -83,19 +85,25 @@ describeNet('attachTc on a veth pair', () => {
     expect((await got).count).toBe(0);
   });
 
-  it('the default is tcx where the kernel has it, else a cls_bpf filter; queryTc answers on both', async () => {
+  itWith('tcx', 'the default is tcx where the kernel has it; queryTc lists the program', async () => {
     using att = attachTc(obj.program('tc_drop'), net.a.ifname, { direction: 'ingress', netns: net.a.netnsPath });
-    const tcx = features.has('tcx');
-    expect(att).toBeInstanceOf(tcx ? TcxLink : TcFilter);
+    expect(att).toBeInstanceOf(TcxLink);
     const q = queryTc(net.a.ifname, { direction: 'ingress', netns: net.a.netnsPath });
     expect(q.ifindex).toBe(net.a.ifindex);
-    expect(q.programs.map((p) => p.id)).toEqual(tcx ? [obj.program('tc_drop').id] : []);
+    expect(q.programs.map((p) => p.id)).toEqual([obj.program('tc_drop').id]);
     expect(await delivered(9203)).toBe(0);
-    if (!tcx) {
-      // Asked for explicitly, tcx is a named, typed error on a kernel without it.
-      expect(() => attachTc(obj.program('tc_pass'), net.a.ifname, { direction: 'egress', netns: net.a.netnsPath, mechanism: 'tcx' })).toThrow(BpfFeatureError);
-      expect(() => attachTc(obj.program('tc_pass'), net.a.ifname, { direction: 'egress', netns: net.a.netnsPath, mechanism: 'tcx' })).toThrow(/tcx.*Linux 6\.6/);
-    }
+  });
+
+  itWithout('tcx', 'without tcx the default is a cls_bpf filter, and asking for tcx is a named error', async () => {
+    using att = attachTc(obj.program('tc_drop'), net.a.ifname, { direction: 'ingress', netns: net.a.netnsPath });
+    expect(att).toBeInstanceOf(TcFilter);
+    const q = queryTc(net.a.ifname, { direction: 'ingress', netns: net.a.netnsPath });
+    expect(q.ifindex).toBe(net.a.ifindex);
+    expect(q.programs).toEqual([]); // tcx's list: a cls_bpf filter is not in it
+    expect(await delivered(9203)).toBe(0);
+    // Asked for explicitly, tcx is a named, typed error on a kernel without it.
+    expect(() => attachTc(obj.program('tc_pass'), net.a.ifname, { direction: 'egress', netns: net.a.netnsPath, mechanism: 'tcx' })).toThrow(BpfFeatureError);
+    expect(() => attachTc(obj.program('tc_pass'), net.a.ifname, { direction: 'egress', netns: net.a.netnsPath, mechanism: 'tcx' })).toThrow(/tcx.*Linux 6\.6/);
   });
 
   it('errors: wrong program type, missing interface, bad direction', async () => {

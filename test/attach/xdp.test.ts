@@ -1,5 +1,7 @@
 // XDP attachment on a veth pair: each mode, seen by `ip` and queryXdp, real traffic dropped and
 // counted, atomic replacement while traffic flows, and the errors people hit.
+// @module-tag kernel-slice
+// @module-tag threads
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { BpfError, BpfObject, attachXdp, detachXdp, queryXdp, shippedObjectPath, type XdpMode } from '../../lib/index';
 import { VethPair } from '../../lib/testing/index';

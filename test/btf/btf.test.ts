@@ -1,5 +1,6 @@
 // BTF parser: every kind clang emits (checked against bpftool), hand-built blobs for the rest,
 // and malformed input of every sort, which must throw BtfParseError and never hang.
+// @module-tag pure
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

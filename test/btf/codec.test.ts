@@ -1,5 +1,6 @@
 // Codecs: primitives, and codecs built from the fixture's BTF, checked byte for byte against
 // the bytes clang laid out for the same values (each value sits alone in a .data.<name> section).
+// @module-tag pure
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,7 @@
 // Perf buffer lifetime: it owns a dup of its map's fd, so close order does not matter, closing
 // the map or the object does not silence it, and its close() never touches another map that
 // reused the map's fd number.
+// @module-tag threads
 import { expect, it } from 'vitest';
 import { BpfMap, BpfObject, BpfProgram } from '../../lib/index';
 import { binding } from '../../lib/internal/native';

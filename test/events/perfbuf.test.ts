@@ -1,4 +1,5 @@
 // Perf event arrays: the same async-iterable interface as ring buffers, with lost-sample counts.
+// @module-tag kernel-slice
 import { execFileSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { BpfObject } from '../../lib/index';

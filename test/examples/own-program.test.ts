@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BpfObject, attachXdp, bpfCflags } from '../../lib/index';
 import { VethPair } from '../../lib/testing/index';
-import { buildTs, canAdminNet } from '../support/helpers';
+import { buildTs, itNet } from '../support/helpers';
 
 const root = join(__dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'libbpf-node-own-'));
@@ -43,7 +43,7 @@ describe('libbpf-node cflags', () => {
 });
 
 // That guide's unit test, but for the object path and the import paths.
-test.skipIf(!canAdminNet)('my_xdp drops when told to, and counts what it saw', async () => {
+itNet('my_xdp drops when told to, and counts what it saw', async () => {
   const net = await VethPair.create();
   const obj = BpfObject.open(object);
   try {

@@ -1,5 +1,6 @@
 // The fleet config: every mistake refused at once, each with its line; good configs give stable
 // fingerprints. No kernel state is touched (object files are opened, not loaded).
+// @module-tag pure
 import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseFleetConfig } from '../../lib/fleet/index';
 import { AgentProcess } from '../support/fleet';
-import { buildTs, canLoadBpf } from '../support/helpers';
+import { buildTs, itBpf, itIf } from '../support/helpers';
 
 const repo = join(__dirname, '..', '..');
 const unitPath = join(repo, 'deploy', 'systemd', 'xdp-root-agent.service');
@@ -49,7 +49,7 @@ describe('deploy/', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.skipIf(!existsSync('/usr/bin/systemd-analyze'))('the systemd unit passes systemd-analyze verify, and a typo in it does not', () => {
+  itIf(existsSync('/usr/bin/systemd-analyze'), 'needs /usr/bin/systemd-analyze (Debian package systemd)', 'the systemd unit passes systemd-analyze verify, and a typo in it does not', () => {
     // The unit names the installed package; verify it against this checkout's (same files).
     const unit = readFileSync(unitPath, 'utf8').replaceAll(installed, repo).replace('/usr/bin/node', process.execPath);
     const verify = (text: string): { status: number | null; stderr: string } => {
@@ -98,7 +98,7 @@ describe('deploy/', () => {
     expect(config.interfaces[0].programs.map((p) => p.shipped)).toEqual(['xdp_sampler', 'xdp_filter', 'xdp_counter']);
   });
 
-  it.skipIf(!canLoadBpf)('the agent accepts the command lines of the unit and of the DaemonSet', async () => {
+  itBpf('the agent accepts the command lines of the unit and of the DaemonSet', async () => {
     await startsAndStops(unitAgentArgs());
     const [ds] = manifests('daemonset.yaml');
     await startsAndStops(ds.spec.template.spec.containers[0].args);

@@ -23,11 +23,8 @@ project=$(cd "$here/../.." && pwd)
 cache="$here/.cache"
 log() { echo "kernels: $*" >&2; }
 
-# The slice: the tests that touch kernel features.
-SLICE="test/features.test.ts test/object.test.ts test/map/access.test.ts test/map/batch.test.ts
-test/map/types.test.ts test/map/pin.test.ts test/map/mmap.test.ts test/link.test.ts test/attach/xdp.test.ts
-test/attach/tc.test.ts test/events/ringbuf.test.ts test/events/perfbuf.test.ts test/rootarray/root-array.test.ts
-test/programs/load.test.ts test/programs/run.test.ts test/test-run.test.ts test/verifier.test.ts"
+# The slice: the tests that touch kernel features, the files tagged `// @module-tag kernel-slice`.
+SLICE=$(node "$here/../support/tags.mjs" kernel-slice)
 
 suites="bullseye bookworm trixie sid experimental"
 slice=""

@@ -1,5 +1,6 @@
 // Batch operations and iteration: the kernel batch path, the forced per-element fallback, and
 // maps that change while they are iterated.
+// @module-tag kernel-slice
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BpfObject, type BpfMap } from '../../lib/index';
 import { describeBpf, fixturePath } from '../support/helpers';
@@ -31,6 +32,51 @@ describeBpf('batch operations and iteration', () => {
       }
     });
   }
+
+  // Which path ran, seen from the kernel: a raw sys_enter tracepoint counts this process's bpf()
+  // calls by command (test/bpf/trace_bpf_cmds.bpf.c).
+  const BPF_NR: Partial<Record<string, number>> = { x64: 321, arm64: 280 };
+  const cmd = { lookup: 1, getNextKey: 4, lookupBatch: 24, updateBatch: 26, deleteBatch: 27 } as const;
+  const noTracer = BPF_NR[process.arch] === undefined ? ` [skipped: bpf()'s syscall number and pt_regs layout are known here for x64 and arm64 only, this is ${process.arch}]` : '';
+  it.skipIf(noTracer !== '')(`'auto' uses the kernel's batch commands, 'off' goes per element${noTracer}`, async () => {
+    using tracer = BpfObject.open(fixturePath('trace_bpf_cmds'));
+    tracer.globals.set('target_tgid', process.pid);
+    tracer.globals.set('target_nr', BigInt(BPF_NR[process.arch]!));
+    await tracer.load();
+    using link = tracer.program('count_bpf_cmds').attach();
+    const counts = (): bigint[] => tracer.globals.get('cmds') as bigint[];
+    /** The bpf() commands `fn` made, by command number (only those it made). */
+    const during = (fn: () => void): Record<number, number> => {
+      const before = counts();
+      fn();
+      const after = counts();
+      return Object.fromEntries(after.map((n, i) => [i, Number(n - before[i]!)]).filter(([, n]) => n !== 0));
+    };
+    const hash = obj.map('hash');
+    const calls: Record<string, Record<number, number>> = {};
+    for (const mode of ['auto', 'off'] as const) {
+      hash.batchMode = mode;
+      try {
+        calls[`${mode} set`] = during(() => hash.setBatch(entries(100)));
+        calls[`${mode} dump`] = during(() => expect(hash.dump()).toHaveLength(100));
+        calls[`${mode} delete`] = during(() => hash.deleteBatch(entries(100).map(([k]) => k)));
+      } finally {
+        hash.batchMode = 'auto';
+      }
+    }
+    expect(link.closed).toBe(false);
+    // 'auto': a few batch calls, none per element.
+    expect(calls['auto set']![cmd.updateBatch]).toBeGreaterThan(0);
+    expect(calls['auto dump']![cmd.lookupBatch]).toBeGreaterThan(0);
+    expect(calls['auto dump']![cmd.getNextKey]).toBeUndefined();
+    expect(calls['auto delete']![cmd.deleteBatch]).toBeGreaterThan(0);
+    // 'off': one next-key and one lookup per element, no batch command.
+    expect(calls['off dump']![cmd.getNextKey]).toBeGreaterThanOrEqual(100);
+    expect(calls['off dump']![cmd.lookup]).toBeGreaterThanOrEqual(100);
+    for (const op of ['set', 'dump', 'delete']) {
+      for (const c of [cmd.lookupBatch, cmd.updateBatch, cmd.deleteBatch]) expect(calls[`off ${op}`]![c]).toBeUndefined();
+    }
+  });
 
   it('falls back per element on map types without batch operations (LPM trie)', () => {
     const lpm = obj.map('lpm4');

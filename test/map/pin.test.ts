@@ -1,5 +1,6 @@
 // Pinning: pin/unpin, openPinned with sizes and BTF from the kernel, pin roots shared by two
 // processes, reuse(), and pin paths that are refused.
+// @module-tag kernel-slice
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

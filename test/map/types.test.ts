@@ -1,5 +1,6 @@
 // Every map type a loader needs, against the real kernel: per-CPU, LPM trie, queue and stack,
 // prog array, maps of maps, devmap, cpumap.
+// @module-tag kernel-slice
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BpfMap, BpfObject, cidrKey, sumPerCpu, u32 } from '../../lib/index';
 import { binding } from '../../lib/internal/native';

@@ -1,5 +1,6 @@
 // The shipped programs (bpf/*.bpf.c): each opens, loads on this kernel both as a root-array slot
 // and standalone, with the maps, sizes and shared struct layouts userspace relies on.
+// @module-tag kernel-slice
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -19,7 +19,7 @@ describeNet('reliability', () => {
 
   it('a loader killed at random points leaves a state a fresh process reads correctly and attach/detach repair', async () => {
     const r = await killPoints({ kills: 10, seed: Math.floor(Math.random() * 100_000) });
-    expect(r.notes.filter((n) => !n.includes('failed by itself'))).toEqual([]);
+    expect(r.notes).toEqual([]); // a loader that failed by itself (not killed) is a failure too
     expect(r).toMatchObject({ tried: 10, inconsistent: 0, unrepaired: 0, packetsLost: 0 });
   }, scaledMs(120_000));
 

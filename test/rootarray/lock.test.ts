@@ -1,4 +1,5 @@
 // Cross-process locks on a bpffs folder: one holder at a time, released on close and on death.
+// @module-tag threads
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';

@@ -1,5 +1,6 @@
 // The XDP root array on real veth pairs: chains, statistics, replacement under traffic, other
 // processes, detach hygiene and bad input.
+// @module-tag kernel-slice
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe } from 'vitest';
+import { describe, it } from 'vitest';
 
 const CAP_NET_ADMIN = 12;
 const CAP_SYS_ADMIN = 21;
@@ -33,6 +33,18 @@ export const describeBpf = (name: string, fn: () => void) =>
 /** `describe` for tests that build namespaces and attach to interfaces. */
 export const describeNet = (name: string, fn: () => void) =>
   describe.skipIf(!canAdminNet)(canAdminNet ? name : `${name} [skipped: ${netReason}]`, fn);
+
+/** `it` that runs when `ok`; otherwise skipped, with `[skipped: <reason>]` in its name. */
+export function itIf(ok: boolean, reason: string, name: string, fn: () => unknown, timeout?: number): void {
+  if (ok) it(name, fn, timeout);
+  else it.skip(`${name} [skipped: ${reason}]`, fn);
+}
+
+/** `it` for a test that loads programs; skipped, with the reason, without the capability. */
+export const itBpf = (name: string, fn: () => unknown, timeout?: number): void => itIf(canLoadBpf, bpfReason, name, fn, timeout);
+
+/** `it` for a test that builds namespaces and attaches to interfaces. */
+export const itNet = (name: string, fn: () => unknown, timeout?: number): void => itIf(canAdminNet, netReason, name, fn, timeout);
 
 
 /** A test fixture built from test/bpf/<name>.bpf.c. */
@@ -96,4 +108,21 @@ export function buildTs(project: keyof typeof BUILDS): void {
   execFileSync('npx', ['tsc', '-p', project], { cwd: root, stdio: 'ignore' });
   const now = new Date();
   utimesSync(join(root, stamp), now, now); // tsc leaves it alone when nothing changed
+}
+
+/**
+ * Collects garbage until `done()` holds, at most `rounds` times (a hang guard), then returns
+ * whether it holds. Needs --expose-gc (vitest.config.mts). `done()` and `gc()` run in different
+ * jobs: a `WeakRef.deref()` keeps its target alive until the current job ends, so a check that
+ * derefs right before `gc()` would keep alive the very object it waits for.
+ */
+export async function gcUntil(done: () => boolean, rounds = 100): Promise<boolean> {
+  const tick = () => new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < rounds; i++) {
+    if (done()) return true;
+    await tick();
+    globalThis.gc!();
+    await tick(); // finalizers run after the collection
+  }
+  return done();
 }

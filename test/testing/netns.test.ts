@@ -298,7 +298,6 @@ describe.skipIf(!privileged)('VethPair (needs root: CAP_NET_ADMIN + CAP_SYS_ADMI
     const ms = (from: number) => (performance.now() - from).toFixed(1);
     let t = performance.now();
     const net = await VethPair.create();
-    const create = performance.now() - t;
     const createText = ms(t);
     t = performance.now();
     await Promise.all([net.a.run(() => 0), net.b.run(() => 0)]);
@@ -314,8 +313,8 @@ describe.skipIf(!privileged)('VethPair (needs root: CAP_NET_ADMIN + CAP_SYS_ADMI
     console.log(
       `create ${createText} ms; both agents ${agents} ms; listen + send 100 UDP + collect ${traffic} ms; close ${close.toFixed(1)} ms`,
     );
+    // Printed only: speed goals live in the benchmarks (bench/), not in functional tests.
     expect({ sent, count }).toEqual({ sent: 100, count: 100 });
-    expect(create).toBeLessThan(scaledMs(1000));
-    expect(close).toBeLessThan(scaledMs(1000));
+    expect(net.closed).toBe(true);
   });
 });

@@ -57,9 +57,8 @@ describe.skipIf(!privileged)('VethPair traffic (needs root: CAP_NET_ADMIN + CAP_
       const started = Date.now();
       await net.send({ from: 'b', udp: { port: 9003 }, count: 20 });
       expect(await arrived).toEqual({ count: 0, packets: [], dropped: 0 });
-      const elapsed = Date.now() - started;
-      expect(elapsed).toBeGreaterThanOrEqual(250);
-      expect(elapsed).toBeLessThan(scaledMs(2000));
+      // It waited for its time bound (a lower bound: the test's timeout is the hang guard).
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     });
 
     test('receive({ count }) returns as soon as that many arrived', async () => {
