@@ -15,6 +15,9 @@ const spec = (slot: number, fingerprint: string, extra: Partial<SlotSpec> = {}):
   program: undefined,
   globals: {},
   fingerprint,
+  image: Buffer.alloc(0),
+  sha256: '',
+  pinned: undefined,
   line: 10 + slot,
   ...extra,
 });
