@@ -30,11 +30,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { parseCidr } from '../map/cidr';
 import { BpfObject } from '../object';
 import { MAX_SLOTS, DEFAULT_SLOTS } from '../rootarray/root-array';
 import { shippedObjectPath, type ShippedObject } from '../shipped';
+import { netnsId } from '../rootarray/state';
 
 /** The shipped programs a slot can run, and the settings section each one takes. */
 export const slotPrograms = {
@@ -109,6 +110,14 @@ export interface FleetConfig {
   interfaces: InterfaceSpec[];
 }
 
+/** What the command line sets over a config file (`xdp-root apply|agent --pin-base --netns`). */
+export interface LoadConfigOptions {
+  /** The bpffs folder of the root arrays; wins over the file's `pinBase`. */
+  pinBase?: string;
+  /** The namespace of the interfaces the file lists without `netns`. */
+  netns?: string;
+}
+
 /** One mistake in a config file. */
 export interface ConfigIssue {
   file: string;
@@ -129,7 +138,7 @@ export class FleetConfigError extends RangeError {
   constructor(issues: ConfigIssue[]) {
     super(
       `config refused, nothing changed (${issues.length} error${issues.length === 1 ? '' : 's'}):\n` +
-        issues.map((i) => `  ${i.file}:${i.line}:${i.column}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n'),
+        issues.map((i) => `  ${i.line > 0 ? `${i.file}:${i.line}:${i.column}` : i.file}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n'),
     );
     this.name = 'FleetConfigError';
     this.issues = issues;
@@ -244,6 +253,29 @@ const filterKeys = ['block', 'dropFragments', 'matchDestination', 'maxEntries'] 
 const samplerKeys = ['rate', 'ringBytes'] as const;
 const counterKeys = ['maxSources'] as const;
 const TAG_BYTES = 16;
+
+/** A namespace's kernel identity (`dev:ino`), or the path itself when it is not a namespace (yet). */
+function namespaceKey(path: string | undefined): string {
+  try {
+    const id = netnsId(path);
+    return `${id.dev}:${id.ino}`;
+  } catch {
+    return `path:${path}`;
+  }
+}
+
+/**
+ * The object file a name stands for: a shipped slot program's name (`xdp_counter`) is the
+ * shipped object; anything with a `/` or ending in `.o` is a path, relative to `baseDir`.
+ * Returns undefined for a name that is neither (the caller says what is accepted).
+ *
+ * @throws Error when a shipped object's file is missing from the package
+ */
+export function objectFileFor(text: string, baseDir: string): { file: string; shipped: SlotProgramName | undefined } | undefined {
+  if (text.includes('/') || text.endsWith('.o')) return { file: isAbsolute(text) ? text : resolve(baseDir, text), shipped: undefined };
+  if (!(text in slotPrograms)) return undefined;
+  return { file: shippedObjectPath(text as SlotProgramName), shipped: text as SlotProgramName };
+}
 
 /** Sorted-key JSON, so the same settings always give the same fingerprint. */
 function canonical(value: unknown): string {
@@ -369,13 +401,13 @@ function checkSlot(c: Checker, raw: unknown, path: Path, baseDir: string, slotCo
   return { slot, object: file, ...settings, fingerprint, line: c.where(path).line };
 }
 
-function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string): InterfaceSpec | undefined {
+function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string, defaultNetns: string | undefined): InterfaceSpec | undefined {
   const o = c.object(raw, path, ifaceKeys);
   if (!o) return undefined;
   const before = c.issues.length;
   const name = c.string(o.name, [...path, 'name']);
   if (name !== undefined && (name.length > 15 || /[/\s]/.test(name))) c.add([...path, 'name'], `'${name}' is not an interface name (at most 15 characters, no '/' or spaces)`);
-  const netns = o.netns === undefined ? undefined : c.string(o.netns, [...path, 'netns']);
+  const netns = o.netns === undefined ? defaultNetns : c.string(o.netns, [...path, 'netns']);
   if (netns !== undefined && !isAbsolute(netns)) c.add([...path, 'netns'], `must be an absolute path like /run/netns/NAME, got '${netns}'`);
   let mode: 'skb' | 'native' | undefined;
   if (o.mode !== undefined) {
@@ -407,7 +439,7 @@ function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string): 
  * @param file the file the text came from: for messages, and to resolve relative object paths
  * @throws {@link FleetConfigError} listing every mistake
  */
-export function parseFleetConfig(text: string, file: string): FleetConfig {
+export function parseFleetConfig(text: string, file: string, options: LoadConfigOptions = {}): FleetConfig {
   const abs = resolve(file);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -419,7 +451,24 @@ export function parseFleetConfig(text: string, file: string): FleetConfig {
     }
     throw new FleetConfigError(c.issues);
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // yaml refuses an alias bomb (aliases expanding to millions of nodes) with a ReferenceError.
+    let at = { line: 1, column: 1 };
+    visit(doc, {
+      Alias(_key, node) {
+        if (node.range) {
+          const { line, col } = lines.linePos(node.range[0]);
+          at = { line, column: col };
+        }
+        return visit.BREAK;
+      },
+    });
+    c.issues.push({ file: abs, ...at, path: '', message: `YAML: ${(e as Error).message.split('\n')[0]}` });
+    throw new FleetConfigError(c.issues);
+  }
   const top = c.object(data ?? {}, [], topKeys);
   const interfaces: InterfaceSpec[] = [];
   let pinBase: string | undefined;
@@ -432,10 +481,11 @@ export function parseFleetConfig(text: string, file: string): FleetConfig {
     if (top.interfaces !== undefined && !isSeq(doc.get('interfaces', true)) && list.length > 0) c.add(['interfaces'], 'must be a list');
     const seen = new Map<string, number>();
     list.forEach((entry, i) => {
-      const spec = checkInterface(c, entry, ['interfaces', i], dirname(abs));
-      const { name, netns } = (entry ?? {}) as { name?: unknown; netns?: unknown };
+      const spec = checkInterface(c, entry, ['interfaces', i], dirname(abs), options.netns);
+      const { name, netns = options.netns } = (entry ?? {}) as { name?: unknown; netns?: unknown };
       if (typeof name === 'string') {
-        const key = `${name}@${typeof netns === 'string' ? netns : ''}`;
+        // The same namespace by two paths (/run/netns/X, /proc/PID/ns/net) is the same interface.
+        const key = `${name}@${typeof netns === 'string' ? namespaceKey(netns) : namespaceKey(undefined)}`;
         if (seen.has(key)) c.add(['interfaces', i, 'name'], `interface ${name}${typeof netns === 'string' ? ` in ${netns}` : ''} is given twice (also at interfaces[${seen.get(key)}])`);
         else seen.set(key, i);
       }
@@ -443,7 +493,7 @@ export function parseFleetConfig(text: string, file: string): FleetConfig {
     });
   }
   if (c.issues.length > 0) throw new FleetConfigError(c.issues.sort((a, b) => a.line - b.line || a.column - b.column));
-  return { file: abs, pinBase, interfaces };
+  return { file: abs, pinBase: options.pinBase ?? pinBase, interfaces };
 }
 
 /**
@@ -456,7 +506,7 @@ export function parseFleetConfig(text: string, file: string): FleetConfig {
  * config.interfaces[0].programs[0].fingerprint;
  * ```
  */
-export function loadFleetConfig(file: string): FleetConfig {
+export function loadFleetConfig(file: string, options: LoadConfigOptions = {}): FleetConfig {
   if (typeof file !== 'string' || file.length === 0) throw new TypeError(`file must be a non-empty string, got ${kind(file)}`);
   let text: string;
   try {
@@ -464,5 +514,5 @@ export function loadFleetConfig(file: string): FleetConfig {
   } catch (e) {
     throw new FleetConfigError([{ file: resolve(file), line: 0, column: 0, path: '', message: `cannot read the config: ${(e as Error).message}` }]);
   }
-  return parseFleetConfig(text, file);
+  return parseFleetConfig(text, file, options);
 }

@@ -12,9 +12,9 @@
  *
  * @packageDocumentation
  */
-export { loadFleetConfig, parseFleetConfig, FleetConfigError, slotPrograms, type FleetConfig, type InterfaceSpec, type SlotSpec, type ConfigIssue, type FilterSettings, type SamplerSettings, type CounterSettings, type SlotProgramName } from './config';
-export { planFleet, formatPlan, type FleetPlan, type FleetChange, type PlanOptions } from './plan';
-export { applyFleet, installSlot, type ApplyOptions, type ApplyResult } from './apply';
+export { loadFleetConfig, parseFleetConfig, FleetConfigError, slotPrograms, objectFileFor, type LoadConfigOptions, type FleetConfig, type InterfaceSpec, type SlotSpec, type ConfigIssue, type FilterSettings, type SamplerSettings, type CounterSettings, type SlotProgramName } from './config';
+export { planFleet, formatPlan, netnsKey, type FleetPlan, type FleetChange, type PlanOptions, type RefusedInterface } from './plan';
+export { applyFleet, installSlot, loadSlotProgram, openSlotObject, FleetApplyError, formatFailure, type ApplyOptions, type ApplyResult, type ApplyFailure } from './apply';
 export { readFleetState, writeFleetState, DEFAULT_STATE_FILE, type FleetState, type AppliedProgram } from './state';
 export { rootArrayMetrics, addRootArrayMetrics, MetricSet, type RootArrayMetricsOptions, type Labels } from './metrics';
 export { FleetAgent, type FleetAgentOptions, type AgentLog } from './agent';
