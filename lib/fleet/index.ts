@@ -16,6 +16,7 @@ export { loadFleetConfig, parseFleetConfig, FleetConfigError, slotPrograms, obje
 export { planFleet, formatPlan, netnsKey, type FleetPlan, type FleetChange, type PlanOptions, type RefusedInterface } from './plan';
 export { applyFleet, installSlot, loadSlotProgram, openSlotObject, FleetApplyError, formatFailure, type ApplyOptions, type ApplyResult, type ApplyFailure } from './apply';
 export { readFleetState, writeFleetState, DEFAULT_STATE_FILE, type FleetState, type AppliedProgram } from './state';
-export { rootArrayMetrics, addRootArrayMetrics, MetricSet, type RootArrayMetricsOptions, type Labels } from './metrics';
+export { rootArrayMetrics, addRootArrayMetrics, MetricSet, rootArrayFamilies, type RootArrayMetricsOptions, type Labels, type MetricFamily, type RootArrayFamily } from './metrics';
+export { registerRootArrayMetrics, type RootArrayCollector, type RootArrayCollectorOptions, type PromClientModule, type PromRegistry, type PromMetric, type PromMetricConfig } from './prom-client';
 export { FleetAgent, type FleetAgentOptions, type AgentLog } from './agent';
 export { enableRunStats, RunStats } from '../run-stats';
