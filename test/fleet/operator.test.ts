@@ -276,7 +276,7 @@ describeNet('the fleet as operators run it', () => {
     expect(rows.filter((x) => x.ifname === net.a.ifname).map((x) => x.slot)).toEqual([0, 1, 2]);
   });
 
-  it('load takes a shipped program name as a config does; an agent without its config file exits', async () => {
+  it('load takes a shipped program name as a config does and names a verifier refusal\'s cause; an agent without its config file exits', async () => {
     const { net } = await setup();
     {
       using root = await RootArray.attach(net.a.ifname, { netns: net.a.netnsPath, slots: 2, mode: 'skb' });
@@ -288,6 +288,11 @@ describeNet('the fleet as operators run it', () => {
     const nope = xdpRoot(['load', net.a.ifname, '1', 'xdp_nope', '--netns', net.a.netnsPath]);
     expect(nope.code).toBe(1);
     expect(nope.stderr).toMatch(/no object 'xdp_nope': neither a file nor a shipped program \(xdp_pass, /);
+
+    // A verifier refusal at load names the cause, not a line ending at a colon.
+    const refused = xdpRoot(['load', net.a.ifname, '1', fixturePath('verifier_reject'), '--netns', net.a.netnsPath]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.split('\n')[0]).toMatch(/^xdp-root: the verifier refused program 'xdp_unchecked': \S.*(outside of the packet|invalid access to packet)/);
 
     const missing = join(dir, 'nonexist.yaml');
     const agent = await cli(['agent', '--config', missing, '--metrics', 'off'], 20_000);
