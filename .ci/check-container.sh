@@ -69,14 +69,18 @@ cp -a "$(readlink -f /usr/bin/node)" "$work/node/usr/bin/node"
 cp -a /usr/lib/node_modules/npm "$work/node/usr/lib/node_modules/npm"
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$work/node/usr/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$work/node/usr/bin/npx"
-printf 'FROM %s\nRUN rm -rf /usr/lib/node_modules/npm /usr/bin/node /usr/bin/npm /usr/bin/npx\nCOPY usr /usr\nRUN node -v && npm -v\n' "$debian" >"$work/node/Containerfile"
+# The host's CA bundle too: a network that intercepts TLS (as this one does) needs its CA, and
+# minbase has no ca-certificates; Node.js (npm) takes it through NODE_EXTRA_CA_CERTS.
+mkdir -p "$work/node/usr/local/share/ca-certificates"
+cp /etc/ssl/certs/ca-certificates.crt "$work/node/usr/local/share/ca-certificates/host-bundle.crt"
+printf 'FROM %s\nRUN rm -rf /usr/lib/node_modules/npm /usr/bin/node /usr/bin/npm /usr/bin/npx\nCOPY usr /usr\nENV NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/host-bundle.crt\nRUN node -v && npm -v\n' "$debian" >"$work/node/Containerfile"
 $P build --network none -f "$work/node/Containerfile" -t "$base" "$work/node" >"$work/base.log" 2>&1 || { tail -n 20 "$work/base.log" >&2; fail "the base with Node.js"; }
 
 # 2. The package as a release ships it: dist/, the prebuilt addon, packed.
 say "building dist/ and the x64 prebuild (when native/ changed)"
 sh .ci/setup.sh >"$work/setup.log" 2>&1 || { tail -n 20 "$work/setup.log" >&2; fail "setup"; }
-addon=prebuilds/linux-x64/libbpf-node.napi.node
-if [ ! -f "$addon" ] || [ -n "$(find native binding.gyp ext/libbpf.env -newer "$addon" -print -quit)" ]; then
+addon=$(ls prebuilds/linux-x64/*.node 2>/dev/null | head -n 1)
+if [ -z "$addon" ] || [ -n "$(find native binding.gyp ext/libbpf.env -newer "$addon" -print -quit)" ]; then
   sh .ci/prebuild.sh x64 >"$work/prebuild.log" 2>&1 || { tail -n 20 "$work/prebuild.log" >&2; fail "prebuild"; }
 fi
 mkdir -p "$work/ctx"
