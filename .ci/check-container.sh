@@ -64,11 +64,13 @@ fi
 # Node.js: the host's nodejs package (its node binary and npm as installed).
 dpkg -s nodejs >/dev/null 2>&1 || fail "the host has no nodejs package to take Node.js from"
 say "adding the host's nodejs package ($(dpkg-query -W -f '${Version}' nodejs)) to the base"
-mkdir -p "$work/node/usr/bin" "$work/node/usr/lib/node_modules"
-cp -a "$(readlink -f /usr/bin/node)" "$work/node/usr/bin/node"
-cp -a /usr/lib/node_modules/npm "$work/node/usr/lib/node_modules/npm"
-ln -s ../lib/node_modules/npm/bin/npm-cli.js "$work/node/usr/bin/npm"
-ln -s ../lib/node_modules/npm/bin/npx-cli.js "$work/node/usr/bin/npx"
+# Laid out as in the node:20 images (under /usr/local, so npm's global folder is
+# /usr/local/lib/node_modules, where the Containerfile's ENTRYPOINT looks).
+mkdir -p "$work/node/usr/local/bin" "$work/node/usr/local/lib/node_modules"
+cp -a "$(readlink -f /usr/bin/node)" "$work/node/usr/local/bin/node"
+cp -a /usr/lib/node_modules/npm "$work/node/usr/local/lib/node_modules/npm"
+ln -s ../lib/node_modules/npm/bin/npm-cli.js "$work/node/usr/local/bin/npm"
+ln -s ../lib/node_modules/npm/bin/npx-cli.js "$work/node/usr/local/bin/npx"
 # The host's CA bundle too: a network that intercepts TLS (as this one does) needs its CA, and
 # minbase has no ca-certificates; Node.js (npm) takes it through NODE_EXTRA_CA_CERTS.
 mkdir -p "$work/node/usr/local/share/ca-certificates"
@@ -157,9 +159,9 @@ metrics=$(node -e "fetch('http://127.0.0.1:$port/metrics').then((r) => r.text())
 echo "$metrics" | node -e '
   const t = require("fs").readFileSync(0, "utf8");
   const iface = process.argv[1];
-  const line = t.split("\n").find((l) => l.startsWith("xdp_root_slot_packets_total{") && l.includes(`interface="${iface}"`) && l.includes("slot=\"2\"") && l.includes("action=\"pass\""));
+  const line = t.split("\n").find((l) => l.startsWith("xdp_root_slot_packets_total{") && l.includes(`interface="${iface}"`) && l.includes("slot=\"0\"") && l.includes("action=\"pass\""));
   const n = line ? Number(line.split(" ").pop()) : 0;
-  if (!(n >= 20)) { console.error("slot 2 passed", n, "packets, expected at least 20\n" + t.split("\n").filter((l) => l.includes(iface)).slice(0, 20).join("\n")); process.exit(1); }
+  if (!(n >= 20)) { console.error("slot 0 passed", n, "packets, expected at least 20\n" + t.split("\n").filter((l) => l.includes(iface)).slice(0, 20).join("\n")); process.exit(1); }
   if (!t.includes("xdp_root_agent_config_ok 1")) { console.error("xdp_root_agent_config_ok is not 1"); process.exit(1); }
   console.log(line);' "$tag"a >"$work/sample" || fail "the metrics do not count the traffic"
 say "/metrics on 127.0.0.1:$port: $(cat "$work/sample")"
