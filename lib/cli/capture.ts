@@ -75,17 +75,17 @@ export const capture: Command = {
     '--stop switches off a capture left on (by a killed capture, or running elsewhere).',
   ].join('\n'),
   options: {
-    slot: { type: 'string' },
-    action: { type: 'string' },
-    snaplen: { type: 'string' },
-    rate: { type: 'string' },
-    src: { type: 'string' },
-    dst: { type: 'string' },
-    proto: { type: 'string' },
-    count: { type: 'string', short: 'c' },
-    duration: { type: 'string' },
-    write: { type: 'string', short: 'w' },
-    stop: { type: 'boolean' },
+    slot: { type: 'string', value: 'N', description: 'only this slot (default: every slot)' },
+    action: { type: 'string', value: 'LIST', description: `the verdicts to capture, comma-separated: ${CAPTURE_ACTIONS.join(', ')} (default: all)` },
+    snaplen: { type: 'string', value: 'BYTES', default: '65000', description: 'bytes kept of each frame' },
+    rate: { type: 'string', value: 'N', default: '1', description: 'capture 1 in N matching frames' },
+    src: { type: 'string', value: 'CIDR', description: 'only IP packets from this prefix' },
+    dst: { type: 'string', value: 'CIDR', description: 'only IP packets to this prefix' },
+    proto: { type: 'string', value: 'PROTO', description: 'only this protocol: tcp, udp, icmp, icmpv6 or a number' },
+    count: { type: 'string', short: 'c', value: 'COUNT', description: 'stop after this many frames' },
+    duration: { type: 'string', value: 'SECONDS', description: 'stop after this long' },
+    write: { type: 'string', short: 'w', value: 'FILE', description: 'write pcapng to FILE (- for standard output); without it, one line per frame' },
+    stop: { type: 'boolean', description: 'switch off a capture left on, and exit' },
   },
   async run({ args, values, where }) {
     const [ifname] = positionals(args, 1, '<iface>');
@@ -100,8 +100,8 @@ export const capture: Command = {
     const rate = integer(values.rate, '--rate');
     const count = integer(values.count, '-c');
     if (count === 0) throw new UsageError('-c must be at least 1');
-    const durationMs = durationArg(values.duration);
-    const actions = actionsArg(values.action);
+    const durationMs = durationArg(values.duration as string | undefined);
+    const actions = actionsArg(values.action as string | undefined);
     let filter: CaptureFilter | undefined;
     if (values.src !== undefined || values.dst !== undefined || values.proto !== undefined) {
       const proto = values.proto as string | undefined;

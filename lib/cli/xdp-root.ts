@@ -4,7 +4,7 @@
  *
  * ```
  * xdp-root attach <iface> [--mode skb|native] [--slots N] [--force]
- * xdp-root load <iface> <slot> <object.o> [--program NAME] [--sha256 HEX] [--insecure]
+ * xdp-root load <iface> <slot> <object.o|shipped-name> [--program NAME] [--sha256 HEX] [--insecure]
  * xdp-root unload <iface> <slot>
  * xdp-root status [iface…] [--json]
  * xdp-root clear <iface> [--slot N]
@@ -15,9 +15,9 @@
  * xdp-root capture <iface> [--slot N] [--action drop,…] [-w FILE|-] …   (lib/cli/capture.ts)
  * xdp-root help [command]
  * xdp-root --version
- * xdp-root apply <config.yaml> [--dry-run] [--prune]     (lib/cli/apply.ts)
- * xdp-root agent --config <config.yaml> [--metrics …]   (lib/cli/agent.ts)
- * xdp-root top [iface…] [--once]                          (lib/cli/top.ts)
+ * xdp-root apply <config.yaml> [--dry-run] [--prune] [--state FILE] [--insecure]   (lib/cli/apply.ts)
+ * xdp-root agent --config <config.yaml> [--metrics …] [--insecure]     (lib/cli/agent.ts)
+ * xdp-root top [iface…] [--once]                                       (lib/cli/top.ts)
  * ```
  * Every command takes `--netns PATH` (the interface's network namespace), `--pin-base DIR` (a
  * bpffs folder other than /sys/fs/bpf/xdp-root) and `--debug` (stack traces). An interface is a
@@ -25,38 +25,46 @@
  * mistake).
  *
  * The subcommands are the table {@link commands}: a new one is a file exporting a
- * {@link Command} (see `command.ts`) and one line there.
+ * {@link Command} (see `command.ts`) and one line there. One parser ({@link parseCommandLine})
+ * reads every command's options from the table it declares, so `help <command>` lists exactly
+ * what is accepted.
  *
  * @internal
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_PIN_BASE, RootArray, type RootArrayLocation, type RootEntry } from '../rootarray/root-array';
-import { BpfError, BpfStateError } from '../errors';
+import { BpfError, BpfStateError, BpfVerifierError } from '../errors';
+import { errorReason, FleetApplyError } from '../fleet/apply';
 import { checkBpffs, netnsId, sameNetns } from '../rootarray/state';
 import { formatNoRoot, formatStatus, statusToJson } from '../rootarray/status';
-import { fleetCommand, fleetHelp, fleetUsage } from './fleet';
+import { objectFileFor, objectNameOf, slotPrograms } from '../fleet/config';
 import { formatProblem, normalizeSha256, readTrusted } from '../fleet/trust';
-import { objectNameOf } from '../fleet/config';
+import { printApplyError } from './apply';
+import { fleetCommands } from './fleet';
 import { warnInsecure } from './insecure';
 import { capture } from './capture';
-import { UsageError, cliErrorText, ifaceArg, integer, positionals, type Command, type CommandContext, type OptionValues } from './command';
+import { UsageError, cliErrorText, ifaceArg, integer, optionsHelp, parseCommandLine, positionals, type Command, type CommandContext, type OptionSpec } from './command';
 
-const commonOptions: ParseArgsConfig['options'] = {
-  netns: { type: 'string' },
-  'pin-base': { type: 'string' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
+/** The options every command takes. */
+const commonOptions: Record<string, OptionSpec> = {
+  netns: { type: 'string', value: 'PATH', description: "the interface's network namespace (/run/netns/NAME or /proc/PID/ns/net); apply/agent: of interfaces the config lists without netns" },
+  'pin-base': { type: 'string', value: 'DIR', default: DEFAULT_PIN_BASE, configKey: 'pinBase', description: 'the bpffs folder of the root arrays' },
+  debug: { type: 'boolean', description: 'stack traces and whole verifier logs' },
+  help: { type: 'boolean', short: 'h', description: 'this help' },
+  version: { type: 'boolean', description: "the package's version" },
 };
 
 const attach: Command = {
   usage: '<iface> [--mode skb|native|hw] [--slots N] [--force]',
   summary: 'attach a root array (idempotent; a running root in another mode is an error)',
   help: 'A root pinned but no longer attached is attached again with its slots. --force replaces a foreign XDP program.',
-  options: { mode: { type: 'string' }, slots: { type: 'string' }, force: { type: 'boolean' } },
+  options: {
+    mode: { type: 'string', value: 'skb|native|hw', description: "XDP mode (default: the kernel's choice)" },
+    slots: { type: 'string', value: 'N', description: 'number of slots, 1 to 32 (default 8), fixed for the life of the root' },
+    force: { type: 'boolean', description: 'replace a foreign XDP program' },
+  },
   async run({ args, values, where }) {
     const [ifname] = positionals(args, 1, '<iface>');
     const mode = values.mode;
@@ -71,19 +79,30 @@ const attach: Command = {
 };
 
 const load: Command = {
-  usage: '<iface> <slot> <object.o> [--program NAME] [--sha256 HEX] [--insecure]',
+  usage: '<iface> <slot> <object.o|shipped-name> [--program NAME] [--sha256 HEX] [--insecure]',
   summary: "put an object's XDP program in a slot (atomic replace)",
   help:
-    'The object, and every folder above it, must be owned by root and not writable by group or others, ' +
-    'unless --sha256 pins its hash (then only its bytes are checked). It is read once and those bytes are loaded. ' +
+    `The object is a path to a .bpf.o or a shipped program's name (${Object.keys(slotPrograms).join(', ')}), as in a config file.\n` +
+    'The object, and every folder above it, must be owned by root and not writable by group or others,\n' +
+    'unless --sha256 pins its hash (then only its bytes are checked). It is read once and those bytes are loaded.\n' +
     '--insecure waives the ownership checks, with a warning (development only). See docs/fleet-security.md.',
-  options: { program: { type: 'string' }, sha256: { type: 'string' }, insecure: { type: 'boolean' } },
+  options: {
+    program: { type: 'string', value: 'NAME', description: 'the XDP program of the object (when it has several)' },
+    sha256: { type: 'string', value: 'HEX', description: "the object's pinned SHA-256 (64 hex digits): its bytes must match, wherever it is" },
+    insecure: { type: 'boolean', description: 'waive the ownership checks (development only; --sha256 still checked; prints a warning)' },
+  },
+  exitCodes: { 1: 'failed: the object is untrusted or does not match --sha256, the verifier refused it, … (stderr says why; nothing changed)' },
   async run({ args, values, where }) {
-    const [ifname, slotText, object] = positionals(args, 3, '<iface> <slot> <object.o>');
+    const [ifname, slotText, objectText] = positionals(args, 3, '<iface> <slot> <object.o>');
     const slot = integer(slotText, '<slot>')!;
     if (values.sha256 !== undefined && (typeof values.sha256 !== 'string' || normalizeSha256(values.sha256) === undefined)) {
-      throw new UsageError(`--sha256 must be 64 hex digits, got '${String(values.sha256)}'`);
+      throw new UsageError(`--sha256 must be 64 hex digits, got '${String(values.sha256)}'`, 'load');
     }
+    const resolved = existsSync(objectText) ? undefined : objectFileFor(objectText, process.cwd());
+    if (resolved === undefined && !existsSync(objectText)) {
+      throw new BpfStateError(`no object '${objectText}': neither a file nor a shipped program (${Object.keys(slotPrograms).join(', ')})`);
+    }
+    const object = resolved?.file ?? objectText;
     using root = RootArray.open(ifaceArg(ifname), where);
     // Read once, checked (trust rule or pinned hash), and those bytes loaded: never the path again.
     const verified = readTrusted(object, { what: 'object', sha256: values.sha256 as string | undefined, insecure: values.insecure === true });
@@ -123,7 +142,7 @@ const status: Command = {
   usage: '[iface...] [--json]',
   summary: 'show slots and counters; without an interface, every root array under the pin base, orphans marked',
   help: 'Without an interface: every root array in every namespace (with --netns, only that namespace\'s), each one whose namespace or interface is gone, or whose root no longer runs, marked ORPHAN.',
-  options: { json: { type: 'boolean' } },
+  options: { json: { type: 'boolean', description: 'JSON instead of tables' } },
   async run({ args, values, where }) {
     const out: unknown[] = [];
     const show = (root: RootArray): void => {
@@ -180,7 +199,7 @@ const status: Command = {
 const clear: Command = {
   usage: '<iface> [--slot N]',
   summary: 'reset counters (one slot, or all)',
-  options: { slot: { type: 'string' } },
+  options: { slot: { type: 'string', value: 'N', description: 'only this slot' } },
   async run({ args, values, where }) {
     const [ifname] = positionals(args, 1, '<iface>');
     using root = RootArray.open(ifaceArg(ifname), where);
@@ -194,7 +213,7 @@ const detach: Command = {
   usage: '<iface> [--force]',
   summary: 'detach the root (confirmed with the kernel) and remove its pins, complete or not',
   help: '--force also detaches an xdp_root whose pins are missing (otherwise: run repair first).',
-  options: { force: { type: 'boolean' } },
+  options: { force: { type: 'boolean', description: 'also detach an xdp_root whose pins are missing' } },
   async run({ args, values, where }) {
     const [ifname] = positionals(args, 1, '<iface>');
     // cleanup() also removes what an interrupted attach or detach left half-way.
@@ -220,7 +239,7 @@ const repair: Command = {
 const cleanup: Command = {
   usage: '--orphans',
   summary: 'remove every orphan: root arrays whose namespace or interface is gone, or whose root no longer runs',
-  options: { orphans: { type: 'boolean' } },
+  options: { orphans: { type: 'boolean', description: 'required: what to remove' } },
   async run({ args, values, where }) {
     positionals(args, 0, 'no argument (use detach <iface> for one interface)');
     if (!values.orphans) throw new UsageError('cleanup needs --orphans (use detach <iface> for one interface)');
@@ -256,24 +275,46 @@ export const commands: Record<string, Command> = {
   cleanup,
   migrate,
   capture,
+  ...fleetCommands,
 };
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  xdp-root ${name} ${c.usage}`.trimEnd());
   return `usage:
 ${lines.join('\n')}
-${fleetUsage}
   xdp-root help [command]
   xdp-root --version
-options for every command: --netns PATH (the interface's network namespace),
-  --pin-base DIR (a bpffs folder other than ${DEFAULT_PIN_BASE}), --debug
-an interface is a name or an ifindex`;
+options for every command:
+${optionsHelp(commonOptions).join('\n')}
+an interface is a name or an ifindex; \`xdp-root help <command>\` lists its options, defaults and exit codes`;
 }
 
-function commandHelp(name: string): string {
+/** `help <command>`: usage, what it does, its options with defaults, the common ones, exit codes. */
+export function commandHelp(name: string): string {
   const c = commands[name];
-  if (c === undefined) throw new UsageError(`unknown command '${name}'`);
-  return [`usage: xdp-root ${name} ${c.usage}`.trimEnd(), '', c.summary, ...(c.help ? ['', c.help] : []), '', 'common options: --netns PATH, --pin-base DIR, --debug'].join('\n');
+  if (c === undefined) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`);
+  const own = c.options ?? {};
+  const codes: Record<number, string> = { 0: 'done', 1: 'failed (one line on stderr says why)', 2: 'a command-line mistake', ...(c.exitCodes ?? {}) };
+  return [
+    `usage: xdp-root ${name} ${c.usage}`.trimEnd(),
+    '',
+    c.summary,
+    ...(c.help ? ['', c.help] : []),
+    ...(Object.keys(own).length ? ['', 'options:', ...optionsHelp(own)] : []),
+    '',
+    'options for every command:',
+    ...optionsHelp(commonOptions),
+    '',
+    'exit codes:',
+    ...Object.entries(codes).map(([k, v]) => `  ${k}  ${v}`),
+  ].join('\n');
+}
+
+/** One command's usage line, for a command-line mistake. */
+function shortUsage(name: string | undefined): string {
+  const c = name === undefined ? undefined : commands[name];
+  if (c === undefined) return usage();
+  return `usage: xdp-root ${name} ${c.usage}`.trimEnd() + `\n(xdp-root help ${name}: options, defaults and exit codes)`;
 }
 
 /** This package's version, from the package.json above this file. */
@@ -300,46 +341,53 @@ function checkWhere(where: RootArrayLocation): void {
 }
 
 async function run(argv: string[]): Promise<number> {
-  // The fleet commands (apply, agent, top) parse their own options: lib/cli/fleet.ts.
-  const fleet = fleetCommand(argv[0]);
-  if (fleet) return fleet(argv.slice(1));
   const first = argv.find((a) => !a.startsWith('-'));
   const command = first === undefined ? undefined : commands[first];
-  const { values, positionals: rest } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: { ...commonOptions, ...(command?.options ?? {}) },
-  });
+  const { values, positionals: rest } = parseCommandLine(argv, { ...commonOptions, ...(command?.options ?? {}) }, command ? first : undefined);
   if (values.version) {
     console.log(`xdp-root ${version()}`);
     return 0;
   }
   const [name, ...args] = rest;
   if (name === 'help') {
-    console.log(args.length > 0 ? (fleetHelp(args[0]) ?? commandHelp(args[0])) : usage());
+    console.log(args.length > 0 ? commandHelp(args[0]) : usage());
     return 0;
   }
   if (values.help || name === undefined) {
     console.log(name !== undefined && commands[name] ? commandHelp(name) : usage());
     return values.help ? 0 : 2;
   }
-  if (command === undefined) throw new UsageError(`unknown command '${name}'`);
-  const where: RootArrayLocation = { netns: values.netns as string | undefined, pinBase: values['pin-base'] as string | undefined };
+  if (command === undefined) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`);
+  // The default pin base is filled in for help only: a command gets undefined when none is given.
+  const pinBase = argv.some((a) => a === '--pin-base' || a.startsWith('--pin-base=')) ? (values['pin-base'] as string) : undefined;
+  const where: RootArrayLocation = { netns: values.netns as string | undefined, pinBase };
   checkWhere(where);
-  const ctx: CommandContext = { args, values: values as OptionValues, where };
+  const ctx: CommandContext = { args, values, where };
   return command.run(ctx);
 }
 
 /** Runs the CLI with `argv` (without node and the script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug');
   try {
     return await run(argv);
   } catch (e) {
-    const debug = argv.includes('--debug');
-    if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-      console.error(`xdp-root: ${e.message}\n${usage()}`);
+    if (e instanceof UsageError) {
+      console.error(`xdp-root: ${e.message}\n${shortUsage(e.command ?? argv.find((a) => !a.startsWith('-')))}`);
       return 2;
+    }
+    if (e instanceof FleetApplyError) {
+      // Its lines: what happened, then one per failure (config file:line, interface, slot, cause).
+      printApplyError(e, debug);
+      return 1;
+    }
+    if (e instanceof BpfVerifierError) {
+      // The first line of the message ends at a colon: the cause is in the log.
+      console.error(`xdp-root: ${errorReason(e)}`);
+      const hint = e.cliHint ?? e.hint;
+      if (hint) console.error(`Hint: ${hint}`);
+      console.error(debug ? `--- verifier log ---\n${e.log.trimEnd()}\n---\n${e.stack}` : '(--debug prints the whole verifier log)');
+      return 1;
     }
     console.error(debug && e instanceof Error ? e.stack : `xdp-root: ${cliErrorText(e)}`);
     return 1;

@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname } from 'node:path';
 import { RootArray } from '../rootarray/root-array';
 import { enableRunStats, type RunStats } from '../run-stats';
-import { applyFleet } from './apply';
+import { applyFleet, FleetApplyError } from './apply';
 import { FleetConfigError, loadFleetConfig, type FleetConfig } from './config';
 import { addRootArrayMetrics, MetricSet } from './metrics';
 import type { FleetChange } from './plan';
@@ -40,6 +40,15 @@ export interface FleetAgentOptions {
    * are still checked): development only, a warning is logged on every apply. Default false.
    */
   insecure?: boolean;
+  /** The bpffs folder of the root arrays; wins over the config's `pinBase`. */
+  pinBase?: string;
+  /** The namespace of the interfaces the config lists without `netns`. */
+  netns?: string;
+  /**
+   * A config file missing at start is waited for (applied when it appears) instead of making
+   * {@link FleetAgent.start} throw. Default false.
+   */
+  waitForConfig?: boolean;
 }
 
 /**
@@ -63,7 +72,7 @@ export interface FleetAgentOptions {
  * ```
  */
 export class FleetAgent {
-  readonly #options: Required<Omit<FleetAgentOptions, 'metrics' | 'log'>> & Pick<FleetAgentOptions, 'metrics' | 'log'>;
+  readonly #options: Required<Omit<FleetAgentOptions, 'metrics' | 'log' | 'pinBase' | 'netns'>> & Pick<FleetAgentOptions, 'metrics' | 'log' | 'pinBase' | 'netns'>;
   #config: FleetConfig | undefined;
   #timer: NodeJS.Timeout | undefined;
   #watcher: FSWatcher | undefined;
@@ -98,6 +107,9 @@ export class FleetAgent {
       stateFile: options.stateFile ?? DEFAULT_STATE_FILE,
       log: options.log,
       insecure: options.insecure === true,
+      pinBase: options.pinBase,
+      netns: options.netns,
+      waitForConfig: options.waitForConfig ?? false,
     };
   }
 
@@ -114,9 +126,13 @@ export class FleetAgent {
    * Starts: serves metrics, applies the config (a config with errors is logged and retried at
    * each change of the file), watches the file and starts the drift check.
    *
-   * @throws Error when the metrics address cannot be bound (in use, not local)
+   * @throws {@link FleetConfigError} when the config file does not exist (unless `waitForConfig`);
+   *   Error when the metrics address cannot be bound (in use, not local)
    */
   async start(): Promise<void> {
+    if (!this.#options.waitForConfig && !existsSync(this.#options.config)) {
+      throw new FleetConfigError([{ file: this.#options.config, line: 0, column: 0, path: '', message: 'the config file does not exist (--wait-for-config waits for it)' }]);
+    }
     if (this.#options.runStats) {
       try {
         this.#runStats = enableRunStats();
@@ -148,7 +164,7 @@ export class FleetAgent {
     try {
       if (reread || this.#config === undefined) {
         try {
-          this.#config = loadFleetConfig(this.#options.config, { insecure: this.#options.insecure });
+          this.#config = loadFleetConfig(this.#options.config, { insecure: this.#options.insecure, pinBase: this.#options.pinBase, netns: this.#options.netns });
           this.#configError = undefined;
         } catch (e) {
           // The periodic applies go on with the last good config (its verified bytes, never the
@@ -171,12 +187,29 @@ export class FleetAgent {
       });
       this.#changes += applied.length;
       for (const note of plan.notes) this.#log('warn', note, { reason });
+      if (plan.refused.length > 0) {
+        for (const r of plan.refused) this.#log('error', 'interface left as it is', { reason, interface: r.ifname, netns: r.netns, config: `${r.file}:${r.line}`, error: r.reason });
+        this.#errors++;
+        this.#lastError = `${plan.refused.length} interface(s) left as they are`;
+        return;
+      }
+      // After a start or a reload (not every drift check): say that nothing is left to do.
+      if (reread) this.#log('info', applied.length === 0 ? 'in sync (no changes)' : `in sync (${applied.length} change${applied.length === 1 ? '' : 's'} applied)`, { reason });
       this.#lastSuccessMs = Date.now();
       this.#lastError = undefined;
     } catch (e) {
       this.#errors++;
       this.#lastError = (e as Error).message;
-      this.#log('error', 'apply failed; the running setup is left as it is', { reason, error: (e as Error).message });
+      if (e instanceof FleetApplyError) {
+        // One record per failure, each naming the config line and the cause.
+        const head = e.rolledBack.length > 0 ? `apply failed; this run's changes were put back` : 'apply failed; nothing was changed';
+        for (const f of e.failures) {
+          this.#log('error', head, { reason, config: `${f.file}:${f.line}`, interface: f.ifname, netns: f.netns, slot: f.slot, object: f.object, error: f.reason });
+        }
+        for (const l of e.notRolledBack) this.#log('error', 'could not put back', { reason, change: l });
+      } else {
+        this.#log('error', 'apply failed; the running setup is left as it is', { reason, error: (e as Error).message });
+      }
     }
   }
 

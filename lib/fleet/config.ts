@@ -30,11 +30,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { parseCidr } from '../map/cidr';
 import { BpfObject } from '../object';
 import { MAX_SLOTS, DEFAULT_SLOTS } from '../rootarray/root-array';
 import { shippedObjectPath, type ShippedObject } from '../shipped';
+import { netnsId } from '../rootarray/state';
 import { checkTrusted, formatProblem, normalizeSha256, readTrusted, TrustError, untrustedMessage, type VerifiedFile } from './trust';
 
 /** The shipped programs a slot can run, and the settings section each one takes. */
@@ -126,7 +127,10 @@ export interface FleetConfig {
   insecure: boolean;
 }
 
-/** Options of {@link loadFleetConfig} and {@link parseFleetConfig}. */
+/**
+ * Options of {@link loadFleetConfig} and {@link parseFleetConfig}: what the command line sets
+ * over a config file (`xdp-root apply|agent --insecure --pin-base --netns`).
+ */
 export interface LoadConfigOptions {
   /**
    * Waive the trust checks (ownership and mode of the config, the objects and their folders) for
@@ -134,6 +138,10 @@ export interface LoadConfigOptions {
    * warning on every apply. Pinned hashes are still checked. Default false.
    */
   insecure?: boolean;
+  /** The bpffs folder of the root arrays; wins over the file's `pinBase`. */
+  pinBase?: string;
+  /** The namespace of the interfaces the file lists without `netns`. */
+  netns?: string;
 }
 
 /** One mistake in a config file. */
@@ -158,7 +166,7 @@ export class FleetConfigError extends RangeError {
   constructor(issues: ConfigIssue[]) {
     super(
       `config refused, nothing changed (${issues.length} error${issues.length === 1 ? '' : 's'}):\n` +
-        issues.map((i) => `  ${i.file}:${i.line}:${i.column}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n'),
+        issues.map((i) => `  ${i.line > 0 ? `${i.file}:${i.line}:${i.column}` : i.file}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n'),
     );
     this.name = 'FleetConfigError';
     this.issues = issues;
@@ -273,6 +281,29 @@ const filterKeys = ['block', 'dropFragments', 'matchDestination', 'maxEntries'] 
 const samplerKeys = ['rate', 'ringBytes'] as const;
 const counterKeys = ['maxSources'] as const;
 const TAG_BYTES = 16;
+
+/** A namespace's kernel identity (`dev:ino`), or the path itself when it is not a namespace (yet). */
+function namespaceKey(path: string | undefined): string {
+  try {
+    const id = netnsId(path);
+    return `${id.dev}:${id.ino}`;
+  } catch {
+    return `path:${path}`;
+  }
+}
+
+/**
+ * The object file a name stands for: a shipped slot program's name (`xdp_counter`) is the
+ * shipped object; anything with a `/` or ending in `.o` is a path, relative to `baseDir`.
+ * Returns undefined for a name that is neither (the caller says what is accepted).
+ *
+ * @throws Error when a shipped object's file is missing from the package
+ */
+export function objectFileFor(text: string, baseDir: string): { file: string; shipped: SlotProgramName | undefined } | undefined {
+  if (text.includes('/') || text.endsWith('.o')) return { file: isAbsolute(text) ? text : resolve(baseDir, text), shipped: undefined };
+  if (!(text in slotPrograms)) return undefined;
+  return { file: shippedObjectPath(text as SlotProgramName), shipped: text as SlotProgramName };
+}
 
 /** Sorted-key JSON, so the same settings always give the same fingerprint. */
 function canonical(value: unknown): string {
@@ -434,13 +465,13 @@ interface TrustContext {
   waived: string[];
 }
 
-function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string, trust: TrustContext): InterfaceSpec | undefined {
+function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string, trust: TrustContext, defaultNetns: string | undefined): InterfaceSpec | undefined {
   const o = c.object(raw, path, ifaceKeys);
   if (!o) return undefined;
   const before = c.issues.length;
   const name = c.string(o.name, [...path, 'name']);
   if (name !== undefined && (name.length > 15 || /[/\s]/.test(name))) c.add([...path, 'name'], `'${name}' is not an interface name (at most 15 characters, no '/' or spaces)`);
-  const netns = o.netns === undefined ? undefined : c.string(o.netns, [...path, 'netns']);
+  const netns = o.netns === undefined ? defaultNetns : c.string(o.netns, [...path, 'netns']);
   if (netns !== undefined && !isAbsolute(netns)) c.add([...path, 'netns'], `must be an absolute path like /run/netns/NAME, got '${netns}'`);
   let mode: 'skb' | 'native' | undefined;
   if (o.mode !== undefined) {
@@ -477,7 +508,7 @@ function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string, t
  *   included (issue `code` `EUNTRUSTED` / `ESHA256`)
  */
 export function parseFleetConfig(text: string, file: string, options: LoadConfigOptions = {}): FleetConfig {
-  return parse(text, file, { insecure: options?.insecure === true, waived: [] });
+  return parse(text, file, { insecure: options?.insecure === true, waived: [] }, options ?? {});
 }
 
 /**
@@ -503,7 +534,7 @@ function checkRootObject(c: Checker, trust: TrustContext): void {
   }
 }
 
-function parse(text: string, file: string, trust: TrustContext): FleetConfig {
+function parse(text: string, file: string, trust: TrustContext, options: LoadConfigOptions): FleetConfig {
   const abs = resolve(file);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -515,7 +546,24 @@ function parse(text: string, file: string, trust: TrustContext): FleetConfig {
     }
     throw new FleetConfigError(c.issues);
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // yaml refuses an alias bomb (aliases expanding to millions of nodes) with a ReferenceError.
+    let at = { line: 1, column: 1 };
+    visit(doc, {
+      Alias(_key, node) {
+        if (node.range) {
+          const { line, col } = lines.linePos(node.range[0]);
+          at = { line, column: col };
+        }
+        return visit.BREAK;
+      },
+    });
+    c.issues.push({ file: abs, ...at, path: '', message: `YAML: ${(e as Error).message.split('\n')[0]}` });
+    throw new FleetConfigError(c.issues);
+  }
   const top = c.object(data ?? {}, [], topKeys);
   const interfaces: InterfaceSpec[] = [];
   let pinBase: string | undefined;
@@ -528,10 +576,11 @@ function parse(text: string, file: string, trust: TrustContext): FleetConfig {
     if (top.interfaces !== undefined && !isSeq(doc.get('interfaces', true)) && list.length > 0) c.add(['interfaces'], 'must be a list');
     const seen = new Map<string, number>();
     list.forEach((entry, i) => {
-      const spec = checkInterface(c, entry, ['interfaces', i], dirname(abs), trust);
-      const { name, netns } = (entry ?? {}) as { name?: unknown; netns?: unknown };
+      const spec = checkInterface(c, entry, ['interfaces', i], dirname(abs), trust, options.netns);
+      const { name, netns = options.netns } = (entry ?? {}) as { name?: unknown; netns?: unknown };
       if (typeof name === 'string') {
-        const key = `${name}@${typeof netns === 'string' ? netns : ''}`;
+        // The same namespace by two paths (/run/netns/X, /proc/PID/ns/net) is the same interface.
+        const key = `${name}@${typeof netns === 'string' ? namespaceKey(netns) : namespaceKey(undefined)}`;
         if (seen.has(key)) c.add(['interfaces', i, 'name'], `interface ${name}${typeof netns === 'string' ? ` in ${netns}` : ''} is given twice (also at interfaces[${seen.get(key)}])`);
         else seen.set(key, i);
       }
@@ -540,7 +589,7 @@ function parse(text: string, file: string, trust: TrustContext): FleetConfig {
   }
   if (interfaces.length > 0) checkRootObject(c, trust);
   if (c.issues.length > 0) throw new FleetConfigError(c.issues.sort((a, b) => a.line - b.line || a.column - b.column));
-  return { file: abs, pinBase, interfaces, waived: trust.waived, insecure: trust.insecure };
+  return { file: abs, pinBase: options.pinBase ?? pinBase, interfaces, waived: trust.waived, insecure: trust.insecure };
 }
 
 /**
@@ -552,6 +601,8 @@ function parse(text: string, file: string, trust: TrustContext): FleetConfig {
  *
  * @param options.insecure waive the ownership checks (development only): the problems are kept
  *   in {@link FleetConfig.waived} for a warning on every apply
+ * @param options.pinBase the bpffs folder of the root arrays, over the file's `pinBase`
+ * @param options.netns the namespace of the interfaces the file lists without `netns`
  * @throws {@link FleetConfigError} for a missing, unreadable or untrusted file, an object hash
  *   that does not match its pin, or any other mistake in it; nothing is changed
  * @example
@@ -573,5 +624,5 @@ export function loadFleetConfig(file: string, options: LoadConfigOptions = {}): 
     const message = e instanceof TrustError ? e.message : `cannot read the config: ${(e as Error).message}`;
     throw new FleetConfigError([{ file: resolve(file), line: 0, column: 0, path: '', message, ...(code ? { code } : {}) }]);
   }
-  return parse(text, file, trust);
+  return parse(text, file, trust, options ?? {});
 }

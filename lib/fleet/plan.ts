@@ -9,8 +9,9 @@ import { BpfError } from '../errors';
 import { RootArray } from '../rootarray/root-array';
 import type { RootStatus } from '../rootarray/status';
 import { queryXdp } from '../attach/xdp';
+import { netnsId } from '../rootarray/state';
 import type { FleetConfig, InterfaceSpec, SlotSpec } from './config';
-import type { FleetState } from './state';
+import type { AppliedProgram, FleetState } from './state';
 
 /** One change of a plan. */
 export type FleetChange =
@@ -19,6 +20,16 @@ export type FleetChange =
   | { action: 'replace'; ifname: string; netns: string | undefined; slot: number; spec: SlotSpec; from: { progId: number; name: string }; reason: string; drift: boolean }
   | { action: 'remove'; ifname: string; netns: string | undefined; slot: number; from: { progId: number; name: string }; reason: string };
 
+/** An interface the plan leaves as it is, and why: the other interfaces are still planned. */
+export interface RefusedInterface {
+  ifname: string;
+  netns: string | undefined;
+  /** The config file and the line of the interface's entry. */
+  file: string;
+  line: number;
+  reason: string;
+}
+
 /** What {@link planFleet} returns. */
 export interface FleetPlan {
   changes: FleetChange[];
@@ -26,6 +37,11 @@ export interface FleetPlan {
   unchanged: { ifname: string; netns: string | undefined; slot: number; progId: number }[];
   /** Differences the plan does not change (a mode differs: that needs a detach), one line each. */
   notes: string[];
+  /**
+   * Interfaces left as they are because the config cannot be applied to them (their running root
+   * has another slot count than configured): one line each.
+   */
+  refused: RefusedInterface[];
 }
 
 /** Options of {@link planFleet}. */
@@ -34,14 +50,38 @@ export interface PlanOptions {
   prune?: boolean;
 }
 
-function where(ifname: string, netns: string | undefined): string {
+/** An interface as people read it: `eth1`, or `eth1 (netns /run/netns/edge)`. */
+export function where(ifname: string, netns: string | undefined): string {
   return netns ? `${ifname} (netns ${netns})` : ifname;
+}
+
+/**
+ * A namespace's kernel identity as text, `dev:ino` (undefined path: this process's namespace).
+ * Two paths of the same namespace (`/run/netns/X`, `/proc/PID/ns/net`) give the same key.
+ *
+ * @throws RangeError when the path is not a network namespace file
+ */
+export function netnsKey(netns: string | undefined): string {
+  const id = netnsId(netns);
+  return `${id.dev}:${id.ino}`;
+}
+
+/** Whether a state entry names this interface: by namespace identity when it has one. */
+function sameInterface(e: AppliedProgram, ifname: string, netns: string | undefined, key: string): boolean {
+  if (e.ifname !== ifname) return false;
+  return e.netnsKey !== undefined ? e.netnsKey === key : (e.netns ?? undefined) === netns;
 }
 
 /** The running root array's status, or undefined when the interface has none. */
 function runningStatus(iface: InterfaceSpec, pinBase: string | undefined): RootStatus | undefined {
   const loc = { netns: iface.netns, pinBase };
-  // Throws ENODEV for a missing interface: the whole plan is refused before anything changes.
+  if (!RootArray.exists(iface.name, loc)) return undefined;
+  using root = RootArray.open(iface.name, loc);
+  return root.status();
+}
+
+/** Throws ENODEV naming the config line of an interface that does not exist: the whole plan is refused. */
+function checkExists(iface: InterfaceSpec): void {
   try {
     queryXdp(iface.name, { netns: iface.netns });
   } catch (e) {
@@ -50,15 +90,6 @@ function runningStatus(iface: InterfaceSpec, pinBase: string | undefined): RootS
     }
     throw e;
   }
-  if (!RootArray.exists(iface.name, loc)) return undefined;
-  using root = RootArray.open(iface.name, loc);
-  return root.status();
-}
-
-/** Whether the state says this program was loaded for this interface and slot. */
-function appliedHere(state: FleetState, progId: number, ifname: string, netns: string | undefined, slot: number): FleetState[string] | undefined {
-  const e = state[String(progId)];
-  return e && e.ifname === ifname && (e.netns ?? undefined) === netns && e.slot === slot ? e : undefined;
 }
 
 /**
@@ -68,33 +99,54 @@ function appliedHere(state: FleetState, progId: number, ifname: string, netns: s
  * Drift is a slot whose program the previous apply put there and that no longer holds it (emptied
  * or replaced by hand): it is planned like any other difference, marked `drift: true`.
  *
- * @throws {@link libbpf-node!BpfError} `ENODEV` naming the config line of an interface that does not exist;
- *   RangeError when a running root has a different slot count than configured
+ * An interface whose running root has another slot count than configured is listed in `refused`
+ * and left as it is; the others are planned. State entries are
+ * matched by kernel identity (program id in the slot, namespace by device and inode), never by
+ * the path the config used.
+ *
+ * @throws {@link libbpf-node!BpfError} `ENODEV` naming the config line of an interface that does
+ *   not exist (the whole plan is refused: nothing changes)
  */
 export function planFleet(config: FleetConfig, state: FleetState, options: PlanOptions = {}): FleetPlan {
-  const plan: FleetPlan = { changes: [], unchanged: [], notes: [] };
-  for (const iface of config.interfaces) planInterface(plan, iface, runningStatus(iface, config.pinBase), state, options);
+  const plan: FleetPlan = { changes: [], unchanged: [], notes: [], refused: [] };
+  for (const iface of config.interfaces) {
+    checkExists(iface);
+    planInterface(plan, iface, runningStatus(iface, config.pinBase), state, options, { file: config.file, netnsKey: netnsKey(iface.netns) });
+  }
   return plan;
 }
 
 /**
  * The part of {@link planFleet} for one interface, given what runs there (`status`, undefined
- * when no root array is attached): adds its changes, unchanged slots and notes to `plan`. Reads
- * nothing, so it is tested without a kernel.
+ * when no root array is attached) and the identity of its namespace (`where.netnsKey`, device and
+ * inode): adds its changes, unchanged slots, notes and refusal to `plan`. Reads nothing, so it is
+ * tested without a kernel.
  * @internal
  */
-export function planInterface(plan: FleetPlan, iface: InterfaceSpec, status: RootStatus | undefined, state: FleetState, options: PlanOptions = {}): void {
+export function planInterface(
+  plan: FleetPlan,
+  iface: InterfaceSpec,
+  status: RootStatus | undefined,
+  state: FleetState,
+  options: PlanOptions = {},
+  where_: { file: string; netnsKey: string } = { file: '?', netnsKey: '?' },
+): void {
   const { name: ifname, netns } = iface;
+  const key = where_.netnsKey;
   if (status === undefined) {
     plan.changes.push({ action: 'attach', ifname, netns, slots: iface.slots, mode: iface.mode });
     for (const spec of iface.programs) plan.changes.push({ action: 'load', ifname, netns, slot: spec.slot, spec, reason: 'new root array', drift: false });
     return;
   }
   if (status.slotCount !== iface.slots) {
-    throw new RangeError(
-      `the root array on ${where(ifname, netns)} has ${status.slotCount} slots, the config (line ${iface.line}) asks for ${iface.slots}: ` +
-        'a slot count is fixed for the life of a root; detach it (xdp-root detach) to change it',
-    );
+    plan.refused.push({
+      ifname,
+      netns,
+      file: where_.file,
+      line: iface.line,
+      reason: `its running root array has ${status.slotCount} slots, the config asks for ${iface.slots}: a slot count is fixed for the life of a root; detach it (xdp-root detach) to change it`,
+    });
+    return;
   }
   if (iface.mode !== undefined && status.mode !== iface.mode) {
     plan.notes.push(`${where(ifname, netns)} runs in ${status.mode ?? 'no'} mode, the config asks for ${iface.mode}: left as it is (changing the mode needs a detach)`);
@@ -104,7 +156,7 @@ export function planInterface(plan: FleetPlan, iface: InterfaceSpec, status: Roo
     const slot = running.slot;
     const spec = wanted.get(slot);
     // What the last apply put in this slot, if it no longer runs there: drift.
-    const lost = Object.entries(state).find(([id, e]) => e.ifname === ifname && (e.netns ?? undefined) === netns && e.slot === slot && Number(id) !== running.progId);
+    const lost = Object.entries(state).find(([id, e]) => sameInterface(e, ifname, netns, key) && e.slot === slot && Number(id) !== running.progId);
     if (spec === undefined) {
       if (options.prune && running.progId !== undefined) {
         plan.changes.push({ action: 'remove', ifname, netns, slot, from: { progId: running.progId, name: running.name ?? '' }, reason: 'not in the config (--prune)' });
@@ -116,7 +168,9 @@ export function planInterface(plan: FleetPlan, iface: InterfaceSpec, status: Roo
       plan.changes.push({ action: 'load', ifname, netns, slot, spec, reason, drift: lost !== undefined });
       continue;
     }
-    const applied = appliedHere(state, running.progId, ifname, netns, slot);
+    // Trusted only when the kernel agrees: this program id runs in this very slot.
+    const e = state[String(running.progId)];
+    const applied = e && sameInterface(e, ifname, netns, key) && e.slot === slot ? e : undefined;
     if (applied?.fingerprint === spec.fingerprint) {
       plan.unchanged.push({ ifname, netns, slot, progId: running.progId });
       continue;
@@ -147,8 +201,9 @@ export function formatPlan(plan: FleetPlan): string {
         return `- ${at} slot ${c.slot}: remove ${c.from.name} (id ${c.from.progId}) (${c.reason})`;
     }
   });
-  if (plan.changes.length === 0) lines.push('no changes: everything runs as configured');
+  if (plan.changes.length === 0 && plan.refused.length === 0) lines.push('in sync (no changes)');
   if (plan.unchanged.length > 0) lines.push(`${plan.unchanged.length} slot${plan.unchanged.length === 1 ? '' : 's'} unchanged`);
   for (const n of plan.notes) lines.push(`note: ${n}`);
+  for (const r of plan.refused) lines.push(`${r.file}:${r.line}: ${where(r.ifname, r.netns)}: left as it is: ${r.reason}`);
   return lines.join('\n');
 }

@@ -46,7 +46,10 @@ export function makeDirectories(path: string, what: string, mode = 0o755): void 
       mkdirSync(at, { mode });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(at, { throwIfNoEntry: false })?.isDirectory()) continue; // made meanwhile
-      throw new BpfError('mkdir', errnoOf(e), `${what} '${path}': cannot make '${at}'`);
+      // ENOENT right after the parent was found (or made): the parent was deleted while still
+      // reachable (a process's removed cwd, a stale bind mount); recursive mkdir would spin here.
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? ' (its parent exists but was deleted: a stale mount or a removed folder?)' : '';
+      throw new BpfError('mkdir', errnoOf(e), `${what} '${path}': cannot make '${at}'${why}`);
     }
   }
 }

@@ -140,6 +140,6 @@ describeNet('fleet agent', () => {
       }
     };
     expect(run(['agent'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/expected --config FILE/) });
-    expect(run(['agent', '--config', '/nonexistent.yaml', '--metrics', 'localhost'])).toMatchObject({ status: 1, stderr: expect.stringMatching(/--metrics must be HOST:PORT/) });
+    expect(run(['agent', '--config', '/nonexistent.yaml', '--metrics', 'localhost'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--metrics must be HOST:PORT/) });
   });
 });

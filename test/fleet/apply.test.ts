@@ -87,7 +87,7 @@ describeNet('fleet apply', () => {
     expect(progIds(net)).toEqual(ids);
     const cliAgain = xdpRoot(['apply', file, '--state', stateFile]);
     expect(cliAgain).toMatchObject({ code: 0 });
-    expect(cliAgain.stdout).toMatch(/no changes: everything runs as configured\n3 slots unchanged/);
+    expect(cliAgain.stdout).toMatch(/in sync \(no changes\)\n3 slots unchanged/);
     expect(progIds(net)).toEqual(ids);
   });
 

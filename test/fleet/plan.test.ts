@@ -35,7 +35,7 @@ function status(progs: Array<{ id: number; name: string } | undefined>, extra: P
   } as unknown as RootStatus;
 }
 
-const fresh = (): FleetPlan => ({ changes: [], unchanged: [], notes: [] });
+const fresh = (): FleetPlan => ({ changes: [], unchanged: [], notes: [], refused: [] });
 
 function plan(i: InterfaceSpec, s: RootStatus | undefined, state: FleetState = {}, prune = false): FleetPlan {
   const p = fresh();
@@ -131,10 +131,19 @@ describe('planInterface', () => {
   });
 
   it('a different slot count is refused; a different mode is a note, not a change', () => {
-    expect(() => plan(iface([], { slots: 8 }), status([undefined, undefined]))).toThrow(
-      'the root array on veth0 has 2 slots, the config (line 3) asks for 8: a slot count is fixed for the life of a root; detach it (xdp-root detach) to change it',
-    );
-    expect(() => plan(iface([], { slots: 8, netns: 'ns1' }), status([undefined]))).toThrow(/^the root array on veth0 \(netns ns1\) has 1 slots/);
+    // Refused for this interface only: listed with its config line, nothing planned for it.
+    const refused = plan(iface([spec(0, 'a')], { slots: 8 }), status([undefined, undefined]));
+    expect(refused.refused).toEqual([
+      {
+        ifname: 'veth0',
+        netns: undefined,
+        file: '?',
+        line: 3,
+        reason: 'its running root array has 2 slots, the config asks for 8: a slot count is fixed for the life of a root; detach it (xdp-root detach) to change it',
+      },
+    ]);
+    expect(refused.changes).toEqual([]);
+    expect(plan(iface([], { slots: 8, netns: 'ns1' }), status([undefined])).refused[0]).toMatchObject({ netns: 'ns1', reason: /has 1 slots/ });
     const p = plan(iface([], { mode: 'native', slots: 1 }), status([undefined]));
     expect(p.notes).toEqual(['veth0 runs in skb mode, the config asks for native: left as it is (changing the mode needs a detach)']);
     expect(p.changes).toEqual([]);
@@ -160,6 +169,7 @@ describe('formatPlan', () => {
       ],
       unchanged: [{ ifname: 'veth0', netns: undefined, slot: 0, progId: 1 }],
       notes: ['n1', 'n2'],
+      refused: [],
     });
     expect(text.split('\n')).toEqual([
       '+ attach root array to veth0 (netns ns1): 4 slots, mode kernel default',
@@ -174,10 +184,13 @@ describe('formatPlan', () => {
   });
 
   it('says so when nothing changes, and counts unchanged slots', () => {
-    expect(formatPlan(fresh())).toBe('no changes: everything runs as configured');
+    expect(formatPlan(fresh())).toBe('in sync (no changes)');
     const two = fresh();
     two.unchanged.push({ ifname: 'a', netns: undefined, slot: 0, progId: 1 }, { ifname: 'a', netns: undefined, slot: 1, progId: 2 });
-    expect(formatPlan(two)).toBe('no changes: everything runs as configured\n2 slots unchanged');
+    expect(formatPlan(two)).toBe('in sync (no changes)\n2 slots unchanged');
+    const refused = fresh();
+    refused.refused.push({ ifname: 'a', netns: undefined, file: 'fleet.yaml', line: 4, reason: 'its running root array has 2 slots' });
+    expect(formatPlan(refused)).toBe('fleet.yaml:4: a: left as it is: its running root array has 2 slots');
     const loadPlain = fresh();
     loadPlain.changes.push({ action: 'load', ifname: 'a', netns: undefined, slot: 0, spec: spec(0, 'x'), reason: 'empty', drift: false });
     expect(formatPlan(loadPlain)).toBe('+ a slot 0: load /objs/p0.bpf.o (empty)');

@@ -110,7 +110,7 @@ ${extra}`;
     chmodSync(file, 0o646);
     r = xdpRoot(['apply', file, ...state]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${file}:0:0: untrusted config ${file}: ${file} (owner root (uid 0), mode 0646) is writable by others`);
+    expect(r.stderr).toContain(`${file}: untrusted config ${file}: ${file} (owner root (uid 0), mode 0646) is writable by others`);
     nothingAttached();
 
     // Everything root's and 0644: the dry run prints the hash to pin, the apply attaches.
