@@ -5,7 +5,7 @@ import { BpfError, BpfFeatureError, BpfObject, BpfStateError, attachXdp, feature
 import { VethPair, udpFrame } from '../lib/testing/index';
 import { XDP_PASS, ethFrame, xdpCount } from './support/attach';
 import { describeBpf, describeNet, fixturePath } from './support/helpers';
-import { itWith } from './support/kernel';
+import { itWith, itWithout } from './support/kernel';
 
 const A = '02:00:00:00:00:0a';
 const B = '02:00:00:00:00:0b';
@@ -152,6 +152,20 @@ describeNet('testRun with live frames', () => {
     const got = await listener.collect({ count: 10_000, timeoutMs: 1000 });
     expect(got.count).toBeGreaterThan(0);
     expect(got.packets[0]?.payload.toString()).toBe('live');
+  });
+
+  itWithout('xdp-live-frames', "where the kernel refuses live frames, testRun({ live }) refuses up front with the kernel's answer", async () => {
+    using gen = await loaded(fixturePath('xdp_swap_tx'));
+    const err = (() => {
+      try {
+        gen.program('xdp_swap_tx').testRun({ data: frame, repeat: 1, live: { ingress: net.b.ifname, netns: net.b.netnsPath } });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(BpfFeatureError);
+    expect((err as BpfFeatureError).feature).toBe('xdp-live-frames');
+    expect((err as Error).message).toContain(features.answer('xdp-live-frames').reason);
   });
 
   itWith('xdp-live-frames', 'live frames need the interface\'s namespace: without it the ifindex is not found', async () => {

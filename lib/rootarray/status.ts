@@ -6,6 +6,7 @@
  */
 import { checkObject } from '../internal/validate';
 import type { RootArray } from './root-array';
+import type { MetadataHandoff } from './meta';
 
 /** Per-slot statistics, summed over CPUs since the slot's program was loaded. */
 export interface SlotStats {
@@ -72,6 +73,12 @@ export interface RootStatus {
   /** The number of slots of this root. */
   slotCount: number;
   root: RootStats;
+  /**
+   * Whether the root hands each packet's parsed summary to the slots in the XDP metadata area
+   * (`passMeta`), and why: off where the kernel's probe says it cannot. Always set by
+   * `status()`; optional only so that older hand-made statuses still type-check.
+   */
+  metadata?: MetadataHandoff;
   slots: SlotStatus[];
 }
 
