@@ -194,3 +194,20 @@ describe('three answers from the kernel (the mapping, fed errnos)', () => {
     expect(interpretLibbpfProbe(-EPERM, 'a ringbuf map')).toMatchObject({ state: 'undetermined', errno: 'EPERM' });
   });
 });
+
+// The kernel matrix checks each guest against these files (test/kernels/expect-features.cjs).
+describe("the kernel matrix's recorded feature sets", () => {
+  it('name only known features, each once, with one answer', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const dir = join(__dirname, 'kernels', 'expected');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(files).toEqual(expect.arrayContaining(['bullseye.json', 'bookworm.json', 'trixie.json']));
+    for (const file of files) {
+      const e = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { unavailable?: string[]; undetermined?: string[] };
+      const named = [...(e.unavailable ?? []), ...(e.undetermined ?? [])];
+      for (const n of named) expect(Object.keys(FEATURES), `${file}: ${n}`).toContain(n);
+      expect(new Set(named).size, file).toBe(named.length);
+    }
+  });
+});
