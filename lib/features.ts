@@ -306,6 +306,40 @@ export function cgroup2Path(): string | undefined {
   }
 }
 
+/** The kernel's lockdown mode (`'none'`, `'integrity'`, `'confidentiality'`), as the kernel reports it; undefined without the lockdown LSM. */
+function lockdown(): string | undefined {
+  try {
+    return /\[(\w+)\]/.exec(readFileSync('/sys/kernel/security/lockdown', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Kprobes under kernel lockdown: the kernel refuses to create them in confidentiality mode
+ * (LOCKDOWN_KPROBES), which the kernel reports in /sys/kernel/security/lockdown.
+ */
+function kprobeLockdownAnswer(): FeatureAnswer {
+  const mode = lockdown();
+  return mode === 'confidentiality'
+    ? no("kernel lockdown is 'confidentiality' (/sys/kernel/security/lockdown), which refuses kprobes (LOCKDOWN_KPROBES)")
+    : yes(`kernel lockdown is ${mode ?? 'not in use'}`);
+}
+
+/** tracefs: mounted with events, and a file in it can be read (lockdown refuses tracefs in confidentiality mode). */
+function tracefsAnswer(): FeatureAnswer {
+  const base = tracefsPath();
+  if (base === undefined) return no('no tracefs with events is mounted at /sys/kernel/tracing or /sys/kernel/debug/tracing');
+  try {
+    readFileSync(`${base}/events/header_page`);
+    return yes(`tracefs is mounted at ${base} and readable`);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    const mode = lockdown();
+    return no(`tracefs is mounted at ${base} but reading ${base}/events/header_page failed (${code})${mode !== undefined && mode !== 'none' ? `; kernel lockdown is '${mode}'` : ''}`);
+  }
+}
+
 /** A perf PMU the kernel registered (`kprobe`, `uprobe`, `software`, `cpu`…). */
 function pmuAnswer(name: string): FeatureAnswer {
   return pathAnswer(`/sys/bus/event_source/devices/${name}/type`, `the ${name} PMU`);
@@ -380,7 +414,7 @@ export const FEATURES = {
     requires: 'CONFIG_KPROBE_EVENTS',
     description: 'kprobes (the kprobe PMU, or kprobe_events in a mounted tracefs)',
     minKernel: '4.17',
-    probe: () => allOf(() => programTypeAnswer('kprobe'), () => anyOf(() => pmuAnswer('kprobe'), () => tracefsFileAnswer('kprobe_events'))),
+    probe: () => allOf(() => programTypeAnswer('kprobe'), kprobeLockdownAnswer, () => anyOf(() => pmuAnswer('kprobe'), () => tracefsFileAnswer('kprobe_events'))),
   },
   uprobe: {
     requires: 'CONFIG_UPROBE_EVENTS',
@@ -392,7 +426,7 @@ export const FEATURES = {
     requires: 'tracefs mounted at /sys/kernel/tracing',
     description: 'a mounted tracefs (for tracepoints by category and name)',
     minKernel: '4.7',
-    probe: () => (tracefsPath() !== undefined ? yes(`tracefs is mounted at ${tracefsPath()}`) : no('no tracefs with events is mounted at /sys/kernel/tracing or /sys/kernel/debug/tracing')),
+    probe: tracefsAnswer,
   },
   'perf-event': {
     requires: 'CONFIG_PERF_EVENTS',
