@@ -114,6 +114,7 @@ function privilegeHint(op: string, needed: string[], fallback: string): string {
   const causes = [
     lockdown !== undefined && lockdown !== 'none' ? `kernel lockdown is '${lockdown}'` : undefined,
     'a security module (SELinux, AppArmor, BPF LSM) or a seccomp filter refusing it',
+    'a kernel built to refuse this operation (vendor and hardened kernels are; features.list() shows what its probes found)',
     /attach|trace|lsm|kprobe|uprobe|fentry|fexit/.test(op) ? 'a kernel that refuses this kind of attach (no trampolines, kprobes or uprobes)' : undefined,
     op.startsWith('bpf_object__load') || op.startsWith('bpf_prog_load') ? 'a kernel that refuses this program type (some refuse BPF trampolines: fentry, fexit, LSM)' : undefined,
   ].filter((c) => c !== undefined);
