@@ -10,7 +10,7 @@
  */
 import { featureAnswer } from '../features';
 import { BpfMap } from '../map/map';
-import { programInfo } from './pins';
+import { isMissing, programInfo } from './pins';
 
 /** The read-only global of `xdp_root.bpf.c` that turns the hand-off on. */
 export const PASS_META_GLOBAL = 'xdp_root_pass_meta';
@@ -36,10 +36,28 @@ export function metadataDecision(requested: boolean): MetadataHandoff {
   return { passing: false, reason: `asked for, but turned off: this kernel cannot hand 64 bytes of metadata to the slots (${answer.state}: ${answer.reason}); each slot parses for itself` };
 }
 
-/** The `xdp_root_pass_meta` the running root program `rootId` was loaded with (false when it has none). */
+/**
+ * The `xdp_root_pass_meta` the running root program `rootId` was loaded with: false when it has
+ * none, or when the program (or its .rodata) left the kernel meanwhile (replaced by another
+ * process: the replacement is asked next time).
+ */
 export function passMetaOf(rootId: number): boolean {
-  for (const mapId of programInfo(rootId).mapIds) {
-    using map = BpfMap.openById(mapId);
+  let mapIds: number[];
+  try {
+    mapIds = programInfo(rootId).mapIds;
+  } catch (e) {
+    if (isMissing(e)) return false;
+    throw e;
+  }
+  for (const mapId of mapIds) {
+    let opened: BpfMap;
+    try {
+      opened = BpfMap.openById(mapId);
+    } catch (e) {
+      if (isMissing(e)) return false;
+      throw e;
+    }
+    using map = opened;
     if (!map.name.endsWith('.rodata')) continue;
     const rodata = map.typed<number, Record<string, unknown>>().get(0);
     const v = rodata?.[PASS_META_GLOBAL];
