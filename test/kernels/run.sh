@@ -133,7 +133,7 @@ echo "KMATRIX-STEP features \$(cut -d' ' -f1 /proc/uptime)"
 node -e "const f = require('./dist/lib/features.js').features; console.log('KMATRIX-FEATURES ' + f.list().filter((x) => !x.available).map((x) => x.name + (x.state === 'undetermined' ? ' (undetermined: ' + x.errno + ')' : '')).join(', '))"
 node test/kernels/expect-features.cjs $4; expect_rc=\$?
 echo "KMATRIX-STEP vitest \$(cut -d' ' -f1 /proc/uptime)"
-node node_modules/vitest/vitest.mjs run --reporter=verbose --reporter=./test/summary-reporter.mts $files
+node node_modules/vitest/vitest.mjs run --reporter=verbose --reporter=./test/support/summary-reporter.mts $files
 rc=\$?; [ "\$rc" != 0 ] || rc=\$expect_rc; exit "\$rc"
 EOF
   fi
@@ -151,15 +151,15 @@ run_suite() {
   modules=$(ls -d "$dir/root/lib/modules/$release" "$dir/root/usr/lib/modules/$release" 2>/dev/null | head -n 1)
   kernel=$(ls "$dir/root/boot/vmlinuz-$release" "$modules/vmlinuz" 2>/dev/null | head -n 1)
   mkdir -p "$cache/logs"
-  expect="$suite"; append="console=ttyS0 quiet panic=-1 tsc=reliable mitigations=off"
+  expect="$suite"; append="console=ttyS0 quiet panic=-1 tsc=reliable no_timer_check mitigations=off"
   if [ -n "$lockdown" ]; then expect="$suite-lockdown"; append="$append lockdown=confidentiality"; fi
   out="$cache/logs/$release${lockdown:+-lockdown}.log"
-  initramfs "$release" "$modules" "$cache/initramfs-$release.cpio.gz" "$expect"
+  initramfs "$release" "$modules" "$cache/initramfs-$release${lockdown:+-lockdown}.cpio.gz" "$expect"
   log "$release: booting${lockdown:+ with lockdown=confidentiality} (timeout ${timeout}s, log $out)"
   start=$(date +%s)
   nice -n 10 qemu-system-x86_64 -machine accel=tcg -cpu max -smp "${KMATRIX_SMP:-1}" -m "${KMATRIX_MEM:-2048}" \
     -no-reboot -nic none -serial stdio -display none -monitor none \
-    -kernel "$kernel" -initrd "$cache/initramfs-$release.cpio.gz" \
+    -kernel "$kernel" -initrd "$cache/initramfs-$release${lockdown:+-lockdown}.cpio.gz" \
     -append "$append" \
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$project,mount_tag=project,security_model=none,readonly=on" \
@@ -215,7 +215,7 @@ batch=""
 pids=""
 for suite in $suites; do
   # A guest's subshell kills its own qemu when it is stopped (traps are not inherited).
-  (trap 'cleanup; exit 143' INT TERM; run_suite "$suite" > "$cache/result-$suite") &
+  (trap 'cleanup; exit 143' INT TERM; run_suite "$suite" > "$cache/result-$suite${lockdown:+-lockdown}") &
   batch="$batch $!"
   pids="$pids $!"
   if [ "$(echo $batch | wc -w)" -ge "$jobs" ]; then
@@ -225,6 +225,6 @@ for suite in $suites; do
 done
 for pid in $batch; do wait "$pid" || status=1; done
 for suite in $suites; do
-  cat "$cache/result-$suite" 2>/dev/null || echo "$suite: no result"
+  cat "$cache/result-$suite${lockdown:+-lockdown}" 2>/dev/null || echo "$suite: no result"
 done
 exit $status
