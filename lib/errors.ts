@@ -113,7 +113,7 @@ function privilegeHint(op: string, needed: string[], fallback: string): string {
       : 'this operation';
   const have = `the process already has ${listing(needed)}, so more privileges will not help`;
   if (active.length > 0) return `${have}; active here: ${active.join('; ')}`;
-  return `${have}; no security module or seccomp filter is known to be active, so the kernel itself refuses ${kind} (a restricted kernel build)${unknown}`;
+  return `${have}; no security module or seccomp filter is known to be active, so the kernel itself refuses ${kind}: a kernel built to refuse it (vendor and hardened kernels are; features.list() shows what its probes found)${unknown}`;
 }
 
 /**
@@ -646,28 +646,60 @@ export function makeBpfError(op: string, errno: number, details: BpfErrorDetails
 }
 
 /**
- * The running kernel lacks a feature the operation needs. Thrown up front (before any syscall)
- * by the operations that probe for what they need; see `features` in the main module.
+ * The running kernel lacks a feature the operation needs, or refused the probe for it. Thrown up
+ * front (before any syscall) by the operations that probe for what they need; the message names
+ * the feature and the kernel's own answer ({@link BpfFeatureError.answer}); see `features` in the
+ * main module.
+ *
+ * @example
+ * ```ts
+ * try { await prog.testRunAsync({ data, live: { ingress: 'veth0' } }); } catch (e) {
+ *   if (e instanceof BpfFeatureError) console.log(e.feature, e.answer?.reason);
+ * }
+ * ```
  */
 export class BpfFeatureError extends BpfError {
   /** The feature's name in `FEATURES`, such as `'ringbuf'`. */
   readonly feature: string;
-  /** The first mainline kernel with the feature, such as `'5.8'`. */
+  /** The first mainline kernel with the feature, such as `'5.8'` (for information: vendor kernels differ). */
   readonly minKernel: string;
   /** The running kernel's release string. */
   readonly kernel: string;
+  /**
+   * The running kernel's own answer when the feature was probed: `'unavailable'` (it refused as a
+   * kernel without it does) or `'undetermined'` (it refused the probe itself), what was tried and
+   * the errno. Absent when the error was built without one.
+   */
+  readonly answer: { readonly state: string; readonly reason: string; readonly errno?: string } | undefined;
 
-  constructor(feature: string, description: string, minKernel: string, kernel: string, what?: string) {
+  constructor(
+    feature: string,
+    description: string,
+    minKernel: string,
+    kernel: string,
+    what?: string,
+    answer?: { readonly state: string; readonly reason: string; readonly errno?: string },
+  ) {
+    const undetermined = answer?.state === 'undetermined';
     super(
       what ? `${what}` : `feature ${feature}`,
       95, // EOPNOTSUPP
-      `the running kernel (${kernel}) lacks ${description} ('${feature}'), which needs Linux ${minKernel} or newer`,
-      `run on a kernel >= ${minKernel}, or use an option that does without '${feature}'`,
+      answer === undefined
+        ? `the running kernel (${kernel}) lacks ${description} ('${feature}'), which needs Linux ${minKernel} or newer`
+        : undetermined
+          ? `the running kernel (${kernel}) refused the probe for ${description} ('${feature}'), so the library does without it: ${answer.reason}`
+          : `the running kernel (${kernel}) lacks ${description} ('${feature}'): ${answer.reason}`,
+      answer === undefined
+        ? `run on a kernel >= ${minKernel}, or use an option that does without '${feature}'`
+        : undetermined
+          ? `check what restricts BPF here (kernel lockdown in /sys/kernel/security/lockdown, a security module, a seccomp filter: mainline Linux ${minKernel} and newer has the feature where nothing refuses it), or use an option that does without '${feature}'`
+          : `use an option that does without '${feature}', or a kernel that has it (mainline Linux ${minKernel} and newer, or a vendor kernel with it backported)`,
     );
     this.name = 'BpfFeatureError';
     this.feature = feature;
     this.minKernel = minKernel;
     this.kernel = kernel;
+    this.answer = answer;
   }
 }
 

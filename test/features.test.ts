@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BpfError, BpfFeatureError, FEATURES, features, parseKernelVersion } from '../lib';
-import { featureError } from '../lib/features';
+import { featureError, interpretKernelProbe, interpretLibbpfProbe, type KernelProbeFact } from '../lib/features';
 import { binding } from '../lib/internal/native';
 import { buildTs, describeBpf } from './support/helpers';
 
@@ -27,7 +27,7 @@ describe('kernel versions', () => {
 });
 
 describe('feature errors', () => {
-  it('name the feature, its minimum kernel and the running kernel', () => {
+  it("name the feature, the operation, the running kernel and the kernel's own answer", () => {
     const e = featureError('ringbuf', 'RingBuffer');
     expect(e).toBeInstanceOf(BpfFeatureError);
     expect(e).toBeInstanceOf(BpfError);
@@ -37,8 +37,32 @@ describe('feature errors', () => {
     expect(e.minKernel).toBe(FEATURES.ringbuf.minKernel);
     expect(e.message).toContain('RingBuffer');
     expect(e.message).toContain('BPF ring buffer maps');
-    expect(e.message).toContain(`Linux ${FEATURES.ringbuf.minKernel}`);
     expect(e.message).toContain(release());
+    expect(e.answer).toEqual(features.answer('ringbuf'));
+    expect(e.message).toContain(features.answer('ringbuf').reason);
+  });
+
+  it('say what the kernel refused, not a minimum version, for each kind of answer', () => {
+    const refused = new BpfFeatureError('xdp-meta-64', 'XDP metadata', '6.6', '6.18.44-x', 'RootArray.attach', {
+      state: 'unavailable',
+      reason: 'the verifier refused bpf_xdp_adjust_meta in XDP programs',
+      errno: 'EINVAL',
+    });
+    expect(refused.message).toContain("lacks XDP metadata ('xdp-meta-64'): the verifier refused bpf_xdp_adjust_meta in XDP programs");
+    expect(refused.message).not.toMatch(/needs Linux/);
+    expect(refused.answer?.errno).toBe('EINVAL');
+    const unsure = new BpfFeatureError('xdp-live-frames', 'live frames', '5.18', '6.18.44-x', 'testRun', {
+      state: 'undetermined',
+      reason: 'a live-frames test run was refused with EPERM',
+      errno: 'EPERM',
+    });
+    expect(unsure.message).toContain('refused the probe for live frames');
+    expect(unsure.message).toContain('EPERM');
+    expect(unsure.hint).toMatch(/lockdown/);
+    // Built without an answer (other callers), it keeps the old wording.
+    const old = new BpfFeatureError('tcx', 'tcx', '6.6', '5.10.0');
+    expect(old.message).toContain('needs Linux 6.6');
+    expect(old.answer).toBeUndefined();
   });
 
   it('refuse unknown names', () => {
@@ -75,40 +99,118 @@ describeBpf('probes on the running kernel', () => {
     expect(features.helper('xdp', 'bpf_skb_store_bytes')).toBe(false);
   });
 
-  it('answer named features from the kernel, matching the version where they are mainline', () => {
+  it('answer every named feature with one of three answers and a reason', () => {
     for (const f of features.list()) {
-      expect(typeof f.available).toBe('boolean');
-      // A feature that needs more than the version (a config option, a mount, hardware) may be missing.
-      if (features.kernelAtLeast(f.minKernel) && f.requires === undefined) expect(f.available, `${f.name} (${f.description})`).toBe(true);
+      expect(['available', 'unavailable', 'undetermined'], f.name).toContain(f.state);
+      expect(f.available, f.name).toBe(f.state === 'available');
+      expect(f.reason.length, f.name).toBeGreaterThan(10);
+      expect(features.has(f.name)).toBe(f.available);
     }
     expect(features.btf()).toBe(existsSync('/sys/kernel/btf/vmlinux'));
     expect(() => features.require('xdp')).not.toThrow();
   });
-});
 
-describeBpf('library features across kernels (the kernel matrix checks these on 5.10 … 7.x)', () => {
-  it('every named feature is present on every kernel at least as new as its minimum', () => {
-    // A probe that says "no" on a kernel that has the feature would turn fallbacks and skips on
-    // where they are not needed: the matrix runs this on each kernel.
-    // Features with `requires` (a config option, a mount, hardware) can be missing on any kernel.
-    const wrong = features
-      .list()
-      .filter((f) => !f.available && features.kernelAtLeast(f.minKernel) && !('requires' in FEATURES[f.name]))
-      .map((f) => f.name);
-    expect(wrong).toEqual([]);
+  it('agree with the verifier: xdp-meta-64 is never available where XDP programs may not call bpf_xdp_adjust_meta', () => {
+    if (!features.helper('xdp', 'bpf_xdp_adjust_meta')) {
+      expect(features.answer('xdp-meta-64').state).toBe('unavailable');
+      expect(features.answer('xdp-meta-64').reason).toMatch(/verifier refused bpf_xdp_adjust_meta/);
+    } else {
+      expect(features.answer('xdp-meta-64').reason).not.toMatch(/verifier refused bpf_xdp_adjust_meta/);
+    }
   });
 
-  it('the probes answer from the kernel, not from the version', () => {
-    // The same probes in a process told that the kernel is 4.4: a probe that read the version
-    // instead of asking the kernel would answer differently there.
-    buildTs('tsconfig.build.json');
-    const child = `const os = require('node:os'); os.release = () => '4.4.0-told';
-      const { features } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'lib', 'index.js'))});
-      process.stdout.write(JSON.stringify({ release: features.kernelVersion().release, list: features.list().map((f) => [f.name, f.available]) }));`;
-    const told = JSON.parse(execFileSync(process.execPath, ['-e', child], { encoding: 'utf8' })) as { release: string; list: [string, boolean][] };
-    expect(told.release).toBe('4.4.0-told');
-    expect(told.list).toEqual(features.list().map((f) => [f.name, f.available]));
-    expect(told.list.some(([, available]) => available)).toBe(true);
+  it('the probes that try the operation report what the kernel answered', () => {
+    for (const name of ['batch_ops', 'hash_lookup_and_delete', 'atomics', 'xdp_meta', 'xdp_meta_64', 'test_run_xdp_ctx', 'xdp_live_frames', 'xdp_link']) {
+      const fact = binding.probeKernelFeature(name);
+      expect(typeof fact.step, name).toBe('string');
+      expect(typeof fact.errno, name).toBe('number');
+      expect(['available', 'unavailable', 'undetermined']).toContain(interpretKernelProbe(name, fact).state);
+    }
     expect(() => binding.probeKernelFeature('no_such_probe')).toThrow(TypeError);
+  });
+});
+
+// The kernel's possible answers, fed to the mapping: the same checks on every host.
+describe('three answers from the kernel (the mapping, fed errnos)', () => {
+  const EPERM = 1, ENOENT = 2, EACCES = 13, EINVAL = 22, EOPNOTSUPP = 95, ENOTSUPP = 524;
+  const state = (name: string, fact: KernelProbeFact): string => interpretKernelProbe(name, fact).state;
+
+  it('bpf_xdp_adjust_meta: the verifier refusing the helper means unavailable; EPERM cannot tell', () => {
+    const log = '0: R1=ctx() R10=fp0\n; 1: (85) call bpf_xdp_adjust_meta#54\nprogram of this type cannot use helper bpf_xdp_adjust_meta#54\nprocessed 2 insns\n';
+    const refused = interpretKernelProbe('xdp_meta', { step: 'prog_load', errno: EINVAL, log });
+    expect(refused).toMatchObject({ state: 'unavailable', errno: 'EINVAL' });
+    expect(refused.reason).toContain('the verifier refused bpf_xdp_adjust_meta in XDP programs');
+    expect(refused.reason).toContain('cannot use helper');
+    expect(state('xdp_meta_64', { step: 'prog_load', errno: EINVAL, log: 'unknown func bpf_xdp_adjust_meta#54' })).toBe('unavailable');
+    expect(interpretKernelProbe('xdp_meta', { step: 'prog_load', errno: EPERM })).toMatchObject({ state: 'undetermined', errno: 'EPERM' });
+    expect(state('xdp_meta', { step: 'prog_load', errno: 0 })).toBe('available');
+  });
+
+  it('64 bytes of metadata: the test run decides; a refused test run cannot tell', () => {
+    expect(state('xdp_meta_64', { step: 'test_run', errno: 0, retval: 2 })).toBe('available');
+    const small = interpretKernelProbe('xdp_meta_64', { step: 'test_run', errno: 0, retval: 1 });
+    expect(small.state).toBe('unavailable');
+    expect(small.reason).toMatch(/refused 64 bytes/);
+    expect(interpretKernelProbe('xdp_meta_64', { step: 'test_run', errno: EPERM })).toMatchObject({ state: 'undetermined', errno: 'EPERM' });
+  });
+
+  it('live frames: EINVAL means unavailable, EPERM undetermined, an ignored flag unavailable', () => {
+    expect(state('xdp_live_frames', { step: 'test_run', errno: 0, retval: 0 })).toBe('available');
+    expect(state('xdp_live_frames', { step: 'test_run', errno: EINVAL })).toBe('unavailable');
+    expect(interpretKernelProbe('xdp_live_frames', { step: 'test_run', errno: 0, retval: 1 }).reason).toMatch(/ignored BPF_F_TEST_XDP_LIVE_FRAMES/);
+    const eperm = interpretKernelProbe('xdp_live_frames', { step: 'test_run', errno: EPERM });
+    expect(eperm).toMatchObject({ state: 'undetermined', errno: 'EPERM' });
+    expect(eperm.reason).toMatch(/refused with EPERM/);
+    expect(state('xdp_live_frames', { step: 'prog_load', errno: EPERM })).toBe('undetermined');
+  });
+
+  it('xdp_md test runs, atomics, map operations', () => {
+    expect(state('test_run_xdp_ctx', { step: 'test_run', errno: 0, retval: 2 })).toBe('available');
+    expect(state('test_run_xdp_ctx', { step: 'test_run', errno: EINVAL })).toBe('unavailable');
+    expect(state('test_run_xdp_ctx', { step: 'test_run', errno: EPERM })).toBe('undetermined');
+    expect(state('atomics', { step: 'prog_load', errno: 0 })).toBe('available');
+    expect(state('atomics', { step: 'prog_load', errno: EINVAL, log: 'invalid BPF_ATOMIC' })).toBe('unavailable');
+    expect(state('atomics', { step: 'prog_load', errno: EACCES })).toBe('unavailable');
+    expect(state('atomics', { step: 'prog_load', errno: EPERM })).toBe('undetermined');
+    for (const name of ['batch_ops', 'hash_lookup_and_delete']) {
+      expect(state(name, { step: 'map_op', errno: ENOENT })).toBe('available');
+      expect(state(name, { step: 'map_op', errno: 0 })).toBe('available');
+      expect(state(name, { step: 'map_op', errno: EINVAL })).toBe('unavailable');
+      expect(state(name, { step: 'map_op', errno: ENOTSUPP })).toBe('unavailable');
+      expect(interpretKernelProbe(name, { step: 'map_op', errno: ENOTSUPP }).errno).toBe('ENOTSUPP');
+      expect(state(name, { step: 'map_op', errno: EPERM })).toBe('undetermined');
+      expect(state(name, { step: 'map_create', errno: EPERM })).toBe('undetermined');
+    }
+  });
+
+  it('kernel BTF lookups: no BTF cannot tell', () => {
+    expect(state('xdp_link', { step: 'btf_find', errno: 0, found: true })).toBe('available');
+    expect(interpretKernelProbe('xdp_link', { step: 'btf_find', errno: 0, found: false }).reason).toBe("the kernel's BTF has no struct bpf_xdp_link");
+    expect(state('perf_link', { step: 'btf_load', errno: ENOENT })).toBe('undetermined');
+    expect(() => interpretKernelProbe('no_such_probe', { step: 'x', errno: 0 })).toThrow(TypeError);
+  });
+
+  it("libbpf's probes: 1, 0, no such program type, or an errno that cannot tell", () => {
+    expect(interpretLibbpfProbe(1, 'a ringbuf map').state).toBe('available');
+    expect(interpretLibbpfProbe(0, 'a ringbuf map').state).toBe('unavailable');
+    expect(interpretLibbpfProbe(-EOPNOTSUPP, 'x').state).toBe('unavailable');
+    expect(interpretLibbpfProbe(-EPERM, 'a ringbuf map')).toMatchObject({ state: 'undetermined', errno: 'EPERM' });
+  });
+});
+
+// The kernel matrix checks each guest against these files (test/kernels/expect-features.cjs).
+describe("the kernel matrix's recorded feature sets", () => {
+  it('name only known features, each once, with one answer', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const dir = join(__dirname, 'kernels', 'expected');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(files).toEqual(expect.arrayContaining(['bullseye.json', 'bookworm.json', 'trixie.json']));
+    for (const file of files) {
+      const e = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { unavailable?: string[]; undetermined?: string[] };
+      const named = [...(e.unavailable ?? []), ...(e.undetermined ?? [])];
+      for (const n of named) expect(Object.keys(FEATURES), `${file}: ${n}`).toContain(n);
+      expect(new Set(named).size, file).toBe(named.length);
+    }
   });
 });

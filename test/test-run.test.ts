@@ -3,7 +3,7 @@
 // @module-tag kernel-slice
 // @module-tag threads
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BpfError, BpfFeatureError, BpfObject, BpfStateError, attachXdp, shippedObjectPath } from '../lib/index';
+import { BpfError, BpfFeatureError, BpfObject, BpfStateError, attachXdp, features, shippedObjectPath } from '../lib/index';
 import { VethPair, udpFrame } from '../lib/testing/index';
 import { XDP_PASS, ethFrame, xdpCount } from './support/attach';
 import { describeBpf, describeNet, fixturePath } from './support/helpers';
@@ -155,6 +155,20 @@ describeNet('testRun with live frames', () => {
     const got = await listener.collect({ count: 10_000, timeoutMs: 1000 });
     expect(got.count).toBeGreaterThan(0);
     expect(got.packets[0]?.payload.toString()).toBe('live');
+  });
+
+  itWithout('xdp-live-frames', "where the kernel refuses live frames, testRun({ live }) refuses up front with the kernel's answer", async () => {
+    using gen = await loaded(fixturePath('xdp_swap_tx'));
+    const err = (() => {
+      try {
+        gen.program('xdp_swap_tx').testRun({ data: frame, repeat: 1, live: { ingress: net.b.ifname, netns: net.b.netnsPath } });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(BpfFeatureError);
+    expect((err as BpfFeatureError).feature).toBe('xdp-live-frames');
+    expect((err as Error).message).toContain(features.answer('xdp-live-frames').reason);
   });
 
   itWith('xdp-live-frames', 'live frames need the interface\'s namespace: without it the ifindex is not found', async () => {

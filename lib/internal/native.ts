@@ -320,12 +320,14 @@ export interface NativeBinding {
   setErrorFactory(factory: typeof makeBpfError, stateFactory: typeof makeStateError): void;
   setLogger(logger: ((level: string, message: string) => void) | null): void;
   libbpfVersion(): string;
-  probeProgramType(name: string): boolean;
-  probeMapType(name: string): boolean;
-  probeHelper(programType: string, helper: string): boolean;
+  /** libbpf's probes: 1 yes, 0 no, a negative errno when libbpf could not tell. */
+  probeProgramType(name: string): number;
+  probeMapType(name: string): number;
+  probeHelper(programType: string, helper: string): number;
   featureNames(): { programTypes: string[]; mapTypes: string[]; helpers: string[] };
   enableStats(): number;
-  probeKernelFeature(name: string): boolean | undefined;
+  /** Where the library's own probe stopped and what the kernel answered there (lib/features.ts reads it). */
+  probeKernelFeature(name: string): { step: string; errno: number; retval?: number; found?: boolean; log?: string };
   tryLock(path: string): number;
   unlock(fd: number): void;
 }

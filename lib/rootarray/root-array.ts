@@ -54,6 +54,7 @@ import {
 } from './pins';
 import type { RootStatus, SlotStats, SlotStatus } from './status';
 import { Capture, captureSettings, captureStatus, startCapture, stopAllCaptures, type CaptureOptions } from './capture';
+import { metadataDecision, metadataOf, passMetaOf, PASS_META_GLOBAL } from './meta';
 
 export type { RootCondition, RootEntry } from './pins';
 import { shippedObjectPath } from '../shipped';
@@ -97,6 +98,15 @@ export interface RootArrayAttachOptions extends RootArrayLocation {
   force?: boolean;
   /** The root program's object file; default: the shipped `xdp_root.bpf.o`. */
   rootObject?: string;
+  /**
+   * Parse each packet once in the root and hand the summary to the slots in the XDP metadata
+   * area (`xdp_root_pass_meta`, `bpf/include/xdp_meta.h`). Default false; applies when this call
+   * loads the root (a new attach, or an upgrade with `rootObject`, which otherwise keeps the
+   * running root's setting). Where the kernel's probe says it cannot (the verifier refuses
+   * `bpf_xdp_adjust_meta` in XDP programs, or less than 64 bytes of metadata), it turns itself
+   * off and `status().metadata` says why; the slots then parse for themselves.
+   */
+  passMeta?: boolean;
 }
 
 /** Options of {@link RootArray.cleanup}. */
@@ -118,7 +128,7 @@ export interface SlotLoadOptions {
   objectName?: string;
 }
 
-const attachKeys = ['netns', 'pinBase', 'slots', 'mode', 'force', 'rootObject'] as const;
+const attachKeys = ['netns', 'pinBase', 'slots', 'mode', 'force', 'rootObject', 'passMeta'] as const;
 const locationKeys = ['netns', 'pinBase'] as const;
 const cleanupKeys = ['netns', 'pinBase', 'force'] as const;
 const loadKeys = ['program', 'globals', 'objectName'] as const;
@@ -306,6 +316,7 @@ export class RootArray implements Disposable {
     const slots = options.slots ?? DEFAULT_SLOTS;
     checkUint32(slots, 'options.slots', 1);
     if (slots > MAX_SLOTS) throw new RangeError(`options.slots must be at most ${MAX_SLOTS}, got ${slots}`);
+    if (options.passMeta !== undefined && typeof options.passMeta !== 'boolean') throw new TypeError(`options.passMeta must be a boolean, got ${describe(options.passMeta)}`);
     const base = options.pinBase ?? DEFAULT_PIN_BASE;
     using lock = await lockPinBase(base);
     void lock;
@@ -378,6 +389,9 @@ export class RootArray implements Disposable {
 
     using obj = BpfObject.open(options.rootObject ?? shippedObjectPath('xdp_root'));
     obj.globals.set(NSLOTS_GLOBAL, slots);
+    // The metadata hand-off, where the kernel allows it (else the verifier could refuse the root).
+    const passMeta = metadataDecision(options.passMeta ?? (runningRoot !== undefined && passMetaOf(runningRoot))).passing;
+    if (obj.globals.has(PASS_META_GLOBAL)) obj.globals.set(PASS_META_GLOBAL, passMeta);
     if (reusable) {
       obj.map(SLOTS_MAP).reuse(pins.slots!);
       obj.map(STATS_MAP).reuse(pins.stats!);
@@ -1077,6 +1091,7 @@ export class RootArray implements Disposable {
       rootProgId: st.rootProgId,
       slotCount: this.slotCount,
       root: { packets: rootStats.passedOn + rootStats.pass, bytes: rootStats.bytes, noSlot: rootStats.pass },
+      metadata: metadataOf(st.rootProgId),
       slots,
       capture: captureStatus(this.dir, this.slotCount),
     };

@@ -7,6 +7,7 @@
 import { checkObject } from '../internal/validate';
 import type { RootArray } from './root-array';
 import type { CaptureStatus } from './capture';
+import type { MetadataHandoff } from './meta';
 
 /** Per-slot statistics, summed over CPUs since the slot's program was loaded. */
 export interface SlotStats {
@@ -73,6 +74,12 @@ export interface RootStatus {
   /** The number of slots of this root. */
   slotCount: number;
   root: RootStats;
+  /**
+   * Whether the root hands each packet's parsed summary to the slots in the XDP metadata area
+   * (`passMeta`), and why: off where the kernel's probe says it cannot. Always set by
+   * `status()`; optional only so that older hand-made statuses still type-check.
+   */
+  metadata?: MetadataHandoff;
   slots: SlotStatus[];
   /** What capture is switched on, and by whom (see {@link RootArray.capture}). Always set by `status()`. */
   capture?: CaptureStatus;

@@ -35,6 +35,8 @@ mount -t bpf bpf $r/sys/fs/bpf
 mount -t cgroup2 cgroup2 $r/sys/fs/cgroup 2>/dev/null
 mount -t tracefs tracefs $r/sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs $r/sys/kernel/debug 2>/dev/null
+# As on a booted system: the kernel's lockdown mode is read from here (/sys/kernel/security/lockdown).
+mount -t securityfs securityfs $r/sys/kernel/security 2>/dev/null
 # The project, unpacked (after /proc: tar sets directory modes through /proc/self/fd)
 # (The path may lie under a directory made a tmpfs above, such as a clone in /tmp: make it there.)
 mkdir -p "$r$PROJECT" 2>/dev/null

@@ -6,7 +6,12 @@
 #   npm run test:kernels -- 5.10 test/attach/xdp.test.ts one kernel, some files
 #   npm run test:kernels -- --slice 5.10,6.1      the kernel-feature slice on two kernels
 #   npm run test:kernels -- 5.10 --exec 'cmd'     a shell command in the guest instead of the tests
+#   npm run test:kernels -- --lockdown --slice 6.1  the guest boots with lockdown=confidentiality
 #
+# Before the tests, each guest compares what the feature probes answer with the feature set
+# recorded for its kernel (expected/<suite>.json, expected/<suite>-lockdown.json with --lockdown;
+# test/kernels/expect-features.cjs) and fails when they disagree: the suite itself only skips by
+# the probe's answer.
 # Kernels are named by version (5.10, 6.1, 6.12), 'sid' (unstable's) or 'newest' (experimental's),
 # or by Debian suite name; fetch.sh takes each suite's current image. Prints one summary line per kernel and
 # exits non-zero if any kernel fails, times out or does not boot. Environment:
@@ -29,12 +34,14 @@ SLICE=$(node "$here/../support/tags.mjs" kernel-slice)
 suites="bullseye bookworm trixie sid experimental"
 slice=""
 files=""
+lockdown=""
 exec_cmd=""
 next_is_exec=""
 for a in "$@"; do
   if [ -n "$next_is_exec" ]; then exec_cmd=$a; next_is_exec=""; continue; fi
   case "$a" in
     --slice) slice=1 ;;
+    --lockdown) lockdown=1 ;;
     --exec) next_is_exec=1 ;;
     test/*|*.ts) files="$files $a" ;;
     *) suites=""
@@ -94,7 +101,7 @@ tar -C "$project" -cf "$tree" --exclude=./.git --exclude=./build-prebuild --excl
 
 # Builds the initramfs for one kernel: busybox, init.sh, the 9p/virtio modules (decompressed, in
 # load order), and the command to run.
-initramfs() { # $1 release, $2 module root (…/lib/modules/<release>), $3 output
+initramfs() { # $1 release, $2 module root (…/lib/modules/<release>), $3 output, $4 expectation name
   stage=$(mktemp -d)
   mkdir -p "$stage/bin" "$stage/modules" "$stage/proc" "$stage/sys" "$stage/dev"
   cp /bin/busybox "$stage/bin/busybox"
@@ -120,9 +127,11 @@ initramfs() { # $1 release, $2 module root (…/lib/modules/<release>), $3 outpu
   else
     cat > "$stage/cmd" <<EOF
 echo "KMATRIX-STEP features \$(cut -d' ' -f1 /proc/uptime)"
-node -e "const f = require('./dist/lib/features.js').features; console.log('KMATRIX-FEATURES ' + f.list().filter((x) => !x.available).map((x) => x.name + ' ' + x.minKernel).join(', '))"
+node -e "const f = require('./dist/lib/features.js').features; console.log('KMATRIX-FEATURES ' + f.list().filter((x) => !x.available).map((x) => x.name + (x.state === 'undetermined' ? ' (undetermined: ' + x.errno + ')' : '')).join(', '))"
+node test/kernels/expect-features.cjs $4; expect_rc=\$?
 echo "KMATRIX-STEP vitest \$(cut -d' ' -f1 /proc/uptime)"
-node node_modules/vitest/vitest.mjs run --reporter=verbose --reporter=./test/summary-reporter.mts $files
+node node_modules/vitest/vitest.mjs run --reporter=verbose --reporter=./test/support/summary-reporter.mts $files
+rc=\$?; [ "\$rc" != 0 ] || rc=\$expect_rc; exit "\$rc"
 EOF
   fi
   (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$3"
@@ -139,14 +148,16 @@ run_suite() {
   modules=$(ls -d "$dir/root/lib/modules/$release" "$dir/root/usr/lib/modules/$release" 2>/dev/null | head -n 1)
   kernel=$(ls "$dir/root/boot/vmlinuz-$release" "$modules/vmlinuz" 2>/dev/null | head -n 1)
   mkdir -p "$cache/logs"
-  out="$cache/logs/$release.log"
-  initramfs "$release" "$modules" "$cache/initramfs-$release.cpio.gz"
-  log "$release: booting (timeout ${timeout}s, log $out)"
+  expect="$suite"; append="console=ttyS0 quiet panic=-1 tsc=reliable no_timer_check mitigations=off"
+  if [ -n "$lockdown" ]; then expect="$suite-lockdown"; append="$append lockdown=confidentiality"; fi
+  out="$cache/logs/$release${lockdown:+-lockdown}.log"
+  initramfs "$release" "$modules" "$cache/initramfs-$release${lockdown:+-lockdown}.cpio.gz" "$expect"
+  log "$release: booting${lockdown:+ with lockdown=confidentiality} (timeout ${timeout}s, log $out)"
   start=$(date +%s)
   nice -n 10 qemu-system-x86_64 -machine accel=tcg -cpu max -smp "${KMATRIX_SMP:-1}" -m "${KMATRIX_MEM:-2048}" \
     -no-reboot -nic none -serial stdio -display none -monitor none \
-    -kernel "$kernel" -initrd "$cache/initramfs-$release.cpio.gz" \
-    -append "console=ttyS0 quiet panic=-1 tsc=reliable mitigations=off" \
+    -kernel "$kernel" -initrd "$cache/initramfs-$release${lockdown:+-lockdown}.cpio.gz" \
+    -append "$append" \
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$project,mount_tag=project,security_model=none,readonly=on" \
     -virtfs "local,path=$modules,mount_tag=modules,security_model=none,readonly=on" \
@@ -168,11 +179,13 @@ run_suite() {
   done
   wait "$qemu_pid" 2>/dev/null || true
   qemu_pid=""
-  secs=$(( $(date +%s) - start ))
   status=0
+  secs=$(( $(date +%s) - start ))
   rc=$(sed -n 's/.*KMATRIX-RC=\([0-9]*\).*/\1/p' "$out" | tail -n 1)
   counts=$(sed -n 's/.*\(tests: [0-9]* passed, [0-9]* failed, [0-9]* skipped\).*/\1/p' "$out" | tail -n 1)
   missing=$(sed -n 's/.*KMATRIX-FEATURES \(.*\)$/\1/p' "$out" | tr -d '\r' | tail -n 1)
+  expected=$(sed -n 's/.*KMATRIX-EXPECT \(.*\)$/\1/p' "$out" | tr -d '\r' | tail -n 1)
+  case "$expected" in MISMATCH*) status=1; grep -a 'KMATRIX-EXPECT-WRONG' "$out" | tr -d '\r' >&2 || true ;; esac
   if [ -z "$rc" ]; then
     if [ "$secs" -ge "$timeout" ]; then result="timed out after ${timeout}s"; else result="no result"; fi
     result="$result (see $out)"; status=1
@@ -181,7 +194,7 @@ run_suite() {
   else
     result="${counts#tests: }"
   fi
-  echo "$release ($suite): $result in ${secs}s (features missing: ${missing:-none})"
+  echo "$release ($suite${lockdown:+, lockdown}): $result in ${secs}s (features missing: ${missing:-none}; recorded feature set: ${expected:-not checked})"
   return $status
 }
 
@@ -199,7 +212,7 @@ batch=""
 pids=""
 for suite in $suites; do
   # A guest's subshell kills its own qemu when it is stopped (traps are not inherited).
-  (trap 'cleanup; exit 143' INT TERM; run_suite "$suite" > "$cache/result-$suite") &
+  (trap 'cleanup; exit 143' INT TERM; run_suite "$suite" > "$cache/result-$suite${lockdown:+-lockdown}") &
   batch="$batch $!"
   pids="$pids $!"
   if [ "$(echo $batch | wc -w)" -ge "$jobs" ]; then
@@ -209,6 +222,6 @@ for suite in $suites; do
 done
 for pid in $batch; do wait "$pid" || status=1; done
 for suite in $suites; do
-  cat "$cache/result-$suite" 2>/dev/null || echo "$suite: no result"
+  cat "$cache/result-$suite${lockdown:+-lockdown}" 2>/dev/null || echo "$suite: no result"
 done
 exit $status

@@ -10,6 +10,7 @@ import { arrayValue, mapDump, mapUpdate, progArraySet, progRun } from '../suppor
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, IPPROTO, addrBytes, eth, icmp, ipv4, ipv6, mappedBytes, pad, tcp, udp } from '../support/frames';
 import { describeBpf } from '../support/helpers';
 import { itWith, itWithout } from '../support/kernel';
+import { metadataDecision } from '../../lib/rootarray/meta';
 
 const programPath = (name: string) => join(__dirname, '..', '..', 'dist', 'bpf', `${name}.bpf.o`);
 
@@ -310,10 +311,13 @@ describeBpf('shipped programs on crafted frames', () => {
   });
 
   describe('xdp_root with slots', () => {
-    /** A root and xdp_filter in slot 0, xdp_counter in slot 1, sharing one pin folder. */
+    /**
+     * A root and xdp_filter in slot 0, xdp_counter in slot 1, sharing one pin folder. The metadata
+     * hand-off is asked for as RootArray does it: on only where the kernel's probe allows it.
+     */
     async function chain(passMeta: boolean) {
       const dir = mkdtempSync(join(pinRoot, 'chain-'));
-      const root = await load('xdp_root', (o) => o.globals.set('xdp_root_pass_meta', passMeta), dir);
+      const root = await load('xdp_root', (o) => o.globals.set('xdp_root_pass_meta', metadataDecision(passMeta).passing), dir);
       // The slots share the root's maps by reuse (as RootArray does); nothing is pinned by name.
       const shared = (slot: number) => (o: BpfObject) => {
         o.globals.set('xdp_root_slot', slot);
@@ -360,9 +364,11 @@ describeBpf('shipped programs on crafted frames', () => {
       expect([f.meta_used_count, f.ip_pass_count, f.ip6_drop_count]).toEqual([0, 1, 1]);
     });
 
-    itWithout('xdp-meta-64', 'with xdp_root_pass_meta on but no room for 64 bytes of metadata, the slots parse for themselves', async () => {
-      // The probed degradation: bpf_xdp_adjust_meta refuses more than 32 bytes, the root passes
-      // no metadata, and the chain gives the same verdicts without it.
+    itWithout('xdp-meta-64', 'with the hand-off asked for where the kernel cannot hand 64 bytes of metadata, the slots parse for themselves', async () => {
+      // The probed degradation: where the verifier refuses bpf_xdp_adjust_meta or the kernel
+      // allows only 32 bytes, the hand-off turns itself off, the root passes no metadata, and the
+      // chain gives the same verdicts without it.
+      expect(metadataDecision(true).passing).toBe(false);
       const c = await chain(true);
       const good = v4('10.0.0.1', udp(1234, 53), IPPROTO.UDP);
       const r = progRun(c.root, good);
