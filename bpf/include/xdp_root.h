@@ -158,6 +158,11 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } xdp_root_capbuf SEC(".maps");
 
+/* The type of xdp_root_capbuf's records (the header before the frame bytes), named after the map
+ * for tools that type event records by name (libbpf-node gen: `<map>_record`). In .types.unused,
+ * a section nothing loads: it only makes clang write the type into the object's BTF. */
+struct xdp_root_capture_hdr xdp_root_capbuf_record SEC(".types.unused");
+
 static __always_inline int xdp_root_capture_match(const __u8 *addr, const __u8 *want, const __u8 *mask)
 {
 #pragma unroll

@@ -18,8 +18,8 @@ export interface GenerateOptions {
   /**
    * Record types of ring buffers and perf event arrays, by map name, as C type names:
    * `{ events: 'struct event' }`. Without one, a map `m` takes the type of a variable named
-   * `m_record` or `m_record_type`, else (one event map only) of the one variable in a `.types*`
-   * section; else its records stay Buffers.
+   * `m_record` or `m_record_type`, else (when it is the only event map left without a type) of the
+   * one other variable in a `.types*` section; else its records stay Buffers.
    */
   records?: Readonly<Record<string, string>>;
   /**

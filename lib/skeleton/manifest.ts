@@ -133,14 +133,14 @@ function variableType(btf: Btf, name: string): number | undefined {
 }
 
 /** Variables declared in sections libbpf ignores, named `.types*`. */
-function typesSectionVars(btf: Btf): number[] {
-  const out: number[] = [];
+function typesSectionVars(btf: Btf): Array<{ name: string; typeId: number }> {
+  const out: Array<{ name: string; typeId: number }> = [];
   for (let id = 1; id < btf.count; id++) {
     const t = btf.type(id);
     if (t.kind !== 'DATASEC' || !t.name.startsWith('.types')) continue;
     for (const v of t.vars) {
       const variable = btf.type(v.typeId);
-      if (variable.kind === 'VAR') out.push(variable.typeId);
+      if (variable.kind === 'VAR') out.push({ name: v.name, typeId: variable.typeId });
     }
   }
   return out;
@@ -200,7 +200,12 @@ export function describeObject(obj: BpfObject, options: ManifestOptions = {}): S
     if (!m) throw new TypeError(`records: object '${obj.name}' has no map '${name}' (its ring and perf buffers: ${eventMaps.map((e) => e.name).join(', ') || 'none'})`);
     if (m.type !== 'ringbuf' && m.type !== 'perf_event_array') throw new TypeError(`records: map '${name}' is a ${m.type}, not a ring buffer or perf event array`);
   }
-  const typesVars = typesSectionVars(btf);
+  // The `.types` fallback counts only what no option or `<map>_record` variable already explains:
+  // a slot program's own ring buffer beside the root array's capture buffer still gets its type.
+  const byName = (name: string): number | undefined => variableType(btf, `${name}_record`) ?? variableType(btf, `${name}_record_type`);
+  const claimedVars = new Set(eventMaps.flatMap(({ name }) => [`${name}_record`, `${name}_record_type`]));
+  const typesVars = typesSectionVars(btf).filter((v) => !claimedVars.has(v.name)).map((v) => v.typeId);
+  const unexplained = eventMaps.filter(({ name }) => records[name] === undefined && byName(name) === undefined);
   const recordList: ManifestRecord[] = eventMaps.map(({ name, type }) => {
     const spec = records[name];
     if (spec !== undefined) {
@@ -208,9 +213,9 @@ export function describeObject(obj: BpfObject, options: ManifestOptions = {}): S
       if (t === undefined) throw new TypeError(`records: object '${obj.name}' has no type '${spec}' in its BTF (for map '${name}'; write 'struct name', 'union name' or a typedef name)`);
       return { map: name, mapType: type, type: cName(btf, t.id), typeId: t.id, shape: codecShape(btf, t.id), from: 'option' };
     }
-    const byVar = variableType(btf, `${name}_record`) ?? variableType(btf, `${name}_record_type`);
+    const byVar = byName(name);
     if (byVar !== undefined) return { map: name, mapType: type, type: cName(btf, btf.resolve(byVar).id), typeId: byVar, shape: codecShape(btf, byVar), from: 'variable' };
-    if (eventMaps.length === 1 && typesVars.length === 1) {
+    if (unexplained.length === 1 && typesVars.length === 1) {
       const id = typesVars[0]!;
       return { map: name, mapType: type, type: cName(btf, btf.resolve(id).id), typeId: id, shape: codecShape(btf, id), from: 'types-section' };
     }

@@ -131,7 +131,12 @@ describe('generateSkeleton', () => {
 
   it('finds a record type by the one variable in a .types section (shipped xdp_sampler)', () => {
     const g = generateSkeleton(join(shippedObjectDir, 'xdp_sampler.bpf.o'));
-    expect(g.manifest.records).toMatchObject([{ map: 'sampler_events', type: 'struct xdp_sample', from: 'types-section' }]);
+    // Its own ring buffer by the .types fallback; the root array's capture buffer (from
+    // xdp_root.h) by its `<map>_record` variable, which does not count against the fallback.
+    expect(g.manifest.records).toMatchObject([
+      { map: 'sampler_events', type: 'struct xdp_sample', from: 'types-section' },
+      { map: 'xdp_root_capbuf', type: 'struct xdp_root_capture_hdr', from: 'variable' },
+    ]);
     expect(g.code).toContain('readonly sampler_events: XdpSample;');
     expect(g.notes).toEqual([]);
   });
