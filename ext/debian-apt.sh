@@ -29,6 +29,8 @@ debian_apt_setup() {
     printf 'Types: %s\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' "$_types" "$_uri" "$_suites" "$DEBIAN_KEYRING"
     [ -z "$_arch" ] || printf 'Architectures: %s\n' "$_arch"
   } > "$_work/sources/debian.sources.new"
+  # Only our own list: a stanza left by an older script would configure the same suites twice.
+  for _f in "$_work/sources"/*.sources; do [ "$_f" = "$_work/sources/debian.sources" ] || rm -f "$_f"; done
   # A changed source list makes the old indexes stale.
   cmp -s "$_work/sources/debian.sources.new" "$_work/sources/debian.sources" || rm -rf "$_work/lists"/*_Packages* "$_work/lists"/*_Sources*
   mv "$_work/sources/debian.sources.new" "$_work/sources/debian.sources"

@@ -236,7 +236,7 @@ function attachedList(c: BpfErrorContext): string {
 }
 
 function xdpAttachAdvice(code: string, c: BpfErrorContext, program: string | undefined): Advice {
-  const at = `${where({ ...c, netns: c.netns })}${typeof c.iface === 'string' ? ` (ifindex ${str(c.ifindex)})` : ''}`;
+  const at = `${where(c)}${typeof c.iface === 'string' ? ` (ifindex ${str(c.ifindex)})` : ''}`;
   const subject = `attaching XDP program '${program ?? '?'}' to ${at}`;
   const kernel = typeof c.kernelMessage === 'string' ? ` [kernel: ${c.kernelMessage}]` : '';
   if (code === 'EBUSY' || code === 'EEXIST') {
