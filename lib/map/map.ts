@@ -474,7 +474,10 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
       else if (btf && btfIds!.value) value = codecFromBtf(btf, btfIds!.value, { label: 'value' });
       else value = rawCodec(sizes.valueSize, 'value');
       if (sizes.ncpus > 1 || perCpuTypes.has(type)) value = perCpuCodec(value, sizes.ncpus, 'value');
-    } else if (perCpuTypes.has(type) && value.size !== sizes.valueBytes) {
+    } else if (perCpuTypes.has(type) && (value.size === sizes.valueSize || value.size !== sizes.valueBytes)) {
+      // A codec of one CPU's value makes the map's values arrays, one per CPU, whatever the number
+      // of CPUs: on a one-CPU machine one CPU's value is also the whole value, and must not
+      // decode to a bare value there and to an array everywhere else.
       value = perCpuCodec(value, sizes.ncpus, 'value');
     }
     if (key.size !== sizes.keySize && !queueTypes.has(type)) {
