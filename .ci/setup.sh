@@ -75,3 +75,9 @@ if [ ! -f dist/.tsbuildinfo ] || [ ! -f dist/lib/index.d.ts ] ||
   step "compiling the TypeScript" npx --no-install tsc -p tsconfig.build.json
   touch dist/.tsbuildinfo # tsc leaves it alone when a touched file did not change
 fi
+# tsc never deletes what it compiled from a source that moved or was removed: drop those outputs
+# (a walk of dist/lib, no tsc), so a checkout that pulled a move runs and packs only what lib/ holds.
+find dist/lib -name '*.js' | while read -r out; do
+  src="lib/${out#dist/lib/}"
+  [ -f "${src%.js}.ts" ] || rm -f "$out" "${out%.js}.d.ts" "$out.map"
+done
