@@ -17,6 +17,7 @@
         'native/map/map_ops.cc',
         'native/link.cc',
         'native/internal/netns.cc',
+        'native/internal/handle.cc',
         'native/attach/xdp.cc',
         'native/attach/tc.cc',
         'native/test_run.cc',

@@ -4,6 +4,9 @@
 
 #include <unistd.h>
 
+#include <cstring>
+#include <new>
+
 #include "internal/args.h"
 #include "attach/attach.h"
 #include "features.h"
@@ -22,19 +25,31 @@
 
 namespace {
 
-// Environment teardown (main thread exit, worker end): see native/README.md.
-void DestroyAddon(Napi::Env, Addon* addon) {
-  // A lock held by a worker that ends is released with it, or every later writer would wait;
-  // an iterator read it left open would keep its program in the kernel.
-  for (const auto& [fd, kind] : addon->ownedFds) close(fd);
-  addon->ownedFds.clear();
-  for (MapWrap* map : addon->liveMaps) map->CloseWithoutJs();
-  for (BpfObjectWrap* obj : addon->liveObjects) {
-    obj->CloseNow();
-    obj->Detach();
-  }
-  delete addon;
+// A plain fd handed to JS by number (Addon::FdKind): a root handle the registry owns.
+class FdHandle : public Handle {
+ public:
+  FdHandle(int fd, Addon::FdKind kind) : fd_(fd), kind_(kind) {}
+  ~FdHandle() override { Close(Cause::kFinalize); }
+  bool Is(int fd, Addon::FdKind kind) const { return fd_ == fd && kind_ == kind; }
+  const char* Kind() const override { return kind_ == Addon::FdKind::kLock ? "lock" : "iterator read"; }
+  using Handle::RegisterRoot;
+
+ protected:
+  void Release(Cause, Napi::Env*) noexcept override { close(fd_); }
+  const char* OwnClosedState() const override { return "fd-closed"; }
+
+ private:
+  int fd_;
+  Addon::FdKind kind_;
+};
+
+bool IsPlainFd(const Handle* h) {
+  const char* k = h->Kind();
+  return k[0] == 'l' ? std::strcmp(k, "lock") == 0 : std::strcmp(k, "iterator read") == 0;
 }
+
+// The instance data's finalizer: Teardown closed every root before Node lets it run.
+void DestroyAddon(Napi::Env, Addon* addon) { delete addon; }
 
 // JS: setErrorFactory((op, errno, details) => BpfError, (message) => BpfStateError)
 Napi::Value JS_setErrorFactory(const Napi::CallbackInfo& info) {
@@ -54,6 +69,7 @@ Napi::Value JS_libbpfVersion(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* addon = new Addon();
   env.SetInstanceData<Addon, DestroyAddon>(addon);
+  addon->WatchTeardown(env);
   InstallLibbpfLogHook();
   BpfObjectWrap::Init(env, exports, addon);
   ProgramWrap::Init(env, exports, addon);
@@ -75,5 +91,56 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }
 
 }  // namespace
+
+bool Addon::RegisterFd(int fd, FdKind kind) noexcept {
+  auto* h = new (std::nothrow) FdHandle(fd, kind);
+  if (h == nullptr) {
+    ::close(fd);
+    return false;
+  }
+  h->RegisterRoot(this);
+  return true;
+}
+
+bool Addon::CloseFd(int fd, FdKind kind) noexcept {
+  Handle* found = nullptr;
+  roots.ForEach([&](Handle* h) {
+    if (found == nullptr && IsPlainFd(h) && static_cast<FdHandle*>(h)->Is(fd, kind)) found = h;
+  });
+  if (found == nullptr) return false;
+  delete static_cast<FdHandle*>(found);  // its destructor closes it
+  return true;
+}
+
+void Addon::WatchTeardown(Napi::Env env) {
+  napi_status s = napi_add_async_cleanup_hook(env, Teardown, this, &teardownHook);
+  NAPI_THROW_IF_FAILED_VOID(env, s);
+}
+
+void Addon::Teardown(napi_async_cleanup_hook_handle, void* arg) {
+  auto* addon = static_cast<Addon*>(arg);
+  addon->tearingDown = true;
+  // Close every root, newest first; the registry owns the plain fds' handles.
+  while (Handle* h = addon->roots.Front()) {
+    if (IsPlainFd(h)) {
+      delete static_cast<FdHandle*>(h);
+    } else {
+      h->Close(Handle::Cause::kTeardown);
+    }
+  }
+  addon->FinishTeardownIfDone();
+}
+
+void Addon::UvCloseEnded() {
+  uvClosing--;
+  FinishTeardownIfDone();
+}
+
+void Addon::FinishTeardownIfDone() {
+  if (!tearingDown || uvClosing > 0 || teardownHook == nullptr) return;
+  napi_async_cleanup_hook_handle hook = teardownHook;
+  teardownHook = nullptr;
+  napi_remove_async_cleanup_hook(hook);
+}
 
 NODE_API_MODULE(bpf_node, Init)

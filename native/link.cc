@@ -27,6 +27,7 @@ void BpfLinkWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
       InstanceMethod<&BpfLinkWrap::JS_update>("update"),
       InstanceMethod<&BpfLinkWrap::JS_detach>("detach"),
       InstanceMethod<&BpfLinkWrap::JS_close>("close"),
+      InstanceMethod<&BpfLinkWrap::JS_closed>("closed"),
   });
   addon->linkCtor = Napi::Persistent(ctor);
   exports.Set("NativeLink", ctor);
@@ -42,6 +43,7 @@ Napi::Object BpfLinkWrap::New(Napi::Env env, struct bpf_link* link) {
   }
   BpfLinkWrap* wrap = Unwrap(obj);
   wrap->link_ = link;
+  wrap->RegisterRoot(Addon::Get(env));
   return obj;
 }
 
@@ -55,15 +57,16 @@ Napi::Object BpfLinkWrap::NewFromFd(Napi::Env env, int fd) {
   }
   BpfLinkWrap* wrap = Unwrap(obj);
   wrap->fd_ = fd;
+  wrap->RegisterRoot(Addon::Get(env));
   return obj;
 }
 
 BpfLinkWrap::BpfLinkWrap(const Napi::CallbackInfo& info) : TaggedWrap<BpfLinkWrap>(info) {}
 
 // The finalizer only releases our fd (which detaches an unpinned link: the documented rule).
-BpfLinkWrap::~BpfLinkWrap() { CloseNow(); }
+BpfLinkWrap::~BpfLinkWrap() { Close(Cause::kFinalize); }
 
-void BpfLinkWrap::CloseNow() {
+void BpfLinkWrap::Release(Cause, Napi::Env*) noexcept {
   if (link_ != nullptr) {
     // bpf_link__destroy on a pinned link keeps it in the kernel: it closes the fd only.
     bpf_link__destroy(link_);
@@ -205,7 +208,7 @@ Napi::Value BpfLinkWrap::JS_update(const Napi::CallbackInfo& info) {
 
 Napi::Value BpfLinkWrap::JS_detach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (link_ == nullptr && fd_ < 0) return env.Undefined();  // idempotent
+  if (IsClosed()) return env.Undefined();  // idempotent
   int fd = Fd(env, "detach the link");
   // BPF_LINK_DETACH ends the attachment even while a pin or another fd holds the link. Links that
   // are not kernel links (perf-event based kprobes on old kernels) refuse it: closing detaches them.
@@ -216,11 +219,16 @@ Napi::Value BpfLinkWrap::JS_detach(const Napi::CallbackInfo& info) {
     unlink(pinPath_.c_str());
     pinPath_.clear();
   }
-  CloseNow();
+  Close(Cause::kClose, &env);
   return env.Undefined();
 }
 
 Napi::Value BpfLinkWrap::JS_close(const Napi::CallbackInfo& info) {
-  CloseNow();
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  Close(Cause::kClose, &env);
+  return env.Undefined();
+}
+
+Napi::Value BpfLinkWrap::JS_closed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), IsClosed());
 }

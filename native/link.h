@@ -9,13 +9,14 @@
 #include <bpf/libbpf.h>
 #include <napi.h>
 
+#include "internal/handle.h"
 #include "internal/tags.h"
 
 #include <string>
 
 struct Addon;
 
-class BpfLinkWrap : public TaggedWrap<BpfLinkWrap> {
+class BpfLinkWrap : public TaggedWrap<BpfLinkWrap>, public Handle {
  public:
   static constexpr const napi_type_tag& kTag = tags::kLink;
   static constexpr const char* kClassName = "NativeLink";
@@ -28,6 +29,13 @@ class BpfLinkWrap : public TaggedWrap<BpfLinkWrap> {
 
   explicit BpfLinkWrap(const Napi::CallbackInfo& info);
   ~BpfLinkWrap() override;
+
+  const char* Kind() const override { return "link"; }
+
+ protected:
+  // Handle: releases our fd (libbpf's link or our own), which detaches an unpinned link.
+  void Release(Cause cause, Napi::Env* env) noexcept override;
+  const char* OwnClosedState() const override { return "link-closed"; }
 
  private:
   // Static: BpfLink.openPinned(path).
@@ -44,9 +52,9 @@ class BpfLinkWrap : public TaggedWrap<BpfLinkWrap> {
   // Ending: detach (kernel-side, even if pinned) or only close our fd.
   Napi::Value JS_detach(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info);
+  Napi::Value JS_closed(const Napi::CallbackInfo& info);
 
   int Fd(Napi::Env env, const char* what) const;
-  void CloseNow();
 
   struct bpf_link* link_ = nullptr;  // set when libbpf made the link
   int fd_ = -1;                      // set when we made it with bpf_link_create

@@ -107,28 +107,42 @@ BpfObjectWrap::BpfObjectWrap(const Napi::CallbackInfo& info) : TaggedWrap<BpfObj
   }
 
   obj_ = obj;
-  addon_ = Addon::Get(env);
-  addon_->liveObjects.insert(this);
+  RegisterRoot(Addon::Get(env));
 }
 
-BpfObjectWrap::~BpfObjectWrap() {
-  // Safety net only: JS is expected to call close(). A running load keeps the object alive
-  // through its reference, so the phase cannot be loading here.
-  CloseNow();
-  for (CloseListener* l : closeListeners_) l->OwnerGone();
-  if (addon_ != nullptr) addon_->liveObjects.erase(this);
+// Safety net only: JS is expected to call close(). A running load keeps the object alive
+// through its reference, so the phase cannot be loading here.
+BpfObjectWrap::~BpfObjectWrap() { Close(Cause::kFinalize); }
+
+void BpfObjectWrap::Release(Cause cause, Napi::Env*) noexcept {
+  // The written exception: libbpf uses the object until the load ends (FinishDeferredClose).
+  if (phase_ == Phase::kLoading) {
+    closeRequested_ = true;
+    return;
+  }
+  CloseNow(cause == Cause::kClose ? &closeLogs_ : nullptr);
 }
 
-void BpfObjectWrap::CloseNow(std::vector<LogRecord>* logs) {
-  if (obj_ == nullptr || phase_ == Phase::kLoading) return;
-  LogCapture capture;
-  bpf_object__close(obj_);
-  if (logs != nullptr) *logs = capture.Take();
+void BpfObjectWrap::CloseNow(std::vector<LogRecord>* logs) noexcept {
+  if (obj_ == nullptr) return;
+  try {
+    LogCapture capture;
+    bpf_object__close(obj_);
+    if (logs != nullptr) *logs = capture.Take();
+  } catch (...) {
+    // Only the log's copy can fail (memory); the object is closed either way.
+  }
   obj_ = nullptr;
   phase_ = Phase::kClosed;
   elf_.clear();
   elf_.shrink_to_fit();
   verifierLogs_.clear();
+}
+
+void BpfObjectWrap::FinishDeferredClose() {
+  if (!closeRequested_) return;
+  closeRequested_ = false;
+  CloseNow(nullptr);  // the handle itself was closed (and its children) when close() was asked
 }
 
 void BpfObjectWrap::CheckUsable(Napi::Env env, const char* what) const {
@@ -205,7 +219,7 @@ void BpfObjectWrap::FinishLoad(Napi::Env env, LoadResult& result) {
   // C state first: libbpf does not allow a second load attempt after a failed one.
   phase_ = result.err == 0 ? Phase::kLoaded : Phase::kFailed;
   if (result.err == 0) verifierLogs_ = std::move(result.programLogs);
-  if (closeRequested_) CloseNow();
+  FinishDeferredClose();
   // libbpf's own reason for a failure, collected before any JS runs.
   std::vector<std::string> libbpfLog = result.err != 0 ? WarningLines(result.logs) : std::vector<std::string>{};
   // Then JS: the logger may close the object; nothing below reads this wrapper.
@@ -257,7 +271,7 @@ class BpfObjectWrap::LoadWorker : public Napi::AsyncWorker {
     // If Settle could not even start FinishLoad, the phase must still leave "loading".
     if (wrap_->phase_ == Phase::kLoading) {
       wrap_->phase_ = result_.err == 0 ? Phase::kLoaded : Phase::kFailed;
-      if (wrap_->closeRequested_) wrap_->CloseNow();
+      wrap_->FinishDeferredClose();
     }
   }
 
@@ -283,17 +297,14 @@ Napi::Value BpfObjectWrap::JS_loadAsync(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value BpfObjectWrap::JS_close(const Napi::CallbackInfo& info) {
-  if (phase_ == Phase::kLoading) {
-    closeRequested_ = true;
-  } else {
-    // Copy: a listener may remove itself while being told.
-    std::vector<CloseListener*> listeners(closeListeners_.begin(), closeListeners_.end());
-    for (CloseListener* l : listeners) l->OwnerClosing(info.Env());
-    std::vector<LogRecord> logs;
-    CloseNow(&logs);
-    DeliverLogRecords(info.Env(), logs);  // JS last
-  }
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  // The children first (a map's memory view is detached), then the libbpf object — or, during a
+  // load, once it ends.
+  Close(Cause::kClose, &env);
+  std::vector<LogRecord> logs = std::move(closeLogs_);
+  closeLogs_.clear();
+  DeliverLogRecords(env, logs);  // JS last
+  return env.Undefined();
 }
 
 // JS: verifierLog(program) -> the verifier's log of a program loaded with logLevel > 0, or null.

@@ -1,34 +1,26 @@
 // BpfObjectWrap: one libbpf `struct bpf_object` (an opened, then loaded, ELF object).
 //
-// Lifetime: see native/README.md. The object owns its programs and maps; their wrappers keep a
-// strong reference to it and check IsOpen() before every use. close() is idempotent; a close()
-// that arrives while an async load runs takes effect when the load ends. The phase lives here
-// only (Phase below); lib/object.ts asks state().
+// Lifetime: see native/README.md. The object is a root of the owner graph; the wrappers of its
+// programs and maps are its children (closed with it), keep a strong reference to it and check
+// its phase before every use. close() is idempotent. The one exception to "close() releases now":
+// libbpf needs the object itself while an async load runs, so a close() that arrives then marks
+// the object closing and the load's end releases it. The phase lives here only (Phase below);
+// lib/object.ts asks state().
 #pragma once
 
 #include <bpf/libbpf.h>
 #include <napi.h>
 
 #include "log.h"
+#include "internal/handle.h"
 #include "internal/tags.h"
 
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 struct Addon;
 
-// Told when its object is closed from JS, before libbpf frees the object (MapWrap uses it to
-// detach the ArrayBuffers over a map's memory).
-class CloseListener {
- public:
-  virtual ~CloseListener() = default;
-  virtual void OwnerClosing(Napi::Env env) = 0;
-  // The object's wrapper is being destroyed (environment teardown): forget it.
-  virtual void OwnerGone() = 0;
-};
-
-class BpfObjectWrap : public TaggedWrap<BpfObjectWrap> {
+class BpfObjectWrap : public TaggedWrap<BpfObjectWrap>, public Handle {
  public:
   static constexpr const napi_type_tag& kTag = tags::kObject;
   static constexpr const char* kClassName = "NativeObject";
@@ -51,14 +43,12 @@ class BpfObjectWrap : public TaggedWrap<BpfObjectWrap> {
   // Throws unless the object is open, not loaded and no load is running.
   void CheckConfigurable(Napi::Env env, const char* what) const;
 
-  // Closes the libbpf object now (environment teardown, finalizer, JS close()); libbpf's
-  // messages go to `logs` when given (JS close() delivers them), else nowhere.
-  void CloseNow(std::vector<LogRecord>* logs = nullptr);
-  void Detach() { addon_ = nullptr; }
+  const char* Kind() const override { return "object"; }
 
-  // Listeners told by close() from JS; a listener removes itself when it goes away.
-  void AddCloseListener(CloseListener* l) { closeListeners_.insert(l); }
-  void RemoveCloseListener(CloseListener* l) { closeListeners_.erase(l); }
+ protected:
+  // Handle: closes the libbpf object (or, during a load, marks it to be closed when the load ends).
+  void Release(Cause cause, Napi::Env* env) noexcept override;
+  const char* OwnClosedState() const override { return "object-closed"; }
 
  private:
   class LoadWorker;
@@ -75,6 +65,11 @@ class BpfObjectWrap : public TaggedWrap<BpfObjectWrap> {
   Napi::Value JS_btf(const Napi::CallbackInfo& info);
 
   Napi::Value JS_verifierLog(const Napi::CallbackInfo& info);
+
+  // Closes the libbpf object now; libbpf's messages go to `logs` when given, else nowhere.
+  void CloseNow(std::vector<LogRecord>* logs) noexcept;
+  // After a load: carries out a close() that arrived while it ran.
+  void FinishDeferredClose();
 
   // Load steps shared by the sync and async paths.
   struct LoadOptions {
@@ -100,10 +95,9 @@ class BpfObjectWrap : public TaggedWrap<BpfObjectWrap> {
   enum class Phase { kOpened, kLoading, kLoaded, kFailed, kClosed };
 
   struct bpf_object* obj_ = nullptr;
-  Addon* addon_ = nullptr;
   std::vector<uint8_t> elf_;  // the ELF image when opened from memory
   Phase phase_ = Phase::kOpened;
   bool closeRequested_ = false;
   std::vector<std::pair<std::string, std::string>> verifierLogs_;  // per program, logLevel > 0
-  std::unordered_set<CloseListener*> closeListeners_;
+  std::vector<LogRecord> closeLogs_;  // libbpf's messages of a close() from JS, delivered after it
 };

@@ -53,6 +53,7 @@ void ProgramWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
       InstanceMethod<&ProgramWrap::JS_unpin>("unpin"),
       InstanceMethod<&ProgramWrap::JS_attach>("attach"),
       InstanceMethod<&ProgramWrap::JS_close>("close"),
+      InstanceMethod<&ProgramWrap::JS_closed>("closed"),
       StaticMethod<&ProgramWrap::JS_openPinned>("openPinned"),
       StaticMethod<&ProgramWrap::JS_openById>("openById"),
   });
@@ -80,6 +81,7 @@ Napi::Object ProgramWrap::NewStandalone(Napi::Env env, int fd) {
   ProgramWrap* wrap = Unwrap(obj);
   wrap->standalone_ = true;
   wrap->ownFd_ = fd;
+  wrap->RegisterRoot(Addon::Get(env));
   return obj;
 }
 
@@ -92,8 +94,11 @@ ProgramWrap::ProgramWrap(const Napi::CallbackInfo& info) : TaggedWrap<ProgramWra
 
 // The finalizer releases the fd of a standalone program, nothing else: a pin or an attachment
 // made through netlink keeps the program in the kernel.
-ProgramWrap::~ProgramWrap() {
+ProgramWrap::~ProgramWrap() { Close(Cause::kFinalize); }
+
+void ProgramWrap::Release(Cause, Napi::Env*) noexcept {
   if (ownFd_ >= 0) close(ownFd_);
+  ownFd_ = -1;
 }
 
 std::string ProgramWrap::Name() const {
@@ -343,12 +348,15 @@ Napi::Value ProgramWrap::JS_attach(const Napi::CallbackInfo& info) {
   return wrapped;
 }
 
+// A program of an object is closed with its object: close() on it does nothing.
 Napi::Value ProgramWrap::JS_close(const Napi::CallbackInfo& info) {
-  if (standalone_ && ownFd_ >= 0) {
-    close(ownFd_);
-    ownFd_ = -1;
-  }
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  if (standalone_) Close(Cause::kClose, &env);
+  return env.Undefined();
+}
+
+Napi::Value ProgramWrap::JS_closed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), IsClosed());
 }
 
 std::string ProgramNameById(__u32 id) {

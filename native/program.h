@@ -56,8 +56,15 @@ class ProgramWrap : public TaggedWrap<ProgramWrap>, public ObjectOwned {
   Napi::Value JS_attach(const Napi::CallbackInfo& info);
   // Standalone programs: close the owned fd (idempotent; a no-op for object programs).
   Napi::Value JS_close(const Napi::CallbackInfo& info);
+  // JS: closed() -> whether this handle is closed (a standalone program's close(), or its object's).
+  Napi::Value JS_closed(const Napi::CallbackInfo& info);
 
   void CheckObjectProgram(Napi::Env env, const char* what) const;
+
+  const char* Kind() const override { return "program"; }
+  // Handle: a standalone program closes its fd; a program of an object holds nothing of its own.
+  void Release(Cause cause, Napi::Env* env) noexcept override;
+  const char* OwnClosedState() const override { return "program-closed"; }
 
   // An object's program.
   struct bpf_program* prog_ = nullptr;

@@ -1,5 +1,7 @@
 #include "epoll_reader.h"
 
+#include "../addon.h"
+
 #include <cstring>
 
 // Records and bytes handed to JS per loop iteration at most; the rest wait in the kernel for the
@@ -20,6 +22,7 @@ void EpollReader::StartWatching(Napi::Env env, int epollFd, Napi::Function onRec
   napi_get_uv_event_loop(env, &loop);
   watch_ = new Watch();
   watch_->reader = this;
+  watch_->addon = Addon::Get(env);
   uv_poll_init(loop, &watch_->poll, epollFd);
   watch_->poll.data = watch_;
   uv_poll_start(&watch_->poll, UV_READABLE, OnPoll);
@@ -28,9 +31,6 @@ void EpollReader::StartWatching(Napi::Env env, int epollFd, Napi::Function onRec
   watch_->timer.data = watch_;
   uv_timer_start(&watch_->timer, OnTimer, kDrainIntervalMs, kDrainIntervalMs);
   uv_unref(reinterpret_cast<uv_handle_t*>(&watch_->timer));  // the poll handle alone may keep the loop alive
-  // Environment teardown: Node calls the hook and waits until the handles are closed (the hook
-  // is removed in the last close callback), so no callback of ours runs after unloading.
-  napi_add_async_cleanup_hook(env, OnEnvCleanup, watch_, &watch_->hook);
 }
 
 void EpollReader::Pause() {
@@ -77,22 +77,18 @@ void EpollReader::StopWatching() {
 void EpollReader::BeginClose(Watch* w) {
   if (w->closing) return;
   w->closing = true;
+  w->addon->UvCloseBegins();
   uv_poll_stop(&w->poll);
   uv_timer_stop(&w->timer);
   auto closed = [](uv_handle_t* h) {
     Watch* w = static_cast<Watch*>(h->data);
     if (--w->open > 0) return;
-    if (w->hook != nullptr) napi_remove_async_cleanup_hook(w->hook);
+    Addon* addon = w->addon;
     delete w;
+    addon->UvCloseEnded();  // environment teardown waits for this
   };
   uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&w->timer), closed);
-}
-
-void EpollReader::OnEnvCleanup(napi_async_cleanup_hook_handle hook, void* arg) {
-  Watch* w = static_cast<Watch*>(arg);
-  if (w->reader != nullptr) w->reader->StopWatching();  // frees the libbpf reader too
-  else BeginClose(w);                                   // already closing: waits for it
 }
 
 void EpollReader::AfterDelivery() {

@@ -13,7 +13,9 @@
 // (or while onRecords runs, for a consume() called from it), the next batch is staged aside and
 // delivered without `lease`, as buffers of its exact size that belong to JS.
 //
-// Lifetime (see native/README.md): JS owns the reader. The reader holds `onRecords` weakly
+// Lifetime (see native/README.md): the reader is a root handle of the owner graph; its close
+// (JS close(), the finalizer, environment teardown) frees the libbpf reader and its dup of the
+// map fd, and begins closing the libuv handles. The reader holds `onRecords` weakly
 // and keeps the event loop alive only while JS says someone waits for a record (setWaiting),
 // so a reader dropped without close() is collected (its finalizer frees it) and never keeps
 // the process running. While someone waits, the callback is held strongly: the waiting
@@ -38,7 +40,10 @@
 
 #include "../errors.h"
 #include "../internal/args.h"
+#include "../internal/handle.h"
 #include "../internal/tags.h"
+
+struct Addon;
 
 class EpollReader {
  public:
@@ -52,7 +57,7 @@ class EpollReader {
   void Resume();
   // Whether JS waits for a record now: the loop is kept alive and the callback held strongly.
   void SetWaiting(bool waiting);
-  // Stops watching for good; safe to call twice and from the environment cleanup hook.
+  // Stops watching for good; safe to call twice.
   void StopWatching();
   bool Watching() const { return watch_ != nullptr; }
 
@@ -81,18 +86,17 @@ class EpollReader {
  private:
   // The libuv handles, apart from the reader: closing them takes a loop turn, which may come
   // after the reader was freed (finalizer) or, in an ending worker, must come before the addon
-  // is unloaded. An async cleanup hook makes Node wait for that turn (see StartWatching).
+  // is unloaded: the Addon counts them, and its teardown waits for that turn.
   struct Watch {
     uv_poll_t poll;
     uv_timer_t timer;
     EpollReader* reader;  // null once the reader stopped watching
-    napi_async_cleanup_hook_handle hook = nullptr;
+    Addon* addon = nullptr;
     int open = 2;         // handles not closed yet
     bool closing = false;
   };
   static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnTimer(uv_timer_t* handle);
-  static void OnEnvCleanup(napi_async_cleanup_hook_handle hook, void* arg);
   static void BeginClose(Watch* w);
   void Drain();
   void AfterDelivery();
@@ -136,9 +140,11 @@ class EpollReader {
 // ConsumeSome/FreeReader, kTag, kClassName, kWhat ("ring buffer") and kConsumeOp (the libbpf call
 // named in a consume() error).
 template <typename T>
-class EventReaderWrap : public TaggedWrap<T>, public EpollReader {
+class EventReaderWrap : public TaggedWrap<T>, public EpollReader, public Handle {
  public:
   explicit EventReaderWrap(const Napi::CallbackInfo& info) : TaggedWrap<T>(info) {}
+
+  const char* Kind() const override { return T::kWhat; }
 
   static Napi::Function DefineReaderClass(Napi::Env env) {
     using Method = Napi::Value (T::*)(const Napi::CallbackInfo&);
@@ -148,10 +154,16 @@ class EventReaderWrap : public TaggedWrap<T>, public EpollReader {
         TaggedWrap<T>::InstanceMethod("consume", static_cast<Method>(&EventReaderWrap::JS_consume)),
         TaggedWrap<T>::InstanceMethod("setWaiting", static_cast<Method>(&EventReaderWrap::JS_setWaiting)),
         TaggedWrap<T>::InstanceMethod("close", static_cast<Method>(&EventReaderWrap::JS_close)),
+        TaggedWrap<T>::InstanceMethod("closed", static_cast<Method>(&EventReaderWrap::JS_closed)),
     });
   }
 
  protected:
+  // Handle: stops watching and frees the libbpf reader (T's FreeReader: T calls Close() in its
+  // destructor, while it still exists).
+  void Release(Handle::Cause, Napi::Env*) noexcept override { StopWatching(); }
+  const char* OwnClosedState() const override { return "reader-closed"; }
+
   Napi::Value JS_pause(const Napi::CallbackInfo& info) {
     Pause();
     return info.Env().Undefined();
@@ -165,9 +177,11 @@ class EventReaderWrap : public TaggedWrap<T>, public EpollReader {
   Napi::Value JS_consume(const Napi::CallbackInfo& info);
   Napi::Value JS_setWaiting(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info) {
-    StopWatching();
-    return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    Handle::Close(Handle::Cause::kClose, &env);
+    return env.Undefined();
   }
+  Napi::Value JS_closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), Handle::IsClosed()); }
 };
 
 template <typename T>

@@ -30,9 +30,16 @@ PerfBufWrap::PerfBufWrap(const Napi::CallbackInfo& info) : EventReaderWrap<PerfB
     fd_ = -1;
   } else {
     StartWatching(env, perf_buffer__epoll_fd(pb_), info[2].As<Napi::Function>(), "libbpf-node:perfbuf");
+    RegisterRoot(Addon::Get(env));
   }
-  // JavaScript last: the logger, then the error factory.
-  capture.Deliver(env);
+  // JavaScript last: the logger, then the error factory. A logger that throws leaves no reader
+  // behind: the wrapper is not made, so it is closed here.
+  try {
+    capture.Deliver(env);
+  } catch (...) {
+    Close(Cause::kFinalize);
+    throw;
+  }
   if (err != 0) {
     BpfErrorDetails d("reader-open");
     d.Set("reader", "perf buffer");
@@ -40,7 +47,7 @@ PerfBufWrap::PerfBufWrap(const Napi::CallbackInfo& info) : EventReaderWrap<PerfB
   }
 }
 
-PerfBufWrap::~PerfBufWrap() { StopWatching(); }
+PerfBufWrap::~PerfBufWrap() { Close(Cause::kFinalize); }
 
 void PerfBufWrap::OnSample(void* ctx, int cpu, void* data, __u32 size) {
   static_cast<PerfBufWrap*>(ctx)->AppendRecord(data, size);

@@ -102,6 +102,7 @@ void MapWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
       InstanceMethod<&MapWrap::JS_unpin>("unpin"),
       InstanceMethod<&MapWrap::JS_mmap>("mmap"),
       InstanceMethod<&MapWrap::JS_close>("close"),
+      InstanceMethod<&MapWrap::JS_closed>("closed"),
   });
   addon->mapCtor = Napi::Persistent(ctor);
   exports.Set("NativeMap", ctor);
@@ -122,45 +123,12 @@ Napi::Object MapWrap::NewFromObject(Napi::Env env, BpfObjectWrap* owner, struct 
 
 MapWrap::MapWrap(const Napi::CallbackInfo& info) : TaggedWrap<MapWrap>(info) {}
 
-MapWrap::~MapWrap() {
-  *self_ = nullptr;  // functions from bindOps() that outlive this wrapper now throw
-  ReleaseMapping(nullptr);
-  if (fd_ >= 0) close(fd_);
-  if (addon_ != nullptr) addon_->liveMaps.erase(this);
-}
+// Safety net only: JS is expected to close a standalone map.
+MapWrap::~MapWrap() { Close(Cause::kFinalize); }
 
-void MapWrap::CloseWithoutJs() {
-  if (mapping_ != nullptr) {
-    // No JS runs any more: nothing can touch the memory.
-    mapping_->Unmap();
-    Mapping::Release(mapping_);
-    mapping_ = nullptr;
-  }
+void MapWrap::Release(Cause, Napi::Env*) noexcept {
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
-  addon_ = nullptr;
-}
-
-void MapWrap::OwnerClosing(Napi::Env env) { ReleaseMapping(&env); }
-
-void MapWrap::ReleaseMapping(Napi::Env* env) {
-  if (listening_ != nullptr) {
-    listening_->RemoveCloseListener(this);
-    listening_ = nullptr;
-  }
-  if (mapping_ == nullptr) return;
-  if (env != nullptr) {
-    // JS can still run: detach the ArrayBuffer (every view over it becomes empty), then unmap.
-    if (!mappingBuffer_.IsEmpty()) {
-      Napi::ArrayBuffer ab = mappingBuffer_.Value();
-      if (!ab.IsEmpty() && !ab.IsDetached()) ab.Detach();
-    }
-    mapping_->Unmap();
-  }
-  // From a finalizer the ArrayBuffer may still be alive: it keeps the memory mapped.
-  mappingBuffer_.Reset();
-  Mapping::Release(mapping_);
-  mapping_ = nullptr;
 }
 
 void MapWrap::CheckGlobalsMap(Napi::Env env, const char* what) const {
@@ -232,8 +200,7 @@ Napi::Object MapWrap::NewStandalone(Napi::Env env, int fd) {
   wrap->standalone_ = true;
   wrap->fd_ = fd;
   wrap->kinfo_ = mi;
-  wrap->addon_ = addon;
-  addon->liveMaps.insert(wrap);
+  wrap->RegisterRoot(addon);
   return obj;
 }
 
@@ -649,40 +616,32 @@ Napi::Value MapWrap::JS_mmap(const Napi::CallbackInfo& info) {
   if (flags_ & (BPF_F_RDONLY | BPF_F_RDONLY_PROG)) {
     ThrowStateError(env, "map the map's memory", "map-read-only-mmap");
   }
-  if (mapping_ != nullptr && !mappingBuffer_.IsEmpty()) {
-    Napi::ArrayBuffer ab = mappingBuffer_.Value();
-    if (!ab.IsEmpty()) return ab;
-  }
-  if (mapping_ == nullptr) {
+  if (view_ == nullptr || view_->IsClosed()) {
     long page = sysconf(_SC_PAGESIZE);
     size_t bytes = static_cast<size_t>(RoundUp8(valueSize_)) * maxEntries_;
     bytes = (bytes + page - 1) / page * page;
-    mapping_ = Mapping::Create(fd, bytes);
-    if (mapping_ == nullptr) {
+    view_ = MapView::Create(this, fd, bytes);
+    if (view_ == nullptr) {
       int err = errno;
       BpfErrorDetails d("map-mmap");
       ThrowBpfError(env, "mmap", -err, d);
     }
-    if (!standalone_ && listening_ == nullptr) {
-      listening_ = owner_;
-      owner_->AddCloseListener(this);
-    }
   }
-  Napi::ArrayBuffer ab = mapping_->NewArrayBuffer(env);
-  mappingBuffer_ = Napi::Weak(ab);
-  return ab;
+  return view_->Buffer(env, Value());
 }
 
-// JS: close(). A standalone map closes its fd; a map of an object only drops its memory view
-// (the object closes the map).
+// JS: close(). A standalone map closes (its memory view, then its fd); a map of an object only
+// closes its memory view (the object closes the map).
 Napi::Value MapWrap::JS_close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ReleaseMapping(&env);
-  if (standalone_ && fd_ >= 0) {
-    close(fd_);
-    fd_ = -1;
-    if (addon_ != nullptr) addon_->liveMaps.erase(this);
-    addon_ = nullptr;
+  if (standalone_) {
+    Close(Cause::kClose, &env);
+  } else if (view_ != nullptr) {
+    view_->Close(Cause::kClose, &env);
   }
   return env.Undefined();
+}
+
+Napi::Value MapWrap::JS_closed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), IsClosed());
 }

@@ -8,6 +8,9 @@
 // call, no `this` unwrap, no type-tag check, no detached-buffer check. The scratch is shared by
 // the map's operations: lib/map/map.ts saves and restores it around an operation started by
 // user JS while another one runs (re-entry), see native/README.md.
+//
+// In the owner graph a map of an object is its object's child, a standalone map a root; its
+// memory view (mmap.h) is its child.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -22,7 +25,7 @@
 #include "mmap.h"
 #include "../internal/owned.h"
 
-class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseListener {
+class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned {
  public:
   static constexpr const napi_type_tag& kTag = tags::kMap;
   static constexpr const char* kClassName = "NativeMap";
@@ -38,11 +41,12 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   // and not closed).
   int Fd(Napi::Env env, const char* what) const;
 
-  // Closes a standalone map's fd and unmaps its memory without touching JS (environment teardown).
-  void CloseWithoutJs();
-  // CloseListener: the owning object is being closed from JS.
-  void OwnerClosing(Napi::Env env) override;
-  void OwnerGone() override { listening_ = nullptr; }
+  const char* Kind() const override { return "map"; }
+
+ protected:
+  // Handle: a standalone map closes its fd (its memory view, a child, is closed already).
+  void Release(Cause cause, Napi::Env* env) noexcept override;
+  const char* OwnClosedState() const override { return "map-closed"; }
 
  private:
   // Module functions: standalone maps and facts about any map fd.
@@ -83,6 +87,7 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   Napi::Value JS_unpin(const Napi::CallbackInfo& info);
   Napi::Value JS_mmap(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info);
+  Napi::Value JS_closed(const Napi::CallbackInfo& info);
 
   // Sizes of what the kernel exchanges (valid once the map has an fd).
   void LoadSizes(Napi::Env env);
@@ -90,7 +95,6 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   // flags, ncpus), for bindOps().
   void SetSizes(Napi::Object out) const;
   uint32_t ValueBytes() const;  // value size, times the rounded-up per-CPU stride for per-CPU maps
-  void ReleaseMapping(Napi::Env* env);
   // Throws unless this is a map of an object (configuration goes through libbpf).
   void CheckObjectMap(Napi::Env env, const char* what) const;
   // Throws unless this is a global-variable map (readValue/writeValue).
@@ -102,7 +106,6 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   bool standalone_ = false;
   int fd_ = -1;
   struct bpf_map_info kinfo_ = {};
-  Addon* addon_ = nullptr;
 
   // Sizes for element access: known after load (object maps) or at open (standalone).
   bool sized_ = false;
@@ -110,12 +113,8 @@ class MapWrap : public TaggedWrap<MapWrap>, public ObjectOwned, public CloseList
   int ncpus_ = 1;
 
 
-  // Points at this wrapper until it is destroyed: what the functions of bindOps() reach it by.
-  std::shared_ptr<MapWrap*> self_ = std::make_shared<MapWrap*>(this);
   friend struct MapOps;
 
-  // The map's memory mapped into the process, and the (weakly held) ArrayBuffer over it.
-  Mapping* mapping_ = nullptr;
-  Napi::Reference<Napi::ArrayBuffer> mappingBuffer_;
-  BpfObjectWrap* listening_ = nullptr;  // the owner we asked to tell us about close()
+  // The map's memory mapped into the process (a child handle), once mmap() was called.
+  std::unique_ptr<MapView> view_;
 };

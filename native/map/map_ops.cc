@@ -10,8 +10,10 @@
 //     detaches or transfers the buffer, the memory stays valid until the last function and the
 //     buffer are gone (JS then sees an empty view; the kernel never writes freed memory);
 //   - sizes were checked once, at bind time.
-// The map's state is still checked on every call (Fd(): closed map, closed or unloaded object),
-// and a function that outlives its map wrapper throws instead of touching it.
+// The map's state is still checked on every call (Fd(): closed map, closed or unloaded object).
+// The functions and the scratch buffer hold a strong reference to the map's JS object (the
+// owner graph's rule for whatever uses another's resources, native/README.md): the map wrapper
+// outlives them, so they never reach a destroyed wrapper.
 #include <bpf/bpf.h>
 
 #include <cerrno>
@@ -25,9 +27,11 @@
 #include "map.h"
 #include "../internal/netns.h"
 
-// What one bindOps() shares between its functions and its ArrayBuffer (each holds a shared_ptr).
+// What one bindOps() shares between its functions and its ArrayBuffer (each holds a shared_ptr:
+// memory shared by JS values collected in any order, not ownership of a kernel object).
 struct MapOps {
-  std::shared_ptr<MapWrap*> map;  // *map is nullptr once the wrapper is destroyed
+  MapWrap* map = nullptr;
+  Napi::ObjectReference mapRef;  // strong: keeps `map` alive
   uint8_t* scratch = nullptr;
   uint8_t* key = nullptr;    // nullptr for maps without keys (queue, stack)
   uint8_t* value = nullptr;
@@ -36,12 +40,8 @@ struct MapOps {
 
   ~MapOps() { free(scratch); }
 
-  // The map's fd for `what`; throws when the map wrapper is gone or the map is not usable.
-  int Fd(Napi::Env env, const char* what) const {
-    MapWrap* w = *map;
-    if (w == nullptr) ThrowStateError(env, what, "map-closed");
-    return w->Fd(env, what);
-  }
+  // The map's fd for `what`; throws when the map is not usable.
+  int Fd(Napi::Env env, const char* what) const { return map->Fd(env, what); }
 };
 
 namespace {
@@ -206,7 +206,8 @@ Napi::Value MapWrap::JS_bindOps(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   LoadSizes(env);
   auto ops = std::make_shared<MapOps>();
-  ops->map = self_;
+  ops->map = this;
+  ops->mapRef = Napi::Persistent(Value());
   uint32_t valueOffset = Align8(keySize_);
   uint32_t nextOffset = valueOffset + Align8(ValueBytes());
   ops->bytes = nextOffset + Align8(keySize_ > 0 ? keySize_ : 1);

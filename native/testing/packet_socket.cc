@@ -1,6 +1,7 @@
 #include "packet_socket.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <poll.h>
@@ -74,31 +75,30 @@ PacketSocketWrap::PacketSocketWrap(const Napi::CallbackInfo& info) : TaggedWrap<
   }
   fd_ = fd;
   ifindex_ = ifindex;
+  RegisterRoot(Addon::Get(env));
 }
 
-PacketSocketWrap::~PacketSocketWrap() {
+PacketSocketWrap::~PacketSocketWrap() { Close(Cause::kFinalize); }
+
+void PacketSocketWrap::Release(Cause, Napi::Env*) noexcept {
   if (fd_ >= 0) close(fd_);
+  fd_ = -1;
 }
 
-void PacketSocketWrap::CheckOpen(Napi::Env env, const char* what) const {
-  if (fd_ < 0 || closeRequested_) ThrowStateError(env, what, "packet-socket-closed");
-}
-
-void PacketSocketWrap::Done() {
-  busy_--;
-  if (busy_ == 0 && closeRequested_ && fd_ >= 0) {
-    close(fd_);
-    fd_ = -1;
-  }
+int PacketSocketWrap::DupForWork(Napi::Env env, const char* what) const {
+  if (IsClosed()) ThrowStateError(env, what, ClosedState());
+  int fd = fcntl(fd_, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) ThrowBpfError(env, "fcntl(F_DUPFD_CLOEXEC)", -errno);
+  return fd;
 }
 
 class PacketSocketWrap::SendWorker : public Napi::AsyncWorker {
  public:
-  SendWorker(Napi::Env env, PacketSocketWrap* wrap, std::vector<std::vector<uint8_t>> frames, uint32_t count, uint32_t timeoutMs)
-      : Napi::AsyncWorker(env, "libbpf-node:packetSend"), completion_(env), wrap_(wrap),
-        fd_(wrap->fd_), frames_(std::move(frames)), count_(count), timeoutMs_(timeoutMs) {
-    self_ = Napi::Persistent(wrap->Value());
-  }
+  // Takes ownership of `fd`, its own dup of the socket.
+  SendWorker(Napi::Env env, int fd, int ifindex, std::vector<std::vector<uint8_t>> frames, uint32_t count, uint32_t timeoutMs)
+      : Napi::AsyncWorker(env, "libbpf-node:packetSend"), completion_(env), fd_(fd), ifindex_(ifindex),
+        frames_(std::move(frames)), count_(count), timeoutMs_(timeoutMs) {}
+  ~SendWorker() override { close(fd_); }
   Napi::Value Promise() { return completion_.Promise(); }
 
   void Execute() override {
@@ -121,8 +121,7 @@ class PacketSocketWrap::SendWorker : public Napi::AsyncWorker {
 
   // Also runs during environment teardown: C state first, then Settle, which never throws.
   void OnOK() override {
-    int ifindex = wrap_->ifindex_;
-    wrap_->Done();
+    int ifindex = ifindex_;
     completion_.Settle([&]() -> Napi::Value {
       Napi::Env env = Env();
       if (err_ != 0) {
@@ -138,10 +137,9 @@ class PacketSocketWrap::SendWorker : public Napi::AsyncWorker {
 
  private:
   Completion completion_;
-  PacketSocketWrap* wrap_;
-  Napi::ObjectReference self_;
   // Input.
   int fd_;
+  int ifindex_;
   std::vector<std::vector<uint8_t>> frames_;
   uint32_t count_;
   uint32_t timeoutMs_;
@@ -152,11 +150,10 @@ class PacketSocketWrap::SendWorker : public Napi::AsyncWorker {
 
 class PacketSocketWrap::ReceiveWorker : public Napi::AsyncWorker {
  public:
-  ReceiveWorker(Napi::Env env, PacketSocketWrap* wrap, uint32_t timeoutMs, uint32_t count)
-      : Napi::AsyncWorker(env, "libbpf-node:packetReceive"), completion_(env), wrap_(wrap),
-        fd_(wrap->fd_), timeoutMs_(timeoutMs), count_(count) {
-    self_ = Napi::Persistent(wrap->Value());
-  }
+  // Takes ownership of `fd`, its own dup of the socket.
+  ReceiveWorker(Napi::Env env, int fd, uint32_t timeoutMs, uint32_t count)
+      : Napi::AsyncWorker(env, "libbpf-node:packetReceive"), completion_(env), fd_(fd), timeoutMs_(timeoutMs), count_(count) {}
+  ~ReceiveWorker() override { close(fd_); }
   Napi::Value Promise() { return completion_.Promise(); }
 
   void Execute() override {
@@ -188,7 +185,6 @@ class PacketSocketWrap::ReceiveWorker : public Napi::AsyncWorker {
 
   // Also runs during environment teardown: C state first, then Settle, which never throws.
   void OnOK() override {
-    wrap_->Done();
     completion_.Settle([&]() -> Napi::Value {
       Napi::Env env = Env();
       if (err_ != 0) throw Napi::Error(env, MakeBpfError(env, "recvfrom", err_));
@@ -202,8 +198,6 @@ class PacketSocketWrap::ReceiveWorker : public Napi::AsyncWorker {
 
  private:
   Completion completion_;
-  PacketSocketWrap* wrap_;
-  Napi::ObjectReference self_;
   // Input.
   int fd_;
   uint32_t timeoutMs_;
@@ -215,7 +209,7 @@ class PacketSocketWrap::ReceiveWorker : public Napi::AsyncWorker {
 
 Napi::Value PacketSocketWrap::JS_send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CheckOpen(env, "send");
+  if (IsClosed()) ThrowStateError(env, "send", ClosedState());
   Napi::Value fv = args::At(info, 0);
   if (!fv.IsArray()) throw Napi::TypeError::New(env, "frames must be an array of Buffers");
   Napi::Array arr = fv.As<Napi::Array>();
@@ -231,8 +225,14 @@ Napi::Value PacketSocketWrap::JS_send(const Napi::CallbackInfo& info) {
   }
   uint32_t count = args::Uint32(info, 1, "count");
   uint32_t timeoutMs = args::Uint32(info, 2, "timeoutMs");
-  auto* worker = new SendWorker(env, this, std::move(frames), count, timeoutMs);
-  busy_++;
+  int fd = DupForWork(env, "send");  // the last step that can throw
+  SendWorker* worker;
+  try {
+    worker = new SendWorker(env, fd, ifindex_, std::move(frames), count, timeoutMs);
+  } catch (...) {
+    close(fd);
+    throw;
+  }
   Napi::Value promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -240,13 +240,19 @@ Napi::Value PacketSocketWrap::JS_send(const Napi::CallbackInfo& info) {
 
 Napi::Value PacketSocketWrap::JS_receive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CheckOpen(env, "receive");
+  if (IsClosed()) ThrowStateError(env, "receive", ClosedState());
   uint32_t timeoutMs = args::Uint32(info, 0, "timeoutMs");
   uint32_t count = args::Uint32(info, 1, "count");
   if (timeoutMs > 60000) throw Napi::RangeError::New(env, "timeoutMs must be at most 60000");
   if (count > kMaxCapture) count = kMaxCapture;
-  auto* worker = new ReceiveWorker(env, this, timeoutMs, count);
-  busy_++;
+  int fd = DupForWork(env, "receive");  // the last step that can throw
+  ReceiveWorker* worker;
+  try {
+    worker = new ReceiveWorker(env, fd, timeoutMs, count);
+  } catch (...) {
+    close(fd);
+    throw;
+  }
   Napi::Value promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -256,12 +262,9 @@ Napi::Value PacketSocketWrap::JS_ifindex(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), ifindex_);
 }
 
+// An operation under way keeps its own dup of the socket and ends by its timeout.
 Napi::Value PacketSocketWrap::JS_close(const Napi::CallbackInfo& info) {
-  if (busy_ > 0) {
-    closeRequested_ = true;
-  } else if (fd_ >= 0) {
-    close(fd_);
-    fd_ = -1;
-  }
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  Close(Cause::kClose, &env);
+  return env.Undefined();
 }
