@@ -24,7 +24,9 @@ interface Run {
 }
 
 /** Starts a worker, ends it after `delayMs` once it started its work; resolves when it is gone. */
-async function runAndEnd({ op, delayMs, how, iface, lockPath }: Run): Promise<void> {
+/** Runs the actor and ends it; resolves with the program ids it reported. */
+async function runAndEnd({ op, delayMs, how, iface, lockPath }: Run): Promise<number[]> {
+  const progIds: number[] = [];
   const worker = new Worker(actor, {
     workerData: {
       dist: join(root, 'dist'),
@@ -32,12 +34,18 @@ async function runAndEnd({ op, delayMs, how, iface, lockPath }: Run): Promise<vo
       op,
       iface,
       lockPath,
-      exitAfterMs: how === 'exit' ? delayMs : undefined,
+      // leaveOpen exits by itself once everything is open; the others after delayMs.
+      exitAfterMs: how === 'exit' && op !== 'leaveOpen' ? delayMs : undefined,
+      exitOnceStarted: how === 'exit' && op === 'leaveOpen',
     },
   });
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   const started = new Promise<string>((resolve, reject) => {
-    worker.on('message', (m: string) => (m === 'started' ? resolve(m) : reject(new Error(String(m)))));
+    worker.on('message', (m: string | { progIds: number[] }) => {
+      if (typeof m === 'object' && m !== null && Array.isArray(m.progIds)) progIds.push(...m.progIds);
+      else if (m === 'started') resolve(m);
+      else reject(new Error(String(m)));
+    });
     worker.once('error', reject);
     void exited.then(() => resolve('exited'));
   });
@@ -48,6 +56,7 @@ async function runAndEnd({ op, delayMs, how, iface, lockPath }: Run): Promise<vo
   }
   const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${op}: worker did not end`)), scaledMs(15_000)));
   await Promise.race([exited, timeout]);
+  return progIds;
 }
 
 /** fds settle once libuv has closed what the ended workers left to close. */
@@ -73,6 +82,44 @@ describeBpf('worker threads ending during native async work', () => {
     }, scaledMs(60_000));
   }
 });
+
+describeBpf('worker threads ending with one handle of every kind left open', () => {
+  it('closes them all: fds return, the lock is free, the programs leave the kernel', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lbn-leave-'));
+    const lockPath = join(dir, 'lock');
+    writeFileSync(lockPath, '');
+    try {
+      await runAndEnd({ op: 'leaveOpen', delayMs: 0, how: 'terminate', lockPath }); // warm-up
+      const baseline = openFdCount();
+      for (const how of ['terminate', 'exit'] as const) {
+        const ids = await runAndEnd({ op: 'leaveOpen', delayMs: 20, how, lockPath });
+        expect(ids.length, 'program ids reported').toBeGreaterThanOrEqual(3);
+        const fd = binding.tryLock(lockPath);
+        expect(fd, `lock after ${how}`).toBeGreaterThanOrEqual(0);
+        binding.unlock(fd);
+        await expectFdsBackTo(baseline);
+        const deadline = Date.now() + scaledMs(2000);
+        let alive = ids.filter(programExists);
+        while (alive.length > 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+          alive = ids.filter(programExists);
+        }
+        expect(alive, `programs still in the kernel after ${how}`).toEqual([]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, scaledMs(60_000));
+});
+
+function programExists(id: number): boolean {
+  try {
+    binding.NativeProgram.openById(id).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describeBpf('worker threads ending while holding a lock', () => {
   it('releases the lock: a later tryLock in this thread gets it', async () => {

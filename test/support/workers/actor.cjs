@@ -1,6 +1,6 @@
 // A worker thread that starts one native async operation (or a reader) and keeps it busy until
 // the test terminates it, or until it calls process.exit() itself after `exitAfterMs`.
-// workerData: { dist, fixtures, op, exitAfterMs?, iface?: { name, netns }, lockPath? }
+// workerData: { dist, fixtures, op, exitAfterMs?, exitOnceStarted?, iface?: { name, netns }, lockPath? }
 'use strict';
 const { workerData, parentPort } = require('node:worker_threads');
 const { join } = require('node:path');
@@ -76,6 +76,33 @@ async function main() {
       const fd = binding.tryLock(workerData.lockPath);
       parentPort.postMessage(fd >= 0 ? 'started' : 'error: lock busy');
       setInterval(() => {}, 1000);
+      break;
+    }
+    case 'leaveOpen': {
+      // One handle of every root kind of the owner graph (native/README.md), none closed: the
+      // worker's end must close them all. Program ids are reported so the test can see them go.
+      const obj = lib.BpfObject.open(fixture('maps'));
+      obj.loadSync();
+      const view = obj.map('mmapped').mmap(); // a map's memory view, a child of an object's map
+      view[0] = 1n;
+      const standalone = lib.BpfMap.create({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 8 });
+      standalone.set(Buffer.alloc(4), Buffer.alloc(4));
+      const iterObj = lib.BpfObject.open(fixture('attach_iter'));
+      iterObj.loadSync();
+      const iterProg = iterObj.program('dump_task');
+      const reopened = lib.BpfProgram.openById(iterProg.id); // a standalone program
+      const it = lib.attachIter(iterProg); // a link
+      const lines = it.lines()[Symbol.asyncIterator]();
+      await lines.next(); // an iterator read, left open mid-way
+      const rbObj = lib.BpfObject.open(fixture('ringbuf'));
+      rbObj.loadSync();
+      const reader = rbObj.ringbuf('events'); // a reader (its own dup of the map fd)
+      const lock = workerData.lockPath !== undefined ? binding.tryLock(workerData.lockPath) : -1;
+      parentPort.postMessage({ progIds: [iterProg.id, reopened.id, ...rbObj.programs.map((p) => p.id)] });
+      parentPort.postMessage(lock >= 0 || workerData.lockPath === undefined ? 'started' : 'error: lock busy');
+      globalThis.keep = [obj, view, standalone, reopened, it, lines, reader];
+      if (workerData.exitOnceStarted) setTimeout(() => process.exit(0), 5);
+      else setInterval(() => {}, 1000);
       break;
     }
     default:
