@@ -48,7 +48,6 @@ export interface LinkInfo {
  */
 export class BpfLink implements Disposable {
   readonly #native: NativeLink;
-  #closed = false;
 
   /** @internal */
   constructor(native: NativeLink) {
@@ -72,7 +71,7 @@ export class BpfLink implements Disposable {
 
   /** True once {@link BpfLink.close} or {@link BpfLink.detach} ran. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#native.closed();
   }
 
   /** The link's fd. @throws {@link BpfStateError} after close */
@@ -105,7 +104,7 @@ export class BpfLink implements Disposable {
 
   /** Where the link is pinned, if {@link BpfLink.pin} (or the opener) pinned it. */
   get pinPath(): string | undefined {
-    if (this.#closed) return undefined;
+    if (this.closed) return undefined;
     return this.#native.pinPath() ?? undefined;
   }
 
@@ -141,9 +140,7 @@ export class BpfLink implements Disposable {
    * pin this handle made, and closes the handle. Idempotent.
    */
   detach(): void {
-    if (this.#closed) return;
-    this.#native.detach();
-    this.#closed = true;
+    this.#native.detach(); // idempotent in native
   }
 
   /**
@@ -151,9 +148,7 @@ export class BpfLink implements Disposable {
    * pinned one stays attached. Idempotent.
    */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#native.close();
+    this.#native.close(); // idempotent in native
   }
 
   /** Same as {@link BpfLink.close}, for `using`. */
@@ -162,7 +157,7 @@ export class BpfLink implements Disposable {
   }
 
   #check(what: string): void {
-    if (this.#closed) throw new BpfStateError(`cannot ${what}: the link is closed`);
+    if (this.closed) throw new BpfStateError(`cannot ${what}: the link is closed`);
   }
 
   /**

@@ -31,7 +31,6 @@ export class BpfProgram implements Disposable {
   readonly #native: NativeProgram;
   readonly #object: BpfObject | undefined;
   #pinPath: string | undefined;
-  #closed = false;
   /** The program's name: its C function name (for a reopened pin: the kernel's name, 15 characters at most). */
   readonly name: string;
   /** The ELF section it came from, such as `'xdp'` or `'tc/ingress'` (`''` for a reopened pin). */
@@ -271,9 +270,7 @@ export class BpfProgram implements Disposable {
    * program in the kernel). Idempotent. For a program of an object: nothing (close the object).
    */
   close(): void {
-    if (this.#object !== undefined || this.#closed) return;
-    this.#closed = true;
-    this.#native.close();
+    if (this.#object === undefined) this.#native.close(); // idempotent in native
   }
 
   /** Same as {@link BpfProgram.close}, for `using`. */
@@ -282,7 +279,8 @@ export class BpfProgram implements Disposable {
   }
 
   #checkOpen(what: string): void {
-    if (this.#closed) throw new BpfStateError(`cannot ${what}: the program '${this.name}' is closed`);
+    // A program of an object says what its object's state forbids (checked by the caller).
+    if (this.#object === undefined && this.#native.closed()) throw new BpfStateError(`cannot ${what}: the program '${this.name}' is closed`);
   }
 
   /** @internal The native handle, for other lib/ modules (attach, prog arrays). */

@@ -111,8 +111,8 @@ export abstract class EventQueue<T> implements AsyncIterable<T>, AsyncIterator<T
   #waiter: ((r: IteratorResult<T>) => void) | undefined;
   #batchWaiter: ((r: IteratorResult<RecordBatch>) => void) | undefined;
   #subscriber: RecordCallback | undefined;
-  #closed = false;
   #paused = false;
+  /** The native reader; undefined once closed (native keeps the record: see {@link closed}). */
   #native: NativeEventReader | undefined;
   /** How the consumer reads: undecided until the first next(), batches() or subscribe(). */
   #mode: 'undecided' | 'records' | 'batches' | 'subscribe' = 'undecided';
@@ -151,7 +151,7 @@ export abstract class EventQueue<T> implements AsyncIterable<T>, AsyncIterator<T
    */
   protected readonly onRecords = (dataAb: ArrayBuffer, endsAb: ArrayBuffer, count: number, lost: number, lease: Int32Array | undefined): void => {
     if (lost > 0) this.onLost(lost);
-    if (this.#closed || count === 0) return;
+    if (this.#native === undefined || count === 0) return;
     if (lease === undefined) {
       const ends = new Uint32Array(endsAb);
       if (this.#mode === 'subscribe') this.#deliver(Buffer.from(dataAb), ends, count);
@@ -192,7 +192,7 @@ export abstract class EventQueue<T> implements AsyncIterable<T>, AsyncIterator<T
     for (let i = 0; i < count; i++) {
       const end = ends[i]!;
       fn(data, start, end - start);
-      if (this.#closed) return;
+      if (this.#native === undefined) return;
       start = end;
     }
   }
@@ -251,7 +251,7 @@ export abstract class EventQueue<T> implements AsyncIterable<T>, AsyncIterator<T
   }
 
   #updateWaiting(): void {
-    if (!this.#closed) this.#native?.setWaiting(this.#waiter !== undefined || this.#batchWaiter !== undefined || this.#subscriber !== undefined);
+    this.#native?.setWaiting(this.#waiter !== undefined || this.#batchWaiter !== undefined || this.#subscriber !== undefined);
   }
 
   /** Bytes of records waiting in this process. */
@@ -266,7 +266,7 @@ export abstract class EventQueue<T> implements AsyncIterable<T>, AsyncIterator<T
 
   /** Whether {@link close} was called (or the signal aborted). */
   get closed(): boolean {
-    return this.#closed;
+    return this.#native === undefined || this.#native.closed();
   }
 
   /** The next queued batch, or undefined. */
@@ -313,7 +313,7 @@ export abstract class EventQueue<T> implements AsyncIterable<T>, AsyncIterator<T
     const record = this.#takeRecord();
     this.#resumeIfLow();
     if (record !== NONE) return Promise.resolve({ value: record, done: false });
-    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+    if (this.#native === undefined) return Promise.resolve({ value: undefined, done: true });
     if (this.#waiter) return Promise.reject(new Error('next() called again before the previous call settled'));
     return new Promise((resolve) => {
       this.#setWaiter(resolve);
@@ -377,7 +377,7 @@ export abstract class EventQueue<T> implements AsyncIterable<T>, AsyncIterator<T
       this.#resumeIfLow();
       return Promise.resolve({ value: batch, done: false });
     }
-    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+    if (this.#native === undefined) return Promise.resolve({ value: undefined, done: true });
     if (this.#batchWaiter) return Promise.reject(new Error('next() called again before the previous call settled'));
     return new Promise((resolve) => {
       this.#setBatchWaiter(resolve);
@@ -406,14 +406,14 @@ export abstract class EventQueue<T> implements AsyncIterable<T>, AsyncIterator<T
    */
   subscribe(fn: RecordCallback): void {
     if (typeof fn !== 'function') throw new TypeError('subscribe() takes a function (data, offset, length)');
-    if (this.#closed) throw new BpfStateError('this reader is closed');
+    if (this.#native === undefined) throw new BpfStateError('this reader is closed');
     if (this.#mode !== 'undecided') throw new BpfStateError(`this reader is already read ${this.#mode === 'subscribe' ? 'by a subscriber' : this.#mode === 'batches' ? 'with batches()' : 'record by record'}: it has one consumer`);
     this.#mode = 'subscribe';
     this.#subscriber = fn;
     this.#updateWaiting();
     if (this.#batchHead < this.#batches.length) {
       queueMicrotask(() => {
-        for (let b = this.#shiftBatch(); b !== undefined && !this.#closed; b = this.#shiftBatch()) {
+        for (let b = this.#shiftBatch(); b !== undefined && this.#native !== undefined; b = this.#shiftBatch()) {
           this.#bytes -= b.data.length;
           if (b === this.#leased) {
             this.#leased = undefined;
@@ -443,9 +443,10 @@ export abstract class EventQueue<T> implements AsyncIterable<T>, AsyncIterator<T
    * `for await` ends. Idempotent.
    */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#native?.close();
+    const native = this.#native;
+    if (native === undefined) return;
+    this.#native = undefined;
+    native.close();
     this.#signal?.removeEventListener('abort', this.#onAbort);
     this.#bytes = 0;
     this.#batches = [];

@@ -86,6 +86,8 @@ export interface NativeProgram {
   unpin(path: string): void;
   attach(): NativeLink;
   close(): void;
+  /** Whether the handle is closed (a standalone program's close(), or its object's); the one record of it. */
+  closed(): boolean;
 }
 
 /** What `NativeLink.info()` returns. @internal */
@@ -107,6 +109,8 @@ export interface NativeLink {
   update(program: NativeProgram, expected?: NativeProgram): void;
   detach(): void;
   close(): void;
+  /** Whether the handle is closed (close() or detach()); the one record of it. */
+  closed(): boolean;
 }
 
 /** An interface as the native side takes it. @internal */
@@ -202,6 +206,8 @@ export interface NativeMap {
   unpin(path: string): void;
   mmap(): ArrayBuffer;
   close(): void;
+  /** Whether the handle is closed (a standalone map's close(), or its object's); the one record of it. */
+  closed(): boolean;
 }
 
 /** The sizes element access works with (part of what `NativeMap.bindOps()` returns). @internal */
@@ -248,6 +254,8 @@ export interface NativeEventReader {
   /** Someone waits for a record: keep the event loop alive and the callback strongly held. */
   setWaiting(waiting: boolean): void;
   close(): void;
+  /** Whether the reader is closed; the one record of it. */
+  closed(): boolean;
 }
 
 /** Options of `new NativeObject()`. @internal */

@@ -93,7 +93,6 @@ class MapCore {
   readonly native: NativeMap;
   readonly object: BpfObject | undefined;
   readonly name: string;
-  closed = false;
   /** The pin this standalone map was opened from, or the last pin() made through this handle. */
   pinPath: string | undefined;
   batch: 'auto' | 'off' = 'auto';
@@ -121,6 +120,11 @@ class MapCore {
 
   get standalone(): boolean {
     return this.object === undefined;
+  }
+
+  /** Whether this standalone map is closed: native keeps the one record of it. */
+  get closed(): boolean {
+    return this.object === undefined && this.native.closed();
   }
 
   check(what: string): void {
@@ -510,7 +514,6 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
   /** Scratch buffer, with codecs resolved and the operation allowed on this map type. */
   #ready(what: string, kind: 'keyed' | 'queue' | 'delete' | 'any'): Buffer {
     const core = this.#core;
-    if (core.closed) core.check(what);
     if (this.#value === undefined) this.#resolve();
     const type = core.sizes().type;
     if (kind !== 'any') {
@@ -531,7 +534,7 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
   #keyed(what = 'look up an element'): Buffer {
     const s = this.#keyedScratch;
     const core = this.#core;
-    if (s !== undefined && s === core.scratch && !core.closed && core.bound) return s;
+    if (s !== undefined && s === core.scratch && core.bound) return s; // close() unbinds
     return (this.#keyedScratch = this.#ready(what, 'keyed'));
   }
 
@@ -1154,12 +1157,18 @@ export class BpfMap<K = unknown, V = unknown, KIn = K, VIn = V> implements Itera
    * Closes a map opened from the kernel (its fd, and its memory view). Idempotent. For a map of
    * an object this only drops its memory view: the object closes the map.
    */
+  /**
+   * Whether this map is closed: a map opened from the kernel after {@link BpfMap.close}, a map
+   * of an object once its object closed.
+   */
+  get closed(): boolean {
+    return this.#core.native.closed();
+  }
+
   close(): void {
     const core = this.#core;
-    if (core.closed) return;
-    core.native.close();
-    if (core.standalone) core.closed = true;
-    else core.unbind();
+    core.native.close(); // idempotent in native
+    core.unbind(); // the next access binds again, or (standalone) finds the map closed
   }
 
   /** Same as {@link BpfMap.close}, for `using`. */

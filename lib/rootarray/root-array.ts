@@ -272,7 +272,6 @@ export class RootArray implements Disposable {
   readonly #slots: BpfMap;
   readonly #stats: BpfMap<number, RawStats[]>;
   readonly #stateId: number;
-  #closed = false;
 
   private constructor(id: InterfaceId, pinBase: string, dir: string, slotCount: number) {
     this.ifname = id.ifname;
@@ -804,7 +803,7 @@ export class RootArray implements Disposable {
   }
 
   #check(what: string): void {
-    if (this.#closed) throw new BpfStateError(`cannot ${what}: this RootArray handle is closed`);
+    if (this.#slots.closed) throw new BpfStateError(`cannot ${what}: this RootArray handle is closed`);
   }
 
   /**
@@ -1010,7 +1009,7 @@ export class RootArray implements Disposable {
    * A hint only: another process may change that at any moment; changes check it under the lock.
    */
   get live(): boolean {
-    if (this.#closed) return false;
+    if (this.#slots.closed) return false;
     try {
       this.#verify('check', true);
       return true;
@@ -1183,8 +1182,7 @@ export class RootArray implements Disposable {
 
   /** Releases this handle's fds. The root array stays in the kernel. Idempotent. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    // Closed is what the slots map's native handle says: no flag of its own.
     this.#slots.close();
     this.#stats.close();
   }
