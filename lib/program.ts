@@ -273,6 +273,14 @@ export class BpfProgram implements Disposable {
     if (this.#object === undefined) this.#native.close(); // idempotent in native
   }
 
+  /**
+   * Whether this handle is closed: a program reopened from the kernel after
+   * {@link BpfProgram.close}, a program of an object once its object closed.
+   */
+  get closed(): boolean {
+    return this.#native.closed();
+  }
+
   /** Same as {@link BpfProgram.close}, for `using`. */
   [Symbol.dispose](): void {
     this.close();

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { closeSync } from 'node:fs';
 import { binding } from './internal/native';
 
 /**
@@ -18,6 +17,7 @@ export class RunStats implements Disposable {
 
   /** @internal */
   constructor(fd: number) {
+    if (!Number.isInteger(fd) || fd < 0) throw new TypeError('RunStats is made by enableRunStats()');
     this.#fd = fd;
   }
 
@@ -30,7 +30,9 @@ export class RunStats implements Disposable {
   close(): void {
     const fd = this.#fd;
     this.#fd = undefined;
-    if (fd !== undefined) closeSync(fd);
+    // Native closes only an fd it handed out as a statistics request: a RunStats made with
+    // `new` from any other number closes nothing.
+    if (fd !== undefined) binding.closeStats(fd);
   }
 
   /** Same as {@link RunStats.close}, for `using`. */

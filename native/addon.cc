@@ -4,7 +4,6 @@
 
 #include <unistd.h>
 
-#include <cstring>
 #include <new>
 
 #include "internal/args.h"
@@ -31,7 +30,8 @@ class FdHandle : public Handle {
   FdHandle(int fd, Addon::FdKind kind) : fd_(fd), kind_(kind) {}
   ~FdHandle() override { Close(Cause::kFinalize); }
   bool Is(int fd, Addon::FdKind kind) const { return fd_ == fd && kind_ == kind; }
-  const char* Kind() const override { return kind_ == Addon::FdKind::kLock ? "lock" : "iterator read"; }
+  const char* Kind() const override { return kNames[static_cast<int>(kind_)]; }
+  static constexpr const char* kNames[] = {"lock", "iterator read", "statistics request"};
   using Handle::RegisterRoot;
 
  protected:
@@ -45,7 +45,10 @@ class FdHandle : public Handle {
 
 bool IsPlainFd(const Handle* h) {
   const char* k = h->Kind();
-  return k[0] == 'l' ? std::strcmp(k, "lock") == 0 : std::strcmp(k, "iterator read") == 0;
+  for (const char* name : FdHandle::kNames) {
+    if (k == name) return true;
+  }
+  return false;
 }
 
 // The instance data's finalizer: Teardown closed every root before Node lets it run.

@@ -27,12 +27,13 @@ struct Addon {
   HandleList roots;
 
   // Plain fds this addon opened and handed to JS by number, with what they are: the flocks of
-  // tryLock() and the readable fds of iterators (bpf_iter_create). Each is a root handle, closed
+  // tryLock(), the readable fds of iterators (bpf_iter_create) and run-time statistics requests
+  // (bpf_enable_stats). Each is a root handle, closed
   // by the call made for its kind (unlock(), iterClose()), which refuses any other number —
   // closing an fd we were not given would break its owner — or by environment teardown (a
-  // worker's end releases its locks and iterator reads, and with them the programs the
-  // iterators hold).
-  enum class FdKind { kLock, kIter };
+  // worker's end releases its locks, iterator reads and statistics requests, and with them the
+  // programs the iterators hold).
+  enum class FdKind { kLock, kIter, kStats };
   // Registers `fd` (acquire-then-register: call it right after the fd is opened, before
   // anything can throw); on failure closes it and returns false.
   bool RegisterFd(int fd, FdKind kind) noexcept;

@@ -36,7 +36,15 @@ Napi::Value JS_enableStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
   if (fd < 0) ThrowBpfError(env, "bpf_enable_stats", fd);
+  if (!Addon::Get(env)->RegisterFd(fd, Addon::FdKind::kStats)) ThrowBpfError(env, "bpf_enable_stats", -ENOMEM);
   return Napi::Number::New(env, fd);
+}
+
+// JS: closeStats(fd) -> whether fd was a statistics request of this environment (then closed).
+// Any other number is left alone: closing an fd we did not hand out would break its owner.
+Napi::Value JS_closeStats(const Napi::CallbackInfo& info) {
+  int fd = static_cast<int>(args::Uint32(info, 0, "fd"));
+  return Napi::Boolean::New(info.Env(), Addon::Get(info.Env())->CloseFd(fd, Addon::FdKind::kStats));
 }
 
 }  // namespace
@@ -60,6 +68,7 @@ void ProgramWrap::Init(Napi::Env env, Napi::Object exports, Addon* addon) {
   addon->programCtor = Napi::Persistent(ctor);
   exports.Set("NativeProgram", ctor);
   exports.Set("enableStats", Napi::Function::New<JS_enableStats>(env, "enableStats"));
+  exports.Set("closeStats", Napi::Function::New<JS_closeStats>(env, "closeStats"));
 }
 
 Napi::Object ProgramWrap::New(Napi::Env env, BpfObjectWrap* owner, struct bpf_program* prog) {

@@ -334,6 +334,8 @@ export interface NativeBinding {
   probeHelper(programType: string, helper: string): number;
   featureNames(): { programTypes: string[]; mapTypes: string[]; helpers: string[] };
   enableStats(): number;
+  /** Closes a statistics request made by enableStats() in this environment; false (nothing closed) for any other number. */
+  closeStats(fd: number): boolean;
   /** Where the library's own probe stopped and what the kernel answered there (lib/features.ts reads it). */
   probeKernelFeature(name: string): { step: string; errno: number; retval?: number; found?: boolean; log?: string };
   tryLock(path: string): number;

@@ -9,7 +9,7 @@ import { BpfStateError } from '../errors';
 import type { InterfaceRef } from '../internal/iface';
 import type { BpfMap } from '../map/map';
 import { BpfObject } from '../object';
-import type { BpfProgram } from '../program';
+import { BpfProgram } from '../program';
 import { RootArray } from '../rootarray/root-array';
 import { shippedObjectPath, type ShippedObject } from '../shipped';
 import { checkKnownKeys, checkObject, checkUint32, describe } from '../internal/validate';
@@ -142,6 +142,10 @@ export abstract class XdpProgramController implements AsyncDisposable {
 
   /** @internal */
   protected constructor(parts: LoadedParts, what: string) {
+    // Made by the subclasses' load(); anything else (a `new` from JavaScript) is refused here.
+    if (!(parts?.object instanceof BpfObject) || !(parts.program instanceof BpfProgram)) {
+      throw new TypeError('an XDP program controller is made by load() of its class, e.g. XdpFilter.load()');
+    }
     this.object = parts.object;
     this.program = parts.program;
     this.slot = parts.slot;

@@ -32,7 +32,7 @@ export function runBatch(batch: string): Promise<Outcome> {
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), scaledMs(120_000));
+    const timer = setTimeout(() => p.kill('SIGKILL'), scaledMs(300_000)); // a hang guard, not a budget
     p.on('close', (code, signal) => {
       clearTimeout(timer);
       let lastCall = '';
@@ -85,5 +85,5 @@ describeBpf('bad input', () => {
     }
     expect(outcomes).toHaveLength(batches.length);
     expect(calls).toBeGreaterThan(scaledCount(100_000)); // fewer under emulation (bad-input-child.ts)
-  }, scaledMs(180_000));
+  }, scaledMs(600_000)); // a hang guard: about 90 s on a quiet 2-core machine
 });
