@@ -150,6 +150,19 @@ async function jsLoad(path: string): Promise<number> {
   return ns;
 }
 
+/**
+ * ns to open and load `path` with loadSync(): the same work as {@link jsLoad} without the hop to
+ * a libuv worker thread and back, which on a busy machine waits for a CPU twice (docs/benchmarks.md).
+ */
+function jsLoadSync(path: string): number {
+  const t = process.hrtime.bigint();
+  const obj = BpfObject.open(path);
+  obj.loadSync();
+  const ns = Number(process.hrtime.bigint() - t);
+  obj.close();
+  return ns;
+}
+
 /** ns per op of `fn`, which runs `count` ops. */
 function time(fn: () => number, count: number): number {
   const t = process.hrtime.bigint();
@@ -273,6 +286,8 @@ async function main(): Promise<void> {
   r.add('load 30 programs: BpfObject', () => jsLoad(many));
   r.add('load xdp_filter: C', () => nb.cLoad(filter));
   r.add('load xdp_filter: BpfObject', () => jsLoad(filter));
+  r.add('load 30 programs: loadSync()', () => jsLoadSync(many));
+  r.add('load xdp_filter: loadSync()', () => jsLoadSync(filter));
   await r.run(ROUNDS);
 
   // Ring buffer: records per second, C consumer against `for await`, interleaved rounds.
@@ -302,8 +317,10 @@ async function main(): Promise<void> {
     { goal: 'dump() per element', js: 'dump: dump()', c: 'dump: C batch', target: 1.2 },
     { goal: 'dumpArrays() per element', js: 'dump: dumpArrays()', c: 'dump: C batch', target: 1.1 },
     { goal: 'for..of per element', js: 'dump: for..of', c: 'dump: C batch', target: 1.3 },
-    { goal: 'load 30-program object', js: 'load 30 programs: BpfObject', c: 'load 30 programs: C', target: 1.1 },
-    { goal: 'load shipped xdp_filter', js: 'load xdp_filter: BpfObject', c: 'load xdp_filter: C', target: 1.1 },
+    { goal: 'load 30-program object, await load()', js: 'load 30 programs: BpfObject', c: 'load 30 programs: C', target: 1.1 },
+    { goal: 'load shipped xdp_filter, await load()', js: 'load xdp_filter: BpfObject', c: 'load xdp_filter: C', target: 1.1 },
+    { goal: 'load 30-program object, loadSync()', js: 'load 30 programs: loadSync()', c: 'load 30 programs: C', target: 1.1 },
+    { goal: 'load shipped xdp_filter, loadSync()', js: 'load xdp_filter: loadSync()', c: 'load xdp_filter: C', target: 1.1 },
     { goal: 'mmap u64 read: BigUint64Array (ns)', js: 'mmap read: BigUint64Array', c: 'mmap read: C', target: 5, absolute: true },
     { goal: 'mmap u64 read: numbers() (ns)', js: 'mmap read: numbers()', c: 'mmap read: C', target: 5, absolute: true },
     { goal: 'mmap read: Uint32Array (ns)', js: 'mmap read: Uint32Array (low words)', c: 'mmap read: C', target: 5, absolute: true },
@@ -339,8 +356,11 @@ async function main(): Promise<void> {
         'C records/s': Math.round(c.rate).toLocaleString('en-US'),
         'C dropped': c.dropped,
         ratio: (js.rate / c.rate).toFixed(2),
-        target: key!.startsWith('JS ') && !key!.includes('batches') && !key!.includes('subscribe') ? '' : 'no more drops than C',
-        met: key!.startsWith('JS ') && !key!.includes('batches') && !key!.includes('subscribe') ? '' : js.dropped <= c.dropped ? 'yes' : 'NO',
+        // for await (record): no target here. It keeps up with no producer this fast (a promise
+        // per record), and its queue is bounded (highWaterMark), so it drops what does not fit;
+        // that it uses the queue's room rather than the kernel's is test/events/delivery.test.ts's.
+        target: key === `JS ${size}` ? '' : 'no more drops than C',
+        met: key === `JS ${size}` ? '' : js.dropped <= c.dropped ? 'yes' : 'NO',
       };
     });
   });

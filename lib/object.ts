@@ -86,7 +86,11 @@ export class BpfObject implements Disposable {
       const program = new BpfProgram(p, this);
       this.#programs.set(program.name, program);
     }
-    this.#maps = new Map(native.maps().map((m) => [m.info().name, new BpfMap(m, this)]));
+    this.#maps = new Map();
+    for (const m of native.maps()) {
+      const map = new BpfMap(m, this); // reads the map's info once, for its name too
+      this.#maps.set(map.name, map);
+    }
   }
 
   /**

@@ -24,7 +24,7 @@ export interface PerfBufferOptions<T> extends EventReaderOptions<T> {
  * Lifetime: the reader holds its own dup of the map fd, so closing the map or its object does
  * not silence it, and its `close()` removes its entries from this map only. It keeps the process
  * alive only while a `next()` waits; dropped without `close()`, it is garbage-collected. Each
- * wake-up drains whole CPU rings until about 16384 records or 4 MiB, the rest on the next turn.
+ * wake-up drains whole CPU rings until about 65536 records or 4 MiB, the rest on the next turn.
  *
  * Minimum kernel: 4.4.
  *

@@ -93,6 +93,12 @@ export class RecordBatch implements Iterable<Buffer> {
  */
 export type RecordCallback = (data: Buffer, offset: number, length: number) => void;
 
+/**
+ * Records mode: next() drains the kernel itself every this many records (one native call), as a
+ * loop that always finds records queued gives the event loop no turn to do it.
+ */
+const PULL_EVERY = 4096;
+
 /** What #takeRecord returns when no record waits. */
 const NONE: unique symbol = Symbol('none');
 
@@ -108,6 +114,8 @@ export abstract class EventQueue<T> implements AsyncIterable<T>, AsyncIterator<T
   /** Records mode: the batch records are being handed out from, and the next record's index. */
   #cur: RecordBatch | undefined;
   #curIndex = 0;
+  /** Records mode: records handed out since the kernel was last drained from next(). */
+  #sincePull = 0;
   #waiter: ((r: IteratorResult<T>) => void) | undefined;
   #batchWaiter: ((r: IteratorResult<RecordBatch>) => void) | undefined;
   #subscriber: RecordCallback | undefined;
@@ -306,10 +314,13 @@ export abstract class EventQueue<T> implements AsyncIterable<T>, AsyncIterator<T
   /**
    * The next record (`for await`); `done` once closed. Records are Buffers of their own (or
    * decoded by `codec`), kept as long as referenced. The reader drains the kernel in batches
-   * whatever the pace of this loop; records then wait here up to `highWaterMark`.
+   * whatever the pace of this loop (next() itself does it every 4096 records, as a loop that
+   * always finds records waiting gives the event loop no turn); records then wait here up to
+   * `highWaterMark`, so the loop loses no more records than `batches()` would.
    */
   next(): Promise<IteratorResult<T>> {
     if (this.#mode !== 'records') this.#useRecords();
+    if (this.#cur === undefined || ++this.#sincePull >= PULL_EVERY) this.#pull();
     const record = this.#takeRecord();
     this.#resumeIfLow();
     if (record !== NONE) return Promise.resolve({ value: record, done: false });
@@ -318,6 +329,24 @@ export abstract class EventQueue<T> implements AsyncIterable<T>, AsyncIterator<T
     return new Promise((resolve) => {
       this.#setWaiter(resolve);
     });
+  }
+
+  /**
+   * Records mode, between two batches and every {@link PULL_EVERY} records: takes what waits in
+   * the kernel now, up to the high-water mark. A `for await` loop that finds records queued never yields to the event loop (each
+   * next() settles at once), so the reader's loop-side drain would not run until the queue is
+   * empty, and a fast producer would fill the kernel's buffer meanwhile and lose records.
+   */
+  #pull(): void {
+    this.#sincePull = 0;
+    const native = this.#native;
+    if (native === undefined || this.#closed) return;
+    try {
+      // consume() delivers synchronously to onRecords, which queues and pauses at the mark.
+      while (!this.#paused && !this.#closed && native.consume(0) > 0);
+    } catch {
+      // A failing drain is the reader's own business: the loop-side drain meets the same error.
+    }
   }
 
   #useRecords(): void {

@@ -115,7 +115,7 @@ describeBpf('ring buffer', () => {
     using obj = BpfObject.open(fixturePath('ringbuf'));
     await obj.load();
     const mark = 100;
-    const batch = 16384; // records one native wake-up hands over at most (native/events/epoll_reader.cc)
+    const batch = 65536; // records one native wake-up hands over at most (native/events/epoll_reader.cc)
     const total = 100_000; // several windows: a reader that ignored the mark would queue them all
     using rb = obj.ringbuf('events', { highWaterMark: mark });
     testRun(obj.program('xdp_ringbuf'), total);
