@@ -340,10 +340,11 @@ export abstract class EventQueue<T> implements AsyncIterable<T>, AsyncIterator<T
   #pull(): void {
     this.#sincePull = 0;
     const native = this.#native;
-    if (native === undefined || this.#closed) return;
+    if (native === undefined) return;
     try {
-      // consume() delivers synchronously to onRecords, which queues and pauses at the mark.
-      while (!this.#paused && !this.#closed && native.consume(0) > 0);
+      // consume() delivers synchronously to onRecords, which queues and pauses at the mark (and
+      // may close the reader: a closed queue has let go of its native reader).
+      while (!this.#paused && this.#native === native && native.consume(0) > 0);
     } catch {
       // A failing drain is the reader's own business: the loop-side drain meets the same error.
     }
