@@ -61,7 +61,10 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['--slots', '-1'], table, undefined).values.slots).toBe('-1');
     const e = usageError(() => parseCommandLine(['--slots', '--json'], table, 'attach'));
     expect(e.message).toBe('--slots needs a value (VALUE) for attach');
-    expect(e.command).toBe('attach');
+    expect([e.name, e.command]).toEqual(['UsageError', 'attach']);
+    expect(e).toBeInstanceOf(Error);
+    // Only a leading "-<digit>" makes a value of something that starts with "-".
+    expect(usageError(() => parseCommandLine(['--slots', '-x-1'], table, undefined)).message).toBe('--slots needs a value (VALUE)');
   });
 
   it('an inline value may be empty or contain "="', () => {
@@ -95,6 +98,8 @@ describe('parseCommandLine', () => {
 
   it('a short letter that belongs to no option is unknown, even when a long option has that name', () => {
     expect(() => parseCommandLine(['-j'], { j: { type: 'boolean' } }, undefined)).toThrow(UsageError);
+    // Whatever the options are called (even "undefined").
+    expect(() => parseCommandLine(['-z'], { undefined: { type: 'boolean' } }, undefined)).toThrow(UsageError);
   });
 });
 
@@ -136,10 +141,12 @@ describe('argument checks', () => {
     expect(seconds('1', '--interval', 1, 60)).toBe(1);
     expect(seconds('60', '--interval', 1, 60)).toBe(60);
     expect(seconds('2.5', '--interval', 1, 60)).toBe(2.5);
-    for (const bad of ['0.5', '60.1', '', '1.', '.5', '-2', '2s', 'x2.5', '2.5x', 'NaN']) {
+    expect(seconds('12.25', '--interval', 1, 60)).toBe(12.25);
+    for (const bad of ['0.5', '60.1', '', '1.', '.5', '-2', '2s', 'x2.5', '2.5x', 'NaN', ' 2', '2 ', '0x10', '1e1']) {
       expect(usageError(() => seconds(bad, '--interval', 1, 60)).message).toBe(`--interval must be a number of seconds in [1, 60], got '${bad}'`);
     }
     expect(() => seconds(true, '--interval', 0, 60)).toThrow(UsageError);
+    expect(() => seconds(['2'], '--interval', 0, 60)).toThrow(UsageError);
   });
 
   it('positionals: exactly the count, naming what was expected and the first extra', () => {
@@ -150,6 +157,7 @@ describe('argument checks', () => {
 
   it('ifaceArg: all digits is an ifindex, anything else a name', () => {
     expect(ifaceArg('3')).toBe(3);
+    expect(ifaceArg('12')).toBe(12);
     expect(ifaceArg('eth0')).toBe('eth0');
     expect(ifaceArg('3a')).toBe('3a');
     expect(ifaceArg('a3')).toBe('a3');
