@@ -2,11 +2,11 @@
 // in the right words (with the value it got), and the value just inside each bound is accepted.
 // No kernel state is touched (object files are opened, not loaded).
 // @module-tag pure
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FleetConfigError, objectFileFor, parseFleetConfig, type SlotSpec } from '../../lib/fleet/index';
+import { FleetConfigError, loadFleetConfig, objectFileFor, parseFleetConfig, type SlotSpec } from '../../lib/fleet/index';
 import { objectNameOf } from '../../lib/fleet/config';
 import { shippedObjectPath } from '../../lib/index';
 import { fixturePath } from '../support/helpers';
@@ -268,5 +268,90 @@ describe('an object file written by the test', () => {
     const e = issues(entry('{ slot: 0, object: ./junk.o }'));
     expect(e).toHaveLength(1);
     expect(e[0]).toMatch(/^interfaces\[0\]\.programs\[0\]\.object: /);
+  });
+});
+
+describe('object files: the XDP program to run', () => {
+  it('an object with several XDP programs needs `program`; one with none is refused', () => {
+    const maps = fixturePath('maps');
+    expect(issues(entry(`{ slot: 0, object: ${maps} }`))).toEqual([`${P}.object: ${maps} has several XDP programs (xdp_fill, xdp_tail): choose one with 'program'`]);
+    expect(spec(`{ slot: 0, object: ${maps}, program: xdp_tail }`).program).toBe('xdp_tail');
+    const sock = fixturePath('sock_filter');
+    expect(issues(entry(`{ slot: 0, object: ${sock} }`))).toEqual([`${P}.object: ${sock} has no XDP program`]);
+    expect(issues(entry(`{ slot: 0, object: ${sock}, program: sock_keep_64 }`))).toEqual([`${P}.program: program 'sock_keep_64' of ${sock} is not an XDP program`]);
+    expect(issues(entry(`{ slot: 0, object: ${sock}, program: nope }`))).toEqual([`${P}.program: unknown program 'nope': ${sock} has no XDP program`]);
+  });
+});
+
+describe('trust: the config file and its objects', () => {
+  it('loadFleetConfig refuses a bad argument with a TypeError', () => {
+    expect(() => loadFleetConfig('')).toThrow(new TypeError("file must be a non-empty string, got ''"));
+    expect(() => loadFleetConfig(5 as unknown as string)).toThrow(new TypeError('file must be a non-empty string, got number 5'));
+  });
+
+  it('an object others may write is refused (EUNTRUSTED), waived with insecure, and a pinned hash is checked (ESHA256)', () => {
+    const obj = join(dir, 'open.bpf.o');
+    copyFileSync(fixturePath('slot_count'), obj);
+    chmodSync(obj, 0o666);
+    const text = entry('{ slot: 0, object: ./open.bpf.o }');
+    let e: FleetConfigError | undefined;
+    try {
+      parseFleetConfig(text, file);
+    } catch (x) {
+      e = x as FleetConfigError;
+    }
+    expect(e?.issues.map((i) => [i.path, i.code])).toEqual([[`${P}.object`, 'EUNTRUSTED']]);
+    expect(e?.issues[0].message).toMatch(/^untrusted object .*open\.bpf\.o/);
+    const waived = parseFleetConfig(text, file, { insecure: true });
+    expect(waived.insecure).toBe(true);
+    expect(waived.waived.some((w) => w.startsWith(`${obj}: ${obj} (owner`))).toBe(true);
+    const wrong = '1'.repeat(64);
+    try {
+      parseFleetConfig(entry(`{ slot: 0, object: ./open.bpf.o, sha256: '${wrong}' }`), file);
+      e = undefined;
+    } catch (x) {
+      e = x as FleetConfigError;
+    }
+    expect(e?.issues.map((i) => [i.path, i.code])).toEqual([[`${P}.sha256`, 'ESHA256']]);
+  });
+
+  it('a config file others may write is refused before it is read, and read with insecure', () => {
+    const cfg = join(dir, 'open.yaml');
+    writeFileSync(cfg, 'interfaces: []\n');
+    chmodSync(cfg, 0o666);
+    let e: FleetConfigError | undefined;
+    try {
+      loadFleetConfig(cfg);
+    } catch (x) {
+      e = x as FleetConfigError;
+    }
+    expect(e?.issues).toEqual([{ file: cfg, line: 0, column: 0, path: '', message: expect.stringMatching(/^untrusted config /), code: 'EUNTRUSTED' }]);
+    const c = loadFleetConfig(cfg, { insecure: true, pinBase: '/sys/fs/bpf/x' });
+    expect(c).toMatchObject({ file: cfg, insecure: true, pinBase: '/sys/fs/bpf/x', interfaces: [] });
+    expect(c.waived).toEqual([expect.stringMatching(new RegExp(`^${cfg}: ${cfg} \\(owner `))]);
+    chmodSync(cfg, 0o644);
+    expect(loadFleetConfig(cfg)).toMatchObject({ insecure: false, waived: [] });
+  });
+});
+
+describe('YAML the parser refuses', () => {
+  it('a duplicate key and an alias bomb are YAML issues at their line', () => {
+    let e: FleetConfigError | undefined;
+    try {
+      parseFleetConfig('pinBase: /sys/fs/bpf/a\npinBase: /sys/fs/bpf/b\n', file);
+    } catch (x) {
+      e = x as FleetConfigError;
+    }
+    expect(e?.issues.map((i) => [i.line, i.path])).toEqual([[2, '']]);
+    expect(e?.issues[0].message).toMatch(/^YAML: /);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]', ''].join('\n');
+    try {
+      parseFleetConfig(bomb, file);
+      e = undefined;
+    } catch (x) {
+      e = x as FleetConfigError;
+    }
+    expect(e?.issues).toHaveLength(1);
+    expect(e?.issues[0]).toMatchObject({ line: 2, path: '', message: expect.stringMatching(/^YAML: /) });
   });
 });
