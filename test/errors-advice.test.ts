@@ -344,3 +344,51 @@ describe('makeStateError: the words for each state code', () => {
     expect(makeStateError('use', 'program-not-autoloaded').message).toBe("cannot use: program '?' was not loaded (autoload was off)");
   });
 });
+
+describe('the edges mutation testing found', () => {
+  it('section kinds are matched whole, from the start', () => {
+    for (const kind of ['xusdt', 'xkprobe.multi', 'xkprobe', 'xkretprobe', 'xraw_tp', 'myraw_tracepoint', 'xperf_event', 'xsocket', 'xiter', 'xiter.s', 'xtc', 'mytcx', 'xclassifier', 'xaction']) {
+      expect([kind, explicitAttachFor(`${kind}/f`)]).toEqual([kind, undefined]);
+    }
+  });
+
+  it('missing facts read as "?"; an unnamed program too', () => {
+    expect(adviceFor('x', 'ENOENT', { what: 'open-by-id', kind: 'map' })).toEqual({ detail: 'no map with id ?' });
+    expect(adviceFor('x', 'EINVAL', { what: 'xdp-attach', ifindex: 4 })).toEqual({ detail: "attaching XDP program '?' to ifindex 4" });
+  });
+
+  it('XDP attach: a root array on the hook means "load into a slot"; a netlink attachment gets no link advice', () => {
+    const root = adviceFor('x', 'EBUSY', { what: 'xdp-attach', ifindex: 4, attached: [{ id: 3, name: 'xdp_root', mode: 'skb' }] }, 'p');
+    expect(root.detail).toBe("attaching XDP program 'p' to ifindex 4: ifindex 4 runs an XDP root array (program 3 'xdp_root' in skb mode)");
+    expect(root.hint).toMatch(/^load the program into a slot of the root array instead/);
+    expect(root.cliHint).toMatch(/^load it into a slot instead: xdp-root load/);
+    expect(adviceFor('x', 'EBUSY', { what: 'xdp-attach', ifindex: 4, attached: [{ id: 3, name: 'other', mode: 'skb' }] }, 'p').hint).toBe(
+      'pass { replace: oldProgram } (netlink) to swap it atomically, { force: true } to overwrite it, or detach it first',
+    );
+    expect(adviceFor('x', 'EIO', { what: 'xdp-attach', ifindex: 4, mode: 'hw' }, 'p')).toEqual({ detail: "attaching XDP program 'p' to ifindex 4" });
+  });
+
+  it('a cgroup attach explains only EPERM without flags', () => {
+    expect(adviceFor('x', 'EINVAL', { what: 'attach', target: 'cgroup', path: '/cg', flags: 0 })).toEqual({ detail: "cgroup '/cg'" });
+  });
+
+  it("libbpf's reason: the prefix only at the start, blank lines skipped, the generic wrap-ups matched whole", () => {
+    expect(new BpfError('op', 22, undefined, undefined, ['x libbpf: y']).summary).toMatch(/\(libbpf: x libbpf: y\)$/);
+    expect(new BpfError('op', 22, undefined, undefined, ['', 'libbpf: real']).summary).toMatch(/\(libbpf: real\)$/);
+    expect(new BpfError('op', 22, undefined, undefined, ['failed to load: 7 more', 'z']).summary).toMatch(/\(libbpf: failed to load: 7 more\)$/);
+    expect(new BpfError('op', 22, undefined, undefined, ['failed to load: -22', 'z']).summary).toMatch(/\(libbpf: z\)$/);
+  });
+
+  it('verifierSummary: trailer and block markers count only at the start of a line', () => {
+    const kept = ['a processed 2 insns', 'processed 12 insns', 'b verification time', 'c stack depth'].join('\n');
+    expect(verifierSummary(kept)).toBe('  a processed 2 insns\n  b verification time\n  c stack depth');
+    expect(verifierSummary(['a', 'x Verification failed: y', 'b'].join('\n'))).toBe('  a\n  x Verification failed: y\n  b');
+    expect(verifierSummary(['a', 'x Source context:', 'b'].join('\n'))).toBe('  a\n  x Source context:\n  b');
+    expect(verifierSummary(['a', 'Reason: r', 'x Suggestion: s'].join('\n'))).toBe('  a');
+  });
+
+  it('BpfStateError is named', () => {
+    const e = makeStateError('do it', 'map-closed');
+    expect([e.name, e.state]).toEqual(['BpfStateError', 'map-closed']);
+  });
+});
