@@ -6,7 +6,7 @@ export default {
   testRunner: 'vitest',
   plugins: ['@stryker-mutator/vitest-runner'],
   vitest: { configFile: 'vitest.mutation.config.mts' },
-  mutate: (process.env.MUTATE ?? 'lib/btf/btf.ts,lib/btf/codec.ts,lib/map/cidr.ts,lib/fleet/config.ts,lib/fleet/plan.ts,lib/errors.ts').split(','),
+  mutate: (process.env.MUTATE ?? 'lib/btf/btf.ts,lib/btf/codec.ts,lib/map/cidr.ts,lib/fleet/config.ts,lib/fleet/plan.ts,lib/errors.ts,lib/cli/command.ts').split(','),
   coverageAnalysis: 'perTest',
   concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 1),
   reporters: ['clear-text', 'json'],

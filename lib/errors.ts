@@ -322,7 +322,8 @@ export function adviceFor(op: string, errnoCode: string, c: BpfErrorContext, pro
       };
     case 'pin-kind': {
       const kind = str(c.kind);
-      return { detail: `'${path}' holds a BPF ${KIND_NAMES[kind] ?? kind}, not a ${str(c.expected)}`, hint: REOPEN[kind] ? `reopen it with ${REOPEN[kind]}` : undefined };
+      const known = Object.hasOwn(REOPEN, kind); // own keys only: a kind such as 'toString' is no kind of ours
+      return { detail: `'${path}' holds a BPF ${known ? KIND_NAMES[kind] : kind}, not a ${str(c.expected)}`, hint: known ? `reopen it with ${REOPEN[kind]}` : undefined };
     }
     case 'open-by-id':
       return { detail: code === 'ENOENT' ? `no ${str(c.kind)} with id ${str(c.id)}` : `cannot open ${str(c.kind)} id ${str(c.id)}` };

@@ -100,7 +100,8 @@ export function parseCommandLine(argv: readonly string[], options: Record<string
     } else if (arg.length === 2) {
       name = byShort.get(arg[1]);
     }
-    const spec = name === undefined ? undefined : options[name];
+    // Own keys only: `--toString` is not an option because every object has a toString.
+    const spec = name === undefined || !Object.hasOwn(options, name) ? undefined : options[name];
     if (name === undefined || spec === undefined) {
       const known = Object.keys(options).map((n) => `--${n}`).join(', ');
       throw new UsageError(`unknown option '${arg.split('=')[0]}'${forWhat} (it takes ${known})`, command);
@@ -132,7 +133,8 @@ export function optionsHelp(options: Record<string, OptionSpec>): string[] {
   const width = Math.max(...left.map((l) => l.length)) + 2;
   return Object.values(options).map((o, i) => {
     const extra = [o.default !== undefined && o.default !== false ? `default: ${String(o.default)}` : undefined, o.configKey ? `config key: ${o.configKey}` : undefined].filter(Boolean);
-    return `${left[i].padEnd(width)}${o.description ?? ''}${extra.length ? ` (${extra.join('; ')})` : ''}`.trimEnd();
+    const text = [o.description, extra.length ? `(${extra.join('; ')})` : undefined].filter(Boolean).join(' ');
+    return `${left[i].padEnd(width)}${text}`.trimEnd();
   });
 }
 

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BpfError, BpfObject, BpfStateError, RootArray, attachXdp, queryXdp, shippedObjectPath } from '../../lib/index';
+import { BpfError, BpfObject, BpfStateError, RootArray, attachXdp, queryXdp, shippedObjectPath, sumPerCpu } from '../../lib/index';
 import { VethPair } from '../../lib/testing/index';
 import { DEFAULT_PIN_BASE, rootArrayDir } from '../../lib/rootarray/root-array';
 import { buildTs, describeNet, fixturePath, xdpRoot } from '../support/helpers';
@@ -96,23 +96,62 @@ describeNet('RootArray', () => {
     expect(ra.status().slots[2].stats).toMatchObject({ pass: 10n, passedOn: 0n });
   });
 
-  it('replaces a slot 1,000 times while traffic flows, losing no packet that should pass', async () => {
+  it('replaces a slot 1,000 times while traffic flows: every packet runs exactly one of the two programs', async () => {
     const { net, ra } = await setup(2);
     using a = ra.prepare(0, fixturePath('slot_count')).object;
     using b = ra.prepare(0, fixturePath('slot_count')).object;
     for (const o of [a, b]) await o.load();
+    // Each program counts in its own map: their sum is what ran in the slot, across every swap
+    // (the slot's own counters restart at each load).
+    const seen = (o: BpfObject): bigint => sumPerCpu(o.map('seen').get(0) as bigint[]);
+    const ran = (): bigint => seen(a) + seen(b);
     const listener = await net.listen({ on: 'a', udp: 9100 });
-    const sending = net.send({ from: 'b', udp: { port: 9100, payload: 'y' }, count: 3000, intervalMs: 0 });
+    // The sender keeps sending, batch after batch, until the swapping ends; bounded by a total
+    // count (what one listener counts) and a deadline, which the progress checks below turn into
+    // a failure rather than a silent pass. Paced at most one datagram a millisecond, so the count
+    // (90,000) outlasts the deadline (80 s) however slowly the swaps run.
+    const BATCH = 100;
+    const MAX_SENT = 90_000;
+    const deadline = Date.now() + scaledMs(80_000); // a hang guard: 1,000 swaps take 10-20 s on a loaded 2-core VM
+    let swapping = true;
+    let sent = 0;
+    const sender = (async () => {
+      while (swapping && sent + BATCH <= MAX_SENT && Date.now() < deadline) {
+        sent += (await net.send({ from: 'b', udp: { port: 9100, payload: 'y' }, count: BATCH, intervalMs: 1 })).sent;
+      }
+    })();
+    // Every 25 swaps, wait until the program just installed runs packets: traffic overlaps the
+    // swaps by construction, whatever the machine's load, and each check sees the slot switched
+    // (25 is odd, so the checks alternate between a and b).
+    const EVERY = 25;
     let swaps = 0;
-    for (; swaps < 1000; swaps++) await ra.load(0, swaps % 2 ? a.program('slot_count') : b.program('slot_count'));
-    const sent = await sending;
-    const got = await listener.collect({ timeoutMs: scaledMs(500), count: 3000 });
+    let checkpoints = 0;
+    try {
+      for (; swaps < 1000; swaps++) {
+        const current = swaps % 2 ? a : b;
+        await ra.load(0, current.program('slot_count'));
+        if ((swaps + 1) % EVERY !== 0) continue;
+        const installed = seen(current);
+        while (seen(current) === installed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+        if (seen(current) === installed) throw new Error(`no packet ran in the slot's new program after swap ${swaps + 1} (sent ${sent})`);
+        checkpoints++;
+      }
+    } finally {
+      swapping = false;
+      await sender;
+    }
+    const got = await listener.collect({ timeoutMs: scaledMs(1000), count: sent });
     await listener.close();
     expect(swaps).toBe(1000);
-    expect(sent).toMatchObject({ sent: 3000 });
-    expect(got.count + got.dropped).toBe(3000);
-    expect(got.count).toBe(3000);
-  });
+    expect(checkpoints).toBe(1000 / EVERY);
+    // No packet lost or dispatched elsewhere: each one ran exactly one of the two programs, never
+    // found the slot empty, and reached the socket (or its buffer's drop counter).
+    const root = ra.status().root;
+    expect(root.packets).toBe(BigInt(sent));
+    expect(root.noSlot).toBe(0n);
+    expect(ran()).toBe(BigInt(sent));
+    expect(got.count + got.dropped).toBe(sent);
+  }, scaledMs(100_000));
 
   it('is found by another process: RootArray.open and `xdp-root status --json` agree', async () => {
     const { net, ra, where } = await setup();

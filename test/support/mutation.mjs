@@ -12,8 +12,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MODULES = {
   'lib/map/cidr.ts': ['test/map/cidr.test.ts'],
   'lib/fleet/plan.ts': ['test/fleet/plan.test.ts'],
-  'lib/errors.ts': ['test/errors.test.ts'],
-  'lib/fleet/config.ts': ['test/fleet/config.test.ts'],
+  'lib/errors.ts': ['test/errors.test.ts', 'test/errors-advice.test.ts'],
+  'lib/fleet/config.ts': ['test/fleet/config.test.ts', 'test/fleet/config-checks.test.ts'],
+  'lib/cli/command.ts': ['test/cli/command.test.ts'],
   'lib/btf/btf.ts': ['test/btf/btf.test.ts', 'test/btf/codec.test.ts'],
   'lib/btf/codec.ts': ['test/btf/codec.test.ts', 'test/btf/btf.test.ts'],
 };
