@@ -5,9 +5,9 @@
 # parse an ELF object, N-API calls work. What it cannot: loading programs into a kernel (qemu-user
 # passes bpf(2) to the x64 host kernel, where an arm64 process's BPF calls are not checked here).
 #
-# The arm64 Debian packages are fetched with a private apt configuration (like
-# ext/fetch-source.sh) into build-prebuild/arm64-root/ and unpacked, not installed: the machine's
-# dpkg is untouched and no architecture is added to it. Needs qemu-user (installed when missing,
+# The arm64 Debian packages are fetched with a private apt configuration (.ci/arm64-root.sh) into
+# build-prebuild/arm64-root/ and unpacked, not installed: the machine's dpkg is untouched and no
+# architecture is added to it. Needs qemu-user (installed when missing,
 # as root). `npm run check:arm64` runs it; run `npm run prebuildify` first.
 set -eu
 cd "$(dirname "$0")/.."
@@ -20,22 +20,8 @@ if ! command -v qemu-aarch64 >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user >/dev/null
 fi
 
-work="$root/build-prebuild/arm64-apt"
-rootfs="$root/build-prebuild/arm64-root"
-if [ ! -x "$rootfs/usr/bin/node" ]; then
-  say "fetching Debian trixie's arm64 nodejs and its libraries"
-  rm -rf "$work" "$rootfs" && mkdir -p "$rootfs"
-  . "$root/ext/debian-apt.sh"
-  debian_apt_setup "$work" deb trixie arm64
-  # shellcheck disable=SC2086
-  apt-get $APT_OPTS -qq update
-  # shellcheck disable=SC2086
-  apt-get $APT_OPTS -qq -y install --download-only nodejs >/dev/null
-  for deb in "$work"/cache/archives/*.deb; do dpkg-deb -x "$deb" "$rootfs"; done
-  # Debian 13 keeps everything under /usr; the /lib alias is made by a package not unpacked here.
-  for d in lib bin sbin; do [ -e "$rootfs/$d" ] || ln -s "usr/$d" "$rootfs/$d"; done
-  rm -rf "$work"
-fi
+# The arm64 userland (nodejs and its libraries from Debian trixie), shared with the kernel matrix.
+rootfs=$(sh .ci/arm64-root.sh)
 
 say "loading prebuilds/linux-arm64 in $(qemu-aarch64 -L "$rootfs" "$rootfs/usr/bin/node" --version) ($(qemu-aarch64 -L "$rootfs" "$rootfs/usr/bin/node" -p process.arch)) under qemu-user"
 pkg="$root/build-prebuild/arm64-pkg"

@@ -3,7 +3,7 @@
  * `xdp-root`: attach, load, inspect, repair and detach XDP root arrays from the command line.
  *
  * ```
- * xdp-root attach <iface> [--mode skb|native] [--slots N] [--force]
+ * xdp-root attach <iface> [--mode skb|native] [--slots N] [--force] [--pass-meta]
  * xdp-root load <iface> <slot> <object.o|shipped-name> [--program NAME] [--sha256 HEX] [--insecure]
  * xdp-root unload <iface> <slot>
  * xdp-root status [iface…] [--json]
@@ -38,7 +38,7 @@ import { DEFAULT_PIN_BASE, RootArray, type RootArrayLocation, type RootEntry } f
 import { BpfError, BpfStateError, BpfVerifierError } from '../errors';
 import { errorReason, FleetApplyError } from '../fleet/apply';
 import { checkBpffs, netnsId, sameNetns } from '../rootarray/state';
-import { formatNoRoot, formatStatus, statusToJson } from '../rootarray/status';
+import { formatNoRoot, formatStatus, metadataLine, statusToJson } from '../rootarray/status';
 import { objectFileFor, objectNameOf, slotPrograms } from '../fleet/config';
 import { formatProblem, normalizeSha256, readTrusted } from '../fleet/trust';
 import { printApplyError } from './apply';
@@ -57,13 +57,18 @@ const commonOptions: Record<string, OptionSpec> = {
 };
 
 const attach: Command = {
-  usage: '<iface> [--mode skb|native|hw] [--slots N] [--force]',
+  usage: '<iface> [--mode skb|native|hw] [--slots N] [--force] [--pass-meta]',
   summary: 'attach a root array (idempotent; a running root in another mode is an error)',
-  help: 'A root pinned but no longer attached is attached again with its slots. --force replaces a foreign XDP program.',
+  help:
+    'A root pinned but no longer attached is attached again with its slots. --force replaces a foreign XDP program.\n' +
+    '--pass-meta: the root parses each packet once and hands the summary to the slots in the XDP metadata area,\n' +
+    "where the kernel's probe (xdp-meta-64) says it can; elsewhere it stays off and `status` says why.\n" +
+    'It is set when the root is loaded: a root already running keeps its setting (detach, then attach again).',
   options: {
     mode: { type: 'string', value: 'skb|native|hw', description: "XDP mode (default: the kernel's choice)" },
     slots: { type: 'string', value: 'N', description: 'number of slots, 1 to 32 (default 8), fixed for the life of the root' },
     force: { type: 'boolean', description: 'replace a foreign XDP program' },
+    'pass-meta': { type: 'boolean', description: 'hand parsed packets to the slots in the XDP metadata area, where the kernel can (see docs/kernels.md)' },
   },
   async run({ args, values, where }) {
     const [ifname] = positionals(args, 1, '<iface>');
@@ -71,9 +76,15 @@ const attach: Command = {
     if (mode !== undefined && mode !== 'skb' && mode !== 'native' && mode !== 'hw') {
       throw new UsageError(`--mode must be skb, native or hw, got '${String(mode)}'`);
     }
-    using root = await RootArray.attach(ifaceArg(ifname), { ...where, mode, slots: integer(values.slots, '--slots'), force: values.force as boolean | undefined });
+    const passMeta = values['pass-meta'] === true ? true : undefined;
+    using root = await RootArray.attach(ifaceArg(ifname), { ...where, mode, slots: integer(values.slots, '--slots'), force: values.force as boolean | undefined, passMeta });
     const s = root.status();
     console.log(`root array attached to ${s.ifname}: ${s.slotCount} slots, mode ${s.mode ?? 'unknown'}, root program ${s.rootProgId} (ifindex ${s.ifindex}, netns inode ${s.netnsIno})`);
+    console.log(metadataLine(s));
+    if (passMeta && s.metadata?.passing === false && s.metadata.reason.startsWith('off: not asked for')) {
+      // The kernel can, but the root found running was loaded without it: attach keeps a running root.
+      console.error(`xdp-root: the root array on ${s.ifname} was already running without the metadata hand-off; --pass-meta applies when the root is loaded (xdp-root detach ${s.ifname}, then attach again)`);
+    }
     return 0;
   },
 };

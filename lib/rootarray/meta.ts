@@ -30,7 +30,7 @@ export interface MetadataHandoff {
  * the probe was refused).
  */
 export function metadataDecision(requested: boolean): MetadataHandoff {
-  if (!requested) return { passing: false, reason: 'off: not asked for ({ passMeta: true } turns it on)' };
+  if (!requested) return { passing: false, reason: 'off: not asked for ({ passMeta: true }, or xdp-root attach --pass-meta, turns it on when the root is loaded)' };
   const answer = featureAnswer('xdp-meta-64');
   if (answer.state === 'available') return { passing: true, reason: 'on: the root parses each packet once and passes the summary to the slots' };
   return { passing: false, reason: `asked for, but turned off: this kernel cannot hand 64 bytes of metadata to the slots (${answer.state}: ${answer.reason}); each slot parses for itself` };

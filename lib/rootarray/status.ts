@@ -133,6 +133,7 @@ export function formatStatus(status: RootStatus): string {
       (status.generation === undefined ? '' : `, generation ${status.generation}`) +
       `; root program ${status.rootProgId}, mode ${status.mode ?? 'unknown'}, ${status.slotCount} slots; ` +
       `${status.root.packets} packets (${status.root.bytes} bytes) seen, ${status.root.noSlot} found no slot`,
+    ...(status.metadata === undefined ? [] : [metadataLine(status)]),
     line(header, true),
     ...rows.map((r) => line(r)),
   ];
@@ -147,6 +148,22 @@ export function formatStatus(status: RootStatus): string {
     );
   }
   return out.join('\n');
+}
+
+/**
+ * The status line of the metadata hand-off (`passMeta`): `metadata hand-off: <on or off, and why>`, or
+ * `metadata hand-off: unknown` for a hand-made status without {@link RootStatus.metadata}.
+ *
+ * @example
+ * ```ts
+ * metadataLine(root.status()); // 'metadata hand-off: off: not asked for (…)'
+ * ```
+ */
+export function metadataLine(status: RootStatus): string {
+  const m = status.metadata;
+  if (m === undefined) return 'metadata hand-off: unknown';
+  // The reason says on or off first ("on: …", "off: …", "asked for, but turned off: …").
+  return `metadata hand-off: ${m.reason}`;
 }
 
 /** What `xdp-root status` prints for an interface that has no root array. */

@@ -74,7 +74,7 @@ describeNet('attachXdp on a veth pair', () => {
     expect((await dropped).count).toBe(0);
     expect((await net.ping({ from: 'b', count: 3, timeoutMs: 300 })).received).toBe(0);
     link.close();
-    const passed = net.receive({ on: 'a', udp: 9000, timeoutMs: 1000, count: 50 });
+    const passed = net.receive({ on: 'a', udp: 9000, timeoutMs: scaledMs(1000), count: 50 });
     await net.send({ from: 'b', udp: { port: 9000, payload: 'x' }, count: 50 });
     expect((await passed).count).toBe(50);
   });
@@ -82,7 +82,7 @@ describeNet('attachXdp on a veth pair', () => {
   it('xdp_count counts exactly the packets sent, and their bytes', async () => {
     const obj = await load('xdp_count');
     using _link = attachXdp(obj.program('xdp_count'), net.a.ifname, { mode: 'native', netns: net.a.netnsPath });
-    const arrived = net.receive({ on: 'a', udp: 9000, timeoutMs: 2000, count: 137 });
+    const arrived = net.receive({ on: 'a', udp: 9000, timeoutMs: scaledMs(2000), count: 137 });
     await net.send({ from: 'b', udp: { port: 9000, payload: Buffer.alloc(100) }, count: 137 });
     expect((await arrived).count).toBe(137);
     // 14 Ethernet + 20 IPv4 + 8 UDP + 100 payload per frame.

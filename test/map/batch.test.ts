@@ -2,7 +2,7 @@
 // maps that change while they are iterated.
 // @module-tag kernel-slice
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BpfObject, type BpfMap } from '../../lib/index';
+import { BpfObject, features, type BpfMap } from '../../lib/index';
 import { describeBpf, fixturePath } from '../support/helpers';
 
 describeBpf('batch operations and iteration', () => {
@@ -37,7 +37,13 @@ describeBpf('batch operations and iteration', () => {
   // calls by command (test/bpf/trace_bpf_cmds.bpf.c).
   const BPF_NR: Partial<Record<string, number>> = { x64: 321, arm64: 280 };
   const cmd = { lookup: 1, getNextKey: 4, lookupBatch: 24, updateBatch: 26, deleteBatch: 27 } as const;
-  const noTracer = BPF_NR[process.arch] === undefined ? ` [skipped: bpf()'s syscall number and pt_regs layout are known here for x64 and arm64 only, this is ${process.arch}]` : '';
+  // The tracer reads bpf()'s command from kernel memory: lockdown=confidentiality refuses that.
+  const noTracer =
+    BPF_NR[process.arch] === undefined
+      ? ` [skipped: bpf()'s syscall number and pt_regs layout are known here for x64 and arm64 only, this is ${process.arch}]`
+      : !features.helper('raw_tracepoint', 'bpf_probe_read_kernel')
+        ? " [skipped: the tracer needs bpf_probe_read_kernel, and the verifier refuses it in raw tracepoint programs here (features.helper('raw_tracepoint', 'bpf_probe_read_kernel') is false; lockdown=confidentiality does this)]"
+        : '';
   it.skipIf(noTracer !== '')(`'auto' uses the kernel's batch commands, 'off' goes per element${noTracer}`, async () => {
     using tracer = BpfObject.open(fixturePath('trace_bpf_cmds'));
     tracer.globals.set('target_tgid', process.pid);

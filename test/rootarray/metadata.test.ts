@@ -1,11 +1,12 @@
 // The root array's metadata hand-off (passMeta) follows the kernel's probe: on where the kernel
 // can hand 64 bytes of metadata to the slots, off (and status() says why) where it cannot. The
 // refusing kernel is played by a faked probe answer; the root is then really loaded and attached.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { features, RootArray } from '../../lib/index';
 import { VethPair } from '../../lib/testing/index';
 import { metadataDecision, passMetaOf } from '../../lib/rootarray/meta';
-import { describeNet } from '../support/helpers';
+import { spawnSync } from 'node:child_process';
+import { buildTs, describeNet, xdpRootCli } from '../support/helpers';
 
 describeNet('RootArray passMeta', () => {
   let net: VethPair | undefined;
@@ -60,6 +61,81 @@ describeNet('RootArray passMeta', () => {
     expect(m.passing).toBe(false);
     expect(m.reason).toContain('verifier refused bpf_xdp_adjust_meta');
     expect(meta.passMetaOf(ra.status().rootProgId)).toBe(false);
+  });
+});
+
+/** Runs the built xdp-root CLI: its exit code, stdout and stderr (also on success). */
+function xdpRoot(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [xdpRootCli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The status of net's root array, read by this process from the pins. */
+function readBack(net: VethPair): ReturnType<RootArray['status']> {
+  using ra = RootArray.open(net.a.ifname, { netns: net.a.netnsPath });
+  return ra.status();
+}
+
+describeNet('xdp-root attach --pass-meta and status', () => {
+  let net: VethPair | undefined;
+  beforeAll(() => {
+    // The CLI runs the compiled JavaScript in a child process.
+    buildTs('tsconfig.build.json');
+  });
+  afterEach(async () => {
+    if (net && RootArray.exists(net.a.ifname, { netns: net.a.netnsPath })) await RootArray.open(net.a.ifname, { netns: net.a.netnsPath }).detach();
+    await net?.close();
+    net = undefined;
+  });
+
+  it('sets the hand-off where the kernel can, and status (text and JSON) shows it with the reason', async () => {
+    net = await VethPair.create();
+    const ns = ['--netns', net.a.netnsPath];
+    const ifname = net.a.ifname;
+    const can = features.has('xdp-meta-64');
+    let r = xdpRoot(['attach', ifname, '--mode', 'skb', '--pass-meta', ...ns]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    // What the library reads back from the running root, in this process.
+    const m = readBack(net).metadata!;
+    expect(m.passing).toBe(can);
+    expect(passMetaOf(readBack(net).rootProgId)).toBe(can);
+    if (!can) expect(m.reason).toContain(features.answer('xdp-meta-64').reason);
+    expect(r.stdout).toContain(`\nmetadata hand-off: ${m.reason}\n`);
+    r = xdpRoot(['status', ifname, ...ns]);
+    expect(r.stdout.split('\n')[2]).toBe(`metadata hand-off: ${m.reason}`);
+    r = xdpRoot(['status', ifname, '--json', ...ns]);
+    expect((JSON.parse(r.stdout) as { metadata: unknown }[])[0].metadata).toEqual(m);
+    // The listing without an interface shows it too.
+    const all = JSON.parse(xdpRoot(['status', '--json', ...ns]).stdout) as { ifname: string; metadata: unknown }[];
+    expect(all.find((e) => e.ifname === ifname)?.metadata).toEqual(m);
+
+    // Attach again without the flag: the running root keeps its setting.
+    r = xdpRoot(['attach', ifname, ...ns]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`metadata hand-off: ${m.reason}`);
+    expect(xdpRoot(['detach', ifname, ...ns]).code).toBe(0);
+
+    // Without --pass-meta: off, not asked for.
+    r = xdpRoot(['attach', ifname, '--mode', 'skb', ...ns]);
+    expect(r.stdout).toMatch(/\nmetadata hand-off: off: not asked for .*--pass-meta/);
+    r = xdpRoot(['status', ifname, '--json', ...ns]);
+    expect((JSON.parse(r.stdout) as { metadata: { passing: boolean } }[])[0].metadata.passing).toBe(false);
+    // Asking for it now changes nothing, and says so where the kernel could have.
+    r = xdpRoot(['attach', ifname, '--pass-meta', ...ns]);
+    expect(r.code).toBe(0);
+    expect(passMetaOf(readBack(net).rootProgId)).toBe(false);
+    if (can) expect(r.stderr).toMatch(/already running without the metadata hand-off; --pass-meta applies when the root is loaded/);
+    else expect(r.stdout).toContain(features.answer('xdp-meta-64').reason);
+  });
+
+  it('refuses a value for --pass-meta as a command-line mistake, attaching nothing', async () => {
+    net = await VethPair.create();
+    const r = xdpRoot(['attach', net.a.ifname, '--pass-meta=yes', '--netns', net.a.netnsPath]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--pass-meta takes no value/);
+    expect(RootArray.exists(net.a.ifname, { netns: net.a.netnsPath })).toBe(false);
+    expect(xdpRoot(['help', 'attach']).stdout).toMatch(/--pass-meta +hand parsed packets/);
   });
 });
 

@@ -37,6 +37,16 @@ describe('formatStatus', () => {
     expect(new Set(widths).size).toBe(1);
   });
 
+  it('says whether the root hands metadata to the slots, and why, above the table', () => {
+    const on = formatStatus({ ...status, metadata: { passing: true, reason: 'on: the root parses each packet once' } }).split('\n');
+    expect(on[2]).toBe('metadata hand-off: on: the root parses each packet once');
+    expect(on[3]).toMatch(/^SLOT \| ID/);
+    const off = formatStatus({ ...status, metadata: { passing: false, reason: 'asked for, but turned off: the verifier refused it' } });
+    expect(off).toContain('\nmetadata hand-off: asked for, but turned off: the verifier refused it\n');
+    // A hand-made status without it prints no such line (the table stays on line 3).
+    expect(formatStatus(status)).not.toContain('metadata hand-off');
+  });
+
   it('says so for an interface without a root', () => {
     expect(formatNoRoot('eth1')).toBe('Interface eth1 status:\nRoot array not attached to interface eth1.');
   });
