@@ -38,12 +38,12 @@
 #include <cstring>
 #include <vector>
 
+#include "../addon.h"
 #include "../errors.h"
 #include "../internal/args.h"
 #include "../internal/handle.h"
 #include "../internal/tags.h"
-
-struct Addon;
+#include "../log.h"
 
 class EpollReader {
  public:
@@ -182,6 +182,21 @@ class EventReaderWrap : public TaggedWrap<T>, public EpollReader, public Handle 
   }
 
  protected:
+  // The end of T's constructor: registers the reader libbpf opened (err 0) as a root of the owner
+  // graph, then calls JS — the logger with libbpf's messages, then, when libbpf refused (`op`
+  // failed with err), the error factory. A logger that throws leaves no reader behind: the
+  // wrapper is not made, so the reader is closed here.
+  void FinishOpen(Napi::Env env, LogCapture& capture, int err, const char* op) {
+    if (err == 0) Handle::RegisterRoot(Addon::Get(env));
+    try {
+      capture.Deliver(env);
+    } catch (...) {
+      Handle::Close(Handle::Cause::kFinalize);
+      throw;
+    }
+    if (err != 0) ThrowBpfError(env, op, err, BpfErrorDetails("reader-open").Set("reader", T::kWhat));
+  }
+
   // Handle: stops watching and frees the libbpf reader (T's FreeReader: T calls Close() in its
   // destructor, while it still exists).
   void Release(Handle::Cause, Napi::Env*) noexcept override { StopWatching(); }

@@ -30,21 +30,8 @@ PerfBufWrap::PerfBufWrap(const Napi::CallbackInfo& info) : EventReaderWrap<PerfB
     fd_ = -1;
   } else {
     StartWatching(env, perf_buffer__epoll_fd(pb_), info[2].As<Napi::Function>(), "libbpf-node:perfbuf");
-    RegisterRoot(Addon::Get(env));
   }
-  // JavaScript last: the logger, then the error factory. A logger that throws leaves no reader
-  // behind: the wrapper is not made, so it is closed here.
-  try {
-    capture.Deliver(env);
-  } catch (...) {
-    Close(Cause::kFinalize);
-    throw;
-  }
-  if (err != 0) {
-    BpfErrorDetails d("reader-open");
-    d.Set("reader", "perf buffer");
-    ThrowBpfError(env, "perf_buffer__new", err, d);
-  }
+  FinishOpen(env, capture, err, "perf_buffer__new");
 }
 
 PerfBufWrap::~PerfBufWrap() { Close(Cause::kFinalize); }

@@ -28,21 +28,8 @@ RingBufWrap::RingBufWrap(const Napi::CallbackInfo& info) : EventReaderWrap<RingB
     fd_ = -1;
   } else {
     StartWatching(env, ring_buffer__epoll_fd(rb_), info[1].As<Napi::Function>(), "libbpf-node:ringbuf");
-    RegisterRoot(Addon::Get(env));
   }
-  // JavaScript last: the logger, then the error factory. A logger that throws leaves no reader
-  // behind: the wrapper is not made, so it is closed here.
-  try {
-    capture.Deliver(env);
-  } catch (...) {
-    Close(Cause::kFinalize);
-    throw;
-  }
-  if (err != 0) {
-    BpfErrorDetails d("reader-open");
-    d.Set("reader", "ring buffer");
-    ThrowBpfError(env, "ring_buffer__new", err, d);
-  }
+  FinishOpen(env, capture, err, "ring_buffer__new");
 }
 
 RingBufWrap::~RingBufWrap() { Close(Cause::kFinalize); }
