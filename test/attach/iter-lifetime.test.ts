@@ -6,9 +6,10 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { expect, it } from 'vitest';
-import { attachIter, BpfObject, BpfProgram } from '../../lib/index';
+import { attachIter, BpfObject } from '../../lib/index';
 import { fixturePath, openFdCount } from '../support/helpers';
 import { recordProgramIds } from '../support/leak-check';
+import { eventually as waitFor, programExists } from '../support/program-ids';
 import { describeWith, scaledMs } from '../support/kernel';
 
 const root = join(__dirname, '..', '..');
@@ -28,21 +29,7 @@ function iterFdCount(): number {
 }
 
 /** Waits (bounded) until `check` holds; stream closes go through the thread pool. */
-async function eventually(check: () => boolean, ms = scaledMs(2000)): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  return check();
-}
-
-/** Whether a program with this id is still in the kernel. */
-function programExists(id: number): boolean {
-  try {
-    BpfProgram.openById(id).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
+const eventually = (check: () => boolean, ms = scaledMs(2000)): Promise<boolean> => waitFor(check, ms);
 
 describeWith('task-iterator', 'iterator reads: fds and programs released', () => {
   it('leaving lines() early closes the fd; closing link and object then removes the program', async () => {

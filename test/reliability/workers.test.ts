@@ -10,6 +10,7 @@ import { binding } from '../../lib/internal/native';
 import { VethPair } from '../../lib/testing/index';
 import { describeBpf, describeNet, openFdCount } from '../support/helpers';
 import { scaledMs } from '../support/kernel';
+import { eventually, programExists } from '../support/program-ids';
 
 const root = join(__dirname, '..', '..');
 const actor = join(__dirname, '..', 'support', 'workers', 'actor.cjs');
@@ -98,28 +99,14 @@ describeBpf('worker threads ending with one handle of every kind left open', () 
         expect(fd, `lock after ${how}`).toBeGreaterThanOrEqual(0);
         binding.unlock(fd);
         await expectFdsBackTo(baseline);
-        const deadline = Date.now() + scaledMs(2000);
-        let alive = ids.filter(programExists);
-        while (alive.length > 0 && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 20));
-          alive = ids.filter(programExists);
-        }
-        expect(alive, `programs still in the kernel after ${how}`).toEqual([]);
+        await eventually(() => !ids.some(programExists), scaledMs(2000));
+        expect(ids.filter(programExists), `programs still in the kernel after ${how}`).toEqual([]);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }, scaledMs(60_000));
 });
-
-function programExists(id: number): boolean {
-  try {
-    binding.NativeProgram.openById(id).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describeBpf('worker threads ending while holding a lock', () => {
   it('releases the lock: a later tryLock in this thread gets it', async () => {

@@ -97,10 +97,11 @@ async function main() {
       const rbObj = lib.BpfObject.open(fixture('ringbuf'));
       rbObj.loadSync();
       const reader = rbObj.ringbuf('events'); // a reader (its own dup of the map fd)
+      const stats = lib.enableRunStats(); // a statistics request: a plain fd of the registry
       const lock = workerData.lockPath !== undefined ? binding.tryLock(workerData.lockPath) : -1;
       parentPort.postMessage({ progIds: [iterProg.id, reopened.id, ...rbObj.programs.map((p) => p.id)] });
       parentPort.postMessage(lock >= 0 || workerData.lockPath === undefined ? 'started' : 'error: lock busy');
-      globalThis.keep = [obj, view, standalone, reopened, it, lines, reader];
+      globalThis.keep = [obj, view, standalone, reopened, it, lines, reader, stats];
       if (workerData.exitOnceStarted) setTimeout(() => process.exit(0), 5);
       else setInterval(() => {}, 1000);
       break;
