@@ -75,6 +75,9 @@ if [ ! -f dist/.tsbuildinfo ] || [ ! -f dist/lib/index.d.ts ] ||
   step "compiling the TypeScript" npx --no-install tsc -p tsconfig.build.json
   touch dist/.tsbuildinfo # tsc leaves it alone when a touched file did not change
 fi
+# The commands in package.json's "bin" are executable, as npm makes them in a project that
+# installs this package: `npx libbpf-node` and `npx xdp-root` run inside this checkout too.
+chmod +x dist/lib/cli/libbpf-node.js dist/lib/cli/xdp-root.js
 # tsc never deletes what it compiled from a source that moved or was removed: drop those outputs
 # (a walk of dist/lib, no tsc), so a checkout that pulled a move runs and packs only what lib/ holds.
 find dist/lib -name '*.js' | while read -r out; do

@@ -22,9 +22,10 @@ const dir = join(outDir, 'docs');
 const cli = join(root, 'dist', 'lib', 'cli', 'libbpf-node.js');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 
-/** Runs one line of the page's shell block, with `npx X` as the project's own X. */
+/** Runs one line of the page's shell block, with every `npx X` as the project's own X (in
+ *  `$(...)` too: the clean checkout CI runs has no executable bin to find). */
 function run(line: string): string {
-  const command = line.replace(/^npx libbpf-node /, `node ${cli} `).replace(/^npx tsc /, `node ${tsc} `);
+  const command = line.replaceAll('npx libbpf-node ', `node ${cli} `).replace(/^npx tsc /, `node ${tsc} `);
   return execFileSync('sh', ['-c', command], { cwd: dir, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
