@@ -21,10 +21,12 @@ describeNet('attachTc on a veth pair', () => {
     await net.close();
   });
 
+  /** How many of `count` datagrams from b reach a's socket. The 300 ms grace starts once the last
+   *  one is sent, so a slow guest (arm64 under TCG) that takes longer to send counts them all. */
   async function delivered(port: number, count = 20): Promise<number> {
-    const got = net.receive({ on: 'a', udp: port, timeoutMs: 300, count });
+    await using listener = await net.listen({ on: 'a', udp: port });
     await net.send({ from: 'b', udp: { port, payload: 'tc' }, count });
-    return (await got).count;
+    return (await listener.collect({ timeoutMs: 300, count })).count;
   }
 
   itWith('tcx', 'tcx ingress: drops real traffic, counts it, and lets it through again after detach', async () => {
