@@ -63,7 +63,7 @@ const attach: Command = {
     'A root pinned but no longer attached is attached again with its slots. --force replaces a foreign XDP program.\n' +
     '--pass-meta: the root parses each packet once and hands the summary to the slots in the XDP metadata area,\n' +
     "where the kernel's probe (xdp-meta-64) says it can; elsewhere it stays off and `status` says why.\n" +
-    'It is set when the root is loaded: a root already running keeps its setting (detach, then attach again).',
+    'A root already running without it is reloaded with it, swapped in atomically (slots, mode and counters stay).',
   options: {
     mode: { type: 'string', value: 'skb|native|hw', description: "XDP mode (default: the kernel's choice)" },
     slots: { type: 'string', value: 'N', description: 'number of slots, 1 to 32 (default 8), fixed for the life of the root' },
@@ -81,10 +81,6 @@ const attach: Command = {
     const s = root.status();
     console.log(`root array attached to ${s.ifname}: ${s.slotCount} slots, mode ${s.mode ?? 'unknown'}, root program ${s.rootProgId} (ifindex ${s.ifindex}, netns inode ${s.netnsIno})`);
     console.log(metadataLine(s));
-    if (passMeta && s.metadata?.passing === false && s.metadata.reason.startsWith('off: not asked for')) {
-      // The kernel can, but the root found running was loaded without it: attach keeps a running root.
-      console.error(`xdp-root: the root array on ${s.ifname} was already running without the metadata hand-off; --pass-meta applies when the root is loaded (xdp-root detach ${s.ifname}, then attach again)`);
-    }
     return 0;
   },
 };

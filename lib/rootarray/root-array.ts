@@ -100,11 +100,12 @@ export interface RootArrayAttachOptions extends RootArrayLocation {
   rootObject?: string;
   /**
    * Parse each packet once in the root and hand the summary to the slots in the XDP metadata
-   * area (`xdp_root_pass_meta`, `bpf/include/xdp_meta.h`). Default false; applies when this call
-   * loads the root (a new attach, or an upgrade with `rootObject`, which otherwise keeps the
-   * running root's setting). Where the kernel's probe says it cannot (the verifier refuses
-   * `bpf_xdp_adjust_meta` in XDP programs, or less than 64 bytes of metadata), it turns itself
-   * off and `status().metadata` says why; the slots then parse for themselves.
+   * area (`xdp_root_pass_meta`, `bpf/include/xdp_meta.h`). Default: off for a new root; a running
+   * root keeps its setting. Given, and different from what the running root does, the root
+   * program is reloaded (from `rootObject`, default the shipped one) and swapped in atomically,
+   * keeping mode, slots and counters. Where the kernel's probe says it cannot (the verifier
+   * refuses `bpf_xdp_adjust_meta` in XDP programs, or less than 64 bytes of metadata), it turns
+   * itself off and `status().metadata` says why; the slots then parse for themselves.
    */
   passMeta?: boolean;
 }
@@ -297,7 +298,8 @@ export class RootArray implements Disposable {
   /**
    * Attaches a root array to an interface (name or ifindex), or reuses the one already there
    * (attach is idempotent; a root found in the old pin layout is migrated). A root program of a
-   * newer object (`rootObject`) is swapped in atomically, keeping the mode and the slots. A root
+   * newer object (`rootObject`), or one for another metadata hand-off (`passMeta`), is swapped in
+   * atomically, keeping the mode and the slots. A root
    * that is pinned but no longer attached is attached again with its slots.
    *
    * @throws {@link BpfError} `EBUSY` when a foreign XDP program is attached (name and id in the
@@ -363,7 +365,10 @@ export class RootArray implements Disposable {
         `the root array on ${where} runs in ${attached.mode} mode, not ${options.mode}: detach it first (xdp-root detach) to attach it in ${options.mode} mode`,
       );
     }
-    if (ours && options.rootObject === undefined) {
+    // A hand-off asked for that the running root does not do (and this kernel allows), or one
+    // asked off that it does: the root is reloaded, swapped in atomically like an upgrade.
+    const switchesHandoff = ours && options.passMeta !== undefined && metadataDecision(options.passMeta).passing !== passMetaOf(attached.progId);
+    if (ours && options.rootObject === undefined && !switchesHandoff) {
       if (pins.root !== attached.progId) RootArray.#pinRoot(dir, attached.progId); // root pin lost or stale
       const d = pins.decoded!;
       if (d.layout !== STATE_LAYOUT || d.generation === 0n) {

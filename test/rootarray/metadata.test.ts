@@ -2,7 +2,7 @@
 // can hand 64 bytes of metadata to the slots, off (and status() says why) where it cannot. The
 // refusing kernel is played by a faked probe answer; the root is then really loaded and attached.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { features, RootArray } from '../../lib/index';
+import { features, RootArray, shippedObjectPath } from '../../lib/index';
 import { VethPair } from '../../lib/testing/index';
 import { metadataDecision, passMetaOf } from '../../lib/rootarray/meta';
 import { spawnSync } from 'node:child_process';
@@ -121,12 +121,24 @@ describeNet('xdp-root attach --pass-meta and status', () => {
     expect(r.stdout).toMatch(/\nmetadata hand-off: off: not asked for .*--pass-meta/);
     r = xdpRoot(['status', ifname, '--json', ...ns]);
     expect((JSON.parse(r.stdout) as { metadata: { passing: boolean } }[])[0].metadata.passing).toBe(false);
-    // Asking for it now changes nothing, and says so where the kernel could have.
+    // Asking for it now reloads the running root with it where the kernel can (a new root program,
+    // swapped in atomically; the slots stay), and says why not where it cannot.
+    const before = readBack(net);
+    {
+      using root = RootArray.open(ifname, { netns: net.a.netnsPath });
+      await root.load(0, shippedObjectPath('xdp_pass'));
+    }
     r = xdpRoot(['attach', ifname, '--pass-meta', ...ns]);
     expect(r.code).toBe(0);
-    expect(passMetaOf(readBack(net).rootProgId)).toBe(false);
-    if (can) expect(r.stderr).toMatch(/already running without the metadata hand-off; --pass-meta applies when the root is loaded/);
-    else expect(r.stdout).toContain(features.answer('xdp-meta-64').reason);
+    expect(r.stderr).toBe('');
+    const after = readBack(net);
+    expect(after.metadata!.passing).toBe(can);
+    expect(passMetaOf(after.rootProgId)).toBe(can);
+    expect(after.rootProgId !== before.rootProgId).toBe(can);
+    expect(after.slots[0].name).toBe('xdp_pass');
+    expect(after.mode).toBe('skb');
+    expect(r.stdout).toContain(`metadata hand-off: ${after.metadata!.reason}`);
+    if (!can) expect(r.stdout).toContain(features.answer('xdp-meta-64').reason);
   });
 
   it('refuses a value for --pass-meta as a command-line mistake, attaching nothing', async () => {
