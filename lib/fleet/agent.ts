@@ -215,7 +215,8 @@ export class FleetAgent {
 
   #logChange(change: FleetChange, progId: number | undefined, reason: string): void {
     const fields: Record<string, unknown> = { reason, action: change.action, interface: change.ifname, netns: change.netns };
-    if (change.action !== 'attach') fields.slot = change.slot;
+    if ('slot' in change) fields.slot = change.slot;
+    if ('passMeta' in change && change.passMeta !== undefined) fields.passMeta = change.passMeta;
     if (progId !== undefined) fields.progId = progId;
     if (change.action === 'load' || change.action === 'replace') {
       fields.object = change.spec.shipped ?? change.spec.object;

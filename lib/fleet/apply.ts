@@ -201,6 +201,8 @@ function changeText(c: FleetChange): string {
   switch (c.action) {
     case 'attach':
       return `root array attached to ${at}`;
+    case 'handoff':
+      return `${at}: root program reloaded with the metadata hand-off ${c.passMeta ? 'on' : 'off'}`;
     case 'load':
       return `${at} slot ${c.slot}: loaded ${c.spec.shipped ?? c.spec.object}`;
     case 'replace':
@@ -277,7 +279,7 @@ export async function applyFleet(config: FleetConfig, options: ApplyOptions = {}
       line: spec?.line ?? iface?.line ?? 0,
       ifname: change.ifname,
       netns: change.netns,
-      slot: change.action === 'attach' ? undefined : change.slot,
+      slot: 'slot' in change ? change.slot : undefined,
       object: spec ? (spec.shipped ?? spec.object) : undefined,
       reason: errorReason(e),
       verifierLog: e instanceof BpfVerifierError ? e.log : undefined,
@@ -306,13 +308,21 @@ export async function applyFleet(config: FleetConfig, options: ApplyOptions = {}
     throw new FleetApplyError(failures, rolledBack, notRolledBack);
   };
   try {
-    // 1. Roots where there are none (empty: packets pass as before). Undone by a detach.
+    // 1. Roots where there are none (empty: packets pass as before), undone by a detach; and
+    //    running roots reloaded for their metadata hand-off (atomic), undone by reloading back.
     for (const change of plan.changes) {
-      if (change.action !== 'attach') continue;
+      if (change.action !== 'attach' && change.action !== 'handoff') continue;
+      const at = { netns: change.netns, pinBase: config.pinBase };
       try {
-        const root = await RootArray.attach(change.ifname, { netns: change.netns, pinBase: config.pinBase, slots: change.slots, mode: change.mode });
-        roots.set(keyOf(change.ifname, change.netns), root);
-        undo.push({ text: changeText(change), run: () => RootArray.cleanup(change.ifname, { netns: change.netns, pinBase: config.pinBase }) });
+        if (change.action === 'attach') {
+          const root = await RootArray.attach(change.ifname, { ...at, slots: change.slots, mode: change.mode, passMeta: change.passMeta });
+          roots.set(keyOf(change.ifname, change.netns), root);
+          undo.push({ text: changeText(change), run: () => RootArray.cleanup(change.ifname, at) });
+        } else {
+          const root = await RootArray.attach(change.ifname, { ...at, passMeta: change.passMeta });
+          roots.set(keyOf(change.ifname, change.netns), root);
+          undo.push({ text: changeText(change), run: async () => (await RootArray.attach(change.ifname, { ...at, passMeta: !change.passMeta })).close() });
+        }
         result.applied.push({ change, progId: undefined });
         options.onChange?.(change, undefined);
       } catch (e) {
@@ -335,7 +345,7 @@ export async function applyFleet(config: FleetConfig, options: ApplyOptions = {}
     if (failures.length > 0) return await rollBack();
     // 3. The swaps, each atomic; the programs they replace are held so they can be put back.
     for (const change of plan.changes) {
-      if (change.action === 'attach') continue;
+      if (change.action === 'attach' || change.action === 'handoff') continue;
       const root = rootFor(change.ifname, change.netns);
       let progId: number | undefined;
       try {

@@ -9,6 +9,7 @@
  *     netns: /run/netns/edge      # optional: the interface's namespace
  *     mode: native                # skb | native; default: the kernel's choice
  *     slots: 8                    # 1 to 32, default 8
+ *     passMeta: true              # the root hands parsed packets to the slots (where the kernel can)
  *     programs:
  *       - slot: 0
  *         object: xdp_sampler      # a shipped program, or a path to a .bpf.o
@@ -107,6 +108,11 @@ export interface InterfaceSpec {
   netns: string | undefined;
   mode: 'skb' | 'native' | undefined;
   slots: number;
+  /**
+   * The root's metadata hand-off (RootArray's `passMeta`): true or false turns it on or off, on a
+   * running root too (reloaded atomically); undefined leaves it as it is (off for a new root).
+   */
+  passMeta: boolean | undefined;
   programs: SlotSpec[];
   line: number;
 }
@@ -275,7 +281,7 @@ function kind(value: unknown): string {
 }
 
 const topKeys = ['interfaces', 'pinBase'] as const;
-const ifaceKeys = ['name', 'netns', 'mode', 'slots', 'programs'] as const;
+const ifaceKeys = ['name', 'netns', 'mode', 'slots', 'passMeta', 'programs'] as const;
 const slotKeys = ['slot', 'object', 'sha256', 'program', 'globals', 'filter', 'sampler', 'counter'] as const;
 const filterKeys = ['block', 'dropFragments', 'matchDestination', 'maxEntries'] as const;
 const samplerKeys = ['rate', 'ringBytes'] as const;
@@ -479,6 +485,7 @@ function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string, t
     else c.add([...path, 'mode'], `must be skb or native, got ${kind(o.mode)}`);
   }
   const slots = o.slots === undefined ? DEFAULT_SLOTS : (c.integer(o.slots, [...path, 'slots'], 1, MAX_SLOTS) ?? MAX_SLOTS);
+  const passMeta = o.passMeta === undefined ? undefined : c.boolean(o.passMeta, [...path, 'passMeta']);
   const programs: SlotSpec[] = [];
   const seen = new Map<number, number>();
   const list = o.programs === undefined ? [] : (c.list(o.programs, [...path, 'programs']) ?? []);
@@ -493,7 +500,7 @@ function checkInterface(c: Checker, raw: unknown, path: Path, baseDir: string, t
     if (spec) programs.push(spec);
   });
   if (c.issues.length !== before || name === undefined) return undefined;
-  return { name, netns, mode, slots, programs: programs.sort((a, b) => a.slot - b.slot), line: c.where(path).line };
+  return { name, netns, mode, slots, passMeta, programs: programs.sort((a, b) => a.slot - b.slot), line: c.where(path).line };
 }
 
 /**

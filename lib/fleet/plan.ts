@@ -7,6 +7,7 @@
  */
 import { BpfError } from '../errors';
 import { RootArray } from '../rootarray/root-array';
+import { metadataDecision, type MetadataHandoff } from '../rootarray/meta';
 import type { RootStatus } from '../rootarray/status';
 import { queryXdp } from '../attach/xdp';
 import { netnsId } from '../rootarray/state';
@@ -15,7 +16,9 @@ import type { AppliedProgram, FleetState } from './state';
 
 /** One change of a plan. */
 export type FleetChange =
-  | { action: 'attach'; ifname: string; netns: string | undefined; slots: number; mode: 'skb' | 'native' | undefined }
+  | { action: 'attach'; ifname: string; netns: string | undefined; slots: number; mode: 'skb' | 'native' | undefined; passMeta: boolean | undefined }
+  /** The running root reloaded (swapped in atomically) to turn its metadata hand-off on or off. */
+  | { action: 'handoff'; ifname: string; netns: string | undefined; passMeta: boolean }
   | { action: 'load'; ifname: string; netns: string | undefined; slot: number; spec: SlotSpec; reason: string; drift: boolean }
   | { action: 'replace'; ifname: string; netns: string | undefined; slot: number; spec: SlotSpec; from: { progId: number; name: string }; reason: string; drift: boolean }
   | { action: 'remove'; ifname: string; netns: string | undefined; slot: number; from: { progId: number; name: string }; reason: string };
@@ -35,7 +38,10 @@ export interface FleetPlan {
   changes: FleetChange[];
   /** Slots already as configured. */
   unchanged: { ifname: string; netns: string | undefined; slot: number; progId: number }[];
-  /** Differences the plan does not change (a mode differs: that needs a detach), one line each. */
+  /**
+   * Differences the plan does not change, one line each: a mode differs (that needs a detach), or
+   * the config asks for the metadata hand-off and this kernel cannot do it.
+   */
   notes: string[];
   /**
    * Interfaces left as they are because the config cannot be applied to them (their running root
@@ -109,18 +115,21 @@ function checkExists(iface: InterfaceSpec): void {
  */
 export function planFleet(config: FleetConfig, state: FleetState, options: PlanOptions = {}): FleetPlan {
   const plan: FleetPlan = { changes: [], unchanged: [], notes: [], refused: [] };
+  // What the kernel allows, probed once (not at all when no interface asks).
+  const handoff = config.interfaces.some((i) => i.passMeta === true) ? metadataDecision(true) : undefined;
   for (const iface of config.interfaces) {
     checkExists(iface);
-    planInterface(plan, iface, runningStatus(iface, config.pinBase), state, options, { file: config.file, netnsKey: netnsKey(iface.netns) });
+    planInterface(plan, iface, runningStatus(iface, config.pinBase), state, options, { file: config.file, netnsKey: netnsKey(iface.netns) }, handoff);
   }
   return plan;
 }
 
 /**
  * The part of {@link planFleet} for one interface, given what runs there (`status`, undefined
- * when no root array is attached) and the identity of its namespace (`where.netnsKey`, device and
- * inode): adds its changes, unchanged slots, notes and refusal to `plan`. Reads nothing, so it is
- * tested without a kernel.
+ * when no root array is attached), the identity of its namespace (`where.netnsKey`, device and
+ * inode) and what the kernel makes of a metadata hand-off asked for (`handoff`: `metadataDecision(true)`;
+ * undefined: it can): adds its changes, unchanged slots, notes and refusal to `plan`. Reads
+ * nothing, so it is tested without a kernel.
  * @internal
  */
 export function planInterface(
@@ -130,11 +139,15 @@ export function planInterface(
   state: FleetState,
   options: PlanOptions = {},
   where_: { file: string; netnsKey: string } = { file: '?', netnsKey: '?' },
+  handoff?: MetadataHandoff,
 ): void {
   const { name: ifname, netns } = iface;
   const key = where_.netnsKey;
+  // Asked for where the kernel cannot: the root runs without it, and the operator is told why.
+  const cannot = iface.passMeta === true && handoff !== undefined && !handoff.passing;
+  if (cannot) plan.notes.push(`${where(ifname, netns)}: metadata hand-off ${handoff.reason}`);
   if (status === undefined) {
-    plan.changes.push({ action: 'attach', ifname, netns, slots: iface.slots, mode: iface.mode });
+    plan.changes.push({ action: 'attach', ifname, netns, slots: iface.slots, mode: iface.mode, passMeta: iface.passMeta });
     for (const spec of iface.programs) plan.changes.push({ action: 'load', ifname, netns, slot: spec.slot, spec, reason: 'new root array', drift: false });
     return;
   }
@@ -150,6 +163,9 @@ export function planInterface(
   }
   if (iface.mode !== undefined && status.mode !== iface.mode) {
     plan.notes.push(`${where(ifname, netns)} runs in ${status.mode ?? 'no'} mode, the config asks for ${iface.mode}: left as it is (changing the mode needs a detach)`);
+  }
+  if (iface.passMeta !== undefined && !cannot && status.metadata !== undefined && status.metadata.passing !== iface.passMeta) {
+    plan.changes.push({ action: 'handoff', ifname, netns, passMeta: iface.passMeta });
   }
   const wanted = new Map(iface.programs.map((s) => [s.slot, s]));
   for (const running of status.slots) {
@@ -192,7 +208,9 @@ export function formatPlan(plan: FleetPlan): string {
     const at = where(c.ifname, c.netns);
     switch (c.action) {
       case 'attach':
-        return `+ attach root array to ${at}: ${c.slots} slots, mode ${c.mode ?? 'kernel default'}`;
+        return `+ attach root array to ${at}: ${c.slots} slots, mode ${c.mode ?? 'kernel default'}${c.passMeta ? ', metadata hand-off asked for' : ''}`;
+      case 'handoff':
+        return `~ ${at}: reload the root program with the metadata hand-off ${c.passMeta ? 'on' : 'off'} (atomic; slots and counters stay)`;
       case 'load':
         return `+ ${at} slot ${c.slot}: load ${objectText(c.spec)} (${c.reason})`;
       case 'replace':

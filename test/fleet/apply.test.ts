@@ -7,11 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
-import { RootArray } from '../../lib/index';
-import { applyFleet, loadFleetConfig, rootArrayMetrics } from '../../lib/fleet/index';
+import { features, RootArray } from '../../lib/index';
+import { applyFleet, FleetApplyError, loadFleetConfig, rootArrayMetrics } from '../../lib/fleet/index';
+import { metadataDecision } from '../../lib/rootarray/meta';
 import { VethPair } from '../../lib/testing/index';
 import { sample, threeSlots } from '../support/fleet';
 import { buildTs, describeNet, fixturePath, xdpRoot, xdpRootCli } from '../support/helpers';
+import { itWith } from '../support/kernel';
 
 
 /** The CLI in another process, without blocking this one's event loop (traffic goes on meanwhile). */
@@ -89,6 +91,69 @@ describeNet('fleet apply', () => {
     expect(cliAgain).toMatchObject({ code: 0 });
     expect(cliAgain.stdout).toMatch(/in sync \(no changes\)\n3 slots unchanged/);
     expect(progIds(net)).toEqual(ids);
+  });
+
+  /** The three-slot config with `passMeta` set, and what it loads as. */
+  function withHandoff(n: VethPair, file: string, passMeta: boolean, extra = ''): ReturnType<typeof loadFleetConfig> {
+    writeFileSync(file, threeSlots(n, 9001).replace('    slots: 4\n', `    slots: 4\n    passMeta: ${passMeta}\n`) + extra);
+    return loadFleetConfig(file);
+  }
+
+  function rootStatus(n: VethPair): ReturnType<RootArray['status']> {
+    using root = RootArray.open(n.a.ifname, { netns: n.a.netnsPath });
+    return root.status();
+  }
+
+  it('turns the metadata hand-off on and off as the config says, reloading the root and keeping the slots; says why where the kernel cannot', async () => {
+    const { net, file, stateFile } = await setup();
+    const can = features.has('xdp-meta-64');
+    const at = { ifname: net.a.ifname, netns: net.a.netnsPath };
+    const cannot = `${net.a.ifname} (netns ${net.a.netnsPath}): metadata hand-off ${metadataDecision(true).reason}`;
+    // A new root, asked for it: on where the kernel can, else off and the plan says why.
+    const first = await applyFleet(withHandoff(net, file, true), { stateFile });
+    expect(first.plan.changes[0]).toMatchObject({ action: 'attach', passMeta: true });
+    expect(first.plan.notes).toEqual(can ? [] : [cannot]);
+    expect(rootStatus(net).metadata!.passing).toBe(can);
+    const slots = progIds(net);
+    const root = rootStatus(net).rootProgId;
+    // Asked off: the root is reloaded where it was on; nothing to do where it never was.
+    const off = await applyFleet(withHandoff(net, file, false), { stateFile });
+    expect(off.plan.changes).toEqual(can ? [{ action: 'handoff', ...at, passMeta: false }] : []);
+    expect(off.plan.notes).toEqual([]);
+    expect(rootStatus(net).metadata!.passing).toBe(false);
+    expect(rootStatus(net).rootProgId !== root).toBe(can);
+    expect(progIds(net)).toEqual(slots);
+    // The reloaded root still runs the chain: slot 1 drops its port, the rest passes.
+    expect(await udp(net, 9001, 10)).toBe(0);
+    expect(await udp(net, 9002, 10)).toBe(10);
+    // Asked on again, then the same file again: a reload (or the note), then nothing.
+    const on = await applyFleet(withHandoff(net, file, true), { stateFile });
+    expect(on.plan.changes).toEqual(can ? [{ action: 'handoff', ...at, passMeta: true }] : []);
+    expect(on.plan.notes).toEqual(can ? [] : [cannot]);
+    expect(rootStatus(net).metadata!.passing).toBe(can);
+    expect(progIds(net)).toEqual(slots);
+    expect((await applyFleet(withHandoff(net, file, true), { stateFile })).plan.changes).toEqual([]);
+    // The CLI prints the reload (or the note) as a plan line.
+    const cli = xdpRoot(['apply', withHandoff(net, file, false).file, '--state', stateFile, '--dry-run']);
+    expect(cli, cli.stderr).toMatchObject({ code: 0 });
+    if (can) expect(cli.stdout).toContain(`~ ${net.a.ifname} (netns ${net.a.netnsPath}): reload the root program with the metadata hand-off off (atomic; slots and counters stay)`);
+    else expect(cli.stdout).toMatch(/in sync \(no changes\)/);
+  });
+
+  itWith('xdp-meta-64', 'a failed apply puts the metadata hand-off back as it was', async () => {
+    const { net, file, stateFile } = await setup();
+    await applyFleet(withHandoff(net, file, false), { stateFile });
+    const slots = progIds(net);
+    const root = rootStatus(net).rootProgId;
+    // The hand-off is switched first (step 1), then slot 3's program is refused by the verifier.
+    const bad = withHandoff(net, file, true, `      - slot: 3\n        object: ${fixturePath('verifier_reject')}\n`);
+    const err = await applyFleet(bad, { stateFile }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FleetApplyError);
+    expect((err as FleetApplyError).rolledBack).toEqual([`${net.a.ifname} (netns ${net.a.netnsPath}): root program reloaded with the metadata hand-off on`]);
+    expect((err as FleetApplyError).notRolledBack).toEqual([]);
+    expect(rootStatus(net).metadata!.passing).toBe(false);
+    expect(rootStatus(net).rootProgId).not.toBe(root); // reloaded twice: on, then back off
+    expect(progIds(net)).toEqual(slots);
   });
 
   it('replaces only the changed slot, atomically, losing no packet while traffic flows', async () => {

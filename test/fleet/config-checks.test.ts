@@ -148,16 +148,19 @@ describe('fleet config: the checks of an interface and of the file', () => {
     expect(issues(iface('mode: skb'))).toEqual(['interfaces[0].name: must be a non-empty string, got nothing']);
   });
 
-  it('netns, mode, slots and programs', () => {
+  it('netns, mode, slots, passMeta and programs', () => {
     expect(issues(iface('name: eth1\n    netns: run/netns/x'))).toEqual(["interfaces[0].netns: must be an absolute path like /run/netns/NAME, got 'run/netns/x'"]);
     expect(issues(iface('name: eth1\n    netns: 5'))).toEqual(['interfaces[0].netns: must be a non-empty string, got number 5']);
     expect(issues(iface('name: eth1\n    mode: hw'))).toEqual(["interfaces[0].mode: must be skb or native, got 'hw'"]);
     expect(issues(iface('name: eth1\n    slots: 0'))).toEqual(['interfaces[0].slots: must be an integer in [1, 32], got number 0']);
     expect(issues(iface('name: eth1\n    slots: 33'))).toEqual(['interfaces[0].slots: must be an integer in [1, 32], got number 33']);
     expect(issues(iface('name: eth1\n    programs: x'))).toEqual(["interfaces[0].programs: must be a list, got 'x'"]);
-    const c = parseFleetConfig(iface('name: eth1\n    mode: native\n    slots: 32'), file).interfaces[0];
-    expect(c).toEqual({ name: 'eth1', netns: undefined, mode: 'native', slots: 32, programs: [], line: 2 });
-    expect(parseFleetConfig(iface('name: eth1'), file).interfaces[0]).toMatchObject({ mode: undefined, slots: 8 });
+    expect(issues(iface('name: eth1\n    passMeta: yes'))).toEqual(["interfaces[0].passMeta: must be true or false, got 'yes'"]);
+    expect(issues(iface('name: eth1\n    passMeta: 1'))).toEqual(['interfaces[0].passMeta: must be true or false, got number 1']);
+    const c = parseFleetConfig(iface('name: eth1\n    mode: native\n    slots: 32\n    passMeta: true'), file).interfaces[0];
+    expect(c).toEqual({ name: 'eth1', netns: undefined, mode: 'native', slots: 32, passMeta: true, programs: [], line: 2 });
+    expect(parseFleetConfig(iface('name: eth1\n    passMeta: false'), file).interfaces[0].passMeta).toBe(false);
+    expect(parseFleetConfig(iface('name: eth1'), file).interfaces[0]).toMatchObject({ mode: undefined, slots: 8, passMeta: undefined });
     expect(parseFleetConfig(iface('name: eth1'), file, { netns: '/run/netns/d' }).interfaces[0].netns).toBe('/run/netns/d');
     expect(parseFleetConfig(iface('name: eth1\n    netns: /run/netns/e'), file, { netns: '/run/netns/d' }).interfaces[0].netns).toBe('/run/netns/e');
   });

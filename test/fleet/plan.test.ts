@@ -22,7 +22,7 @@ const spec = (slot: number, fingerprint: string, extra: Partial<SlotSpec> = {}):
   ...extra,
 });
 
-const iface = (programs: SlotSpec[], extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({ name: 'veth0', netns: undefined, mode: undefined, slots: 4, programs, line: 3, ...extra });
+const iface = (programs: SlotSpec[], extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({ name: 'veth0', netns: undefined, mode: undefined, slots: 4, passMeta: undefined, programs, line: 3, ...extra });
 
 /** A running root array with `progs[slot]` in its slots (undefined: empty). */
 function status(progs: Array<{ id: number; name: string } | undefined>, extra: Partial<RootStatus> = {}): RootStatus {
@@ -47,7 +47,7 @@ describe('planInterface', () => {
   it('no root: attach, then load every configured slot', () => {
     const p = plan(iface([spec(0, 'a'), spec(2, 'b')], { mode: 'native', slots: 3 }), undefined);
     expect(p.changes).toEqual([
-      { action: 'attach', ifname: 'veth0', netns: undefined, slots: 3, mode: 'native' },
+      { action: 'attach', ifname: 'veth0', netns: undefined, slots: 3, mode: 'native', passMeta: undefined },
       { action: 'load', ifname: 'veth0', netns: undefined, slot: 0, spec: spec(0, 'a'), reason: 'new root array', drift: false },
       { action: 'load', ifname: 'veth0', netns: undefined, slot: 2, spec: spec(2, 'b'), reason: 'new root array', drift: false },
     ]);
@@ -153,6 +153,42 @@ describe('planInterface', () => {
     expect(plan(iface([], { mode: 'skb', slots: 1 }), status([undefined])).notes).toEqual([]);
     expect(plan(iface([], { slots: 1 }), status([undefined])).notes).toEqual([]);
   });
+
+  describe('the metadata hand-off (passMeta)', () => {
+    const on = { passing: true, reason: 'on: the root parses each packet once and passes the summary to the slots' };
+    const off = { passing: false, reason: 'off: not asked for' };
+    const cannot = { passing: false, reason: 'asked for, but turned off: this kernel cannot hand 64 bytes of metadata to the slots (unavailable: the verifier refused bpf_xdp_adjust_meta in XDP programs); each slot parses for itself' };
+    /** The plan for `passMeta` asked, the running root's hand-off (undefined: no root), and the kernel's answer. */
+    function handoffPlan(passMeta: boolean | undefined, running: typeof on | undefined, kernel: typeof on | undefined = undefined): FleetPlan {
+      const p = fresh();
+      planInterface(p, iface([], { slots: 1, passMeta }), running && status([undefined], { metadata: running }), {}, {}, undefined, kernel);
+      return p;
+    }
+
+    it('a new root is attached with what the config asks', () => {
+      for (const passMeta of [true, false, undefined]) {
+        expect(handoffPlan(passMeta, undefined).changes).toEqual([{ action: 'attach', ifname: 'veth0', netns: undefined, slots: 1, mode: undefined, passMeta }]);
+      }
+    });
+
+    it('a running root that does otherwise is reloaded; one that does as asked, or is not asked, is left', () => {
+      expect(handoffPlan(true, off).changes).toEqual([{ action: 'handoff', ifname: 'veth0', netns: undefined, passMeta: true }]);
+      expect(handoffPlan(false, on).changes).toEqual([{ action: 'handoff', ifname: 'veth0', netns: undefined, passMeta: false }]);
+      expect(handoffPlan(true, on, on).changes).toEqual([]);
+      expect(handoffPlan(false, off).changes).toEqual([]);
+      expect(handoffPlan(undefined, on).changes).toEqual([]);
+      expect(handoffPlan(undefined, off, cannot).changes).toEqual([]);
+    });
+
+    it('asked for where the kernel cannot: no reload, and a note with the kernel\'s answer', () => {
+      const note = `veth0: metadata hand-off ${cannot.reason}`;
+      expect(handoffPlan(true, off, cannot)).toMatchObject({ changes: [], notes: [note] });
+      // A new root is attached all the same (it runs without it), with the same note.
+      expect(handoffPlan(true, undefined, cannot)).toMatchObject({ changes: [{ action: 'attach', passMeta: true }], notes: [note] });
+      // Turning it off needs no kernel: nothing to say.
+      expect(handoffPlan(false, off, cannot)).toMatchObject({ changes: [], notes: [] });
+    });
+  });
 });
 
 describe('formatPlan', () => {
@@ -161,8 +197,10 @@ describe('formatPlan', () => {
     const other = spec(2, 'g', { program: 'prog2' });
     const text = formatPlan({
       changes: [
-        { action: 'attach', ifname: 'veth0', netns: 'ns1', slots: 4, mode: undefined },
-        { action: 'attach', ifname: 'veth1', netns: undefined, slots: 2, mode: 'skb' },
+        { action: 'attach', ifname: 'veth0', netns: 'ns1', slots: 4, mode: undefined, passMeta: undefined },
+        { action: 'attach', ifname: 'veth1', netns: undefined, slots: 2, mode: 'skb', passMeta: true },
+        { action: 'handoff', ifname: 'veth2', netns: undefined, passMeta: true },
+        { action: 'handoff', ifname: 'veth3', netns: 'ns1', passMeta: false },
         { action: 'load', ifname: 'veth0', netns: 'ns1', slot: 1, spec: shipped, reason: 'empty', drift: false },
         { action: 'replace', ifname: 'veth0', netns: undefined, slot: 2, spec: other, from: { progId: 9, name: 'old' }, reason: 'the config entry changed', drift: false },
         { action: 'remove', ifname: 'veth0', netns: undefined, slot: 3, from: { progId: 8, name: 'gone' }, reason: 'not in the config (--prune)' },
@@ -173,7 +211,9 @@ describe('formatPlan', () => {
     });
     expect(text.split('\n')).toEqual([
       '+ attach root array to veth0 (netns ns1): 4 slots, mode kernel default',
-      '+ attach root array to veth1: 2 slots, mode skb',
+      '+ attach root array to veth1: 2 slots, mode skb, metadata hand-off asked for',
+      '~ veth2: reload the root program with the metadata hand-off on (atomic; slots and counters stay)',
+      '~ veth3 (netns ns1): reload the root program with the metadata hand-off off (atomic; slots and counters stay)',
       '+ veth0 (netns ns1) slot 1: load xdp_filter (empty)',
       '~ veth0 slot 2: replace old (id 9) with /objs/p2.bpf.o (program prog2) (the config entry changed)',
       '- veth0 slot 3: remove gone (id 8) (not in the config (--prune))',
