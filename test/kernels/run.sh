@@ -30,8 +30,9 @@
 #   KMATRIX_SMP       guest CPUs (default 1: the machine is shared)
 #   KMATRIX_MEM       guest memory in MiB (default 2048)
 #   KMATRIX_ARCH      amd64 or arm64, as --arch (default amd64)
-#   LIBBPF_NODE_TEST_SLOW  passed into the guest (default 8): test/support/scale.ts multiplies fixed
-#                     timeouts by it and divides heavy sweeps by it, for emulation.
+#   LIBBPF_NODE_TEST_SLOW  passed into the guest (default 8, arm64 16): test/support/scale.ts
+#                     multiplies fixed timeouts by it and divides heavy sweeps by it, for emulation
+#                     (arm64 under TCG here: a first node start took over 80 s at load 4).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 project=$(cd "$here/../.." && pwd)
@@ -93,6 +94,8 @@ done
 files=$named
 # Names of this architecture's files in .cache (amd64 keeps the names it always had).
 tag=""; [ "$arch" = amd64 ] || tag="-$arch"
+# How much slower than hardware a guest is (LIBBPF_NODE_TEST_SLOW's default).
+slow=8; [ "$arch" = amd64 ] || slow=16
 [ -n "$slice" ] && [ -z "$files" ] && files=$(echo $SLICE)
 # The slice takes ~7 minutes a guest here; the whole suite ~35 minutes (README, Supported kernels).
 default_timeout=7200
@@ -128,8 +131,19 @@ if [ "$arch" = arm64 ]; then
     log "building the arm64 prebuild (.ci/prebuild.sh arm64)"
     sh "$project/.ci/prebuild.sh" arm64 >&2
   fi
-  # Node, busybox (the initramfs's), and what the tests run: ip, ping, modprobe, bpftool, tcpdump, unshare, taskset, flock.
-  userland=$(sh "$project/.ci/arm64-root.sh" busybox-static iproute2 iputils-ping kmod tar coreutils util-linux dash bpftool tcpdump)
+  # Node, busybox (the initramfs's), and what the tests run: ip, ping, modprobe, bpftool, tcpdump, unshare, taskset, flock;
+  # and systemtap's sys/sdt.h for the USDT target below.
+  userland=$(sh "$project/.ci/arm64-root.sh" busybox-static iproute2 iputils-ping kmod tar coreutils util-linux dash bpftool tcpdump systemtap-sdt-dev)
+  # The test fixtures and binaries for arm64: <bpf/bpf_tracing.h> reads arm64's pt_regs, and the
+  # uprobe and USDT targets are arm64 executables (the prebuild brought the cross compiler).
+  command -v aarch64-linux-gnu-gcc >/dev/null || {
+    log "installing Debian's cross compiler gcc-aarch64-linux-gnu"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc-aarch64-linux-gnu >/dev/null
+  }
+  # (ARCH_INC: arm64's UAPI headers, struct user_pt_regs; sys/sdt.h: systemtap-sdt-dev's, from the
+  # arm64 root.)
+  make -s -C "$project/bpf" fixtures test-bins TARGET_ARCH=arm64 ARCH_INC=/usr/aarch64-linux-gnu/include \
+    TEST_CC=aarch64-linux-gnu-gcc TEST_CFLAGS="-idirafter $userland/usr/include/aarch64-linux-gnu" DIST="$cache/dist-arm64/dist"
   # The guest mounts it read-only: the mount points and the few files dpkg would have made.
   for d in proc sys dev tmp run var/tmp root mnt "${project#/}"; do mkdir -p "$userland/$d"; done
   [ -s "$userland/etc/passwd" ] || printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' > "$userland/etc/passwd"
@@ -175,11 +189,12 @@ mkdir -p "$cache"
 tree="$cache/tree-$$.tar"
 # arm64: without build/ (this machine's x64 addon: node-gyp-build would try it before the
 # prebuild), with the runner's arm64 platform packages.
-nobuild=""; [ "$arch" = amd64 ] || nobuild=--exclude=./build
+nobuild=""; [ "$arch" = amd64 ] || nobuild="--exclude=./build --exclude=./dist/test-bpf --exclude=./dist/test-bin"
 tar -C "$project" -cf "$tree" --exclude=./.git --exclude=./build-prebuild --exclude=./test/kernels/.cache \
   --exclude=./bench/out --exclude=./docs/api --exclude='./*.tgz' $nobuild .
 if [ "$arch" = arm64 ]; then
   (cd "$npm_arm64" && tar -rf "$tree" ./node_modules)
+  tar -C "$cache/dist-arm64" -rf "$tree" ./dist/test-bpf ./dist/test-bin
 fi
 
 # Builds the initramfs for one kernel: busybox, init.sh, the 9p/virtio modules (decompressed, in
@@ -204,7 +219,7 @@ initramfs() { # $1 release, $2 module root (…/lib/modules/<release>), $3 outpu
     esac
     echo "$name" >> "$stage/modules.order"
   done
-  printf 'PROJECT=%s\nTREE=%s\nRELEASE=%s\nSLOW=%s\n' "$project" "${tree#$project/}" "$1" "${LIBBPF_NODE_TEST_SLOW:-8}" > "$stage/env"
+  printf 'PROJECT=%s\nTREE=%s\nRELEASE=%s\nSLOW=%s\n' "$project" "${tree#$project/}" "$1" "${LIBBPF_NODE_TEST_SLOW:-$slow}" > "$stage/env"
   if [ -n "$exec_cmd" ]; then
     printf '%s\n' "$exec_cmd" > "$stage/cmd"
   else
