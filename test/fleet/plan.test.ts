@@ -178,6 +178,10 @@ describe('planInterface', () => {
       expect(handoffPlan(false, off).changes).toEqual([]);
       expect(handoffPlan(undefined, on).changes).toEqual([]);
       expect(handoffPlan(undefined, off, cannot).changes).toEqual([]);
+      // A status that does not say (made by hand, or by an older library): nothing to compare.
+      const unknown = fresh();
+      planInterface(unknown, iface([], { slots: 1, passMeta: true }), status([undefined]), {}, {}, undefined, on);
+      expect(unknown).toMatchObject({ changes: [], notes: [] });
     });
 
     it('asked for where the kernel cannot: no reload, and a note with the kernel\'s answer', () => {
