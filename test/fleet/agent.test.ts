@@ -77,7 +77,7 @@ describeNet('fleet agent', () => {
     // The file changes: only slot 1 is replaced.
     const mark2 = agent.logs.length;
     writeFileSync(file, threeSlots(net, 9003));
-    const replaced = await agent.waitFor((r) => r.msg === 'applied' && r.action === 'replace', 5000, mark2);
+    const replaced = await agent.waitFor((r) => r.msg === 'applied' && r.action === 'replace', scaledMs(5000), mark2);
     expect(replaced).toMatchObject({ slot: 1, reason: 'config file changed', from: drift.progId });
     const afterEdit = progIds(net);
     expect([afterEdit[0], afterEdit[2]]).toEqual([ids[0], ids[2]]);
@@ -85,7 +85,7 @@ describeNet('fleet agent', () => {
     // A bad file: refused and logged, nothing changes, the agent goes on.
     const mark3 = agent.logs.length;
     writeFileSync(file, `${threeSlots(net, 9004)}      - { slot: 9, object: xdp_pass }\n`);
-    const refused = await agent.waitFor((r) => r.level === 'error', 5000, mark3);
+    const refused = await agent.waitFor((r) => r.level === 'error', scaledMs(5000), mark3);
     expect(refused.error).toMatch(/config refused, nothing changed \(1 error\)[\s\S]*fleet\.yaml:16:\d+: interfaces\[0\]\.programs\[3\]\.slot: slot 9 is out of range/);
     expect(progIds(net)).toEqual(afterEdit);
     const m2 = await (await fetch(`${url}/metrics`)).text();
@@ -101,12 +101,12 @@ describeNet('fleet agent', () => {
     expect(sample(m3, 'xdp_root_agent_applies_total', {})).toBeGreaterThanOrEqual(applies + 2);
     expect(sample(m3, 'xdp_root_agent_config_ok', {})).toBe(0);
     writeFileSync(file, threeSlots(net, 9003));
-    await agent.waitFor((r) => r.msg === 'config loaded' && r.reason === 'config file changed', 5000, agent.logs.length);
+    await agent.waitFor((r) => r.msg === 'config loaded' && r.reason === 'config file changed', scaledMs(5000), agent.logs.length);
 
     // SIGHUP re-reads the file; nothing to change.
     const mark4 = agent.logs.length;
     agent.child.kill('SIGHUP');
-    await agent.waitFor((r) => r.msg === 'config loaded' && r.reason === 'SIGHUP', 5000, mark4);
+    await agent.waitFor((r) => r.msg === 'config loaded' && r.reason === 'SIGHUP', scaledMs(5000), mark4);
 
     // SIGTERM: the agent exits 0; the root and every slot keep running.
     expect(await agent.stop()).toBe(0);

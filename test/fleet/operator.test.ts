@@ -17,6 +17,7 @@ import { printApplyError } from '../../lib/cli/apply';
 import { VethPair } from '../../lib/testing/index';
 import { AgentProcess, threeSlots } from '../support/fleet';
 import { buildTs, describeNet, fixturePath, xdpRoot, xdpRootCli } from '../support/helpers';
+import { scaledMs } from '../support/kernel';
 
 /** The CLI in another process with a hang guard (a hung CLI is killed and reported as such). */
 async function cli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; killed: boolean }> {
@@ -299,9 +300,9 @@ describeNet('the fleet as operators run it', () => {
 
     const agent = new AgentProcess(['--config', file, '--state', stateFile, '--pin-base', pinBase, '--netns', net.a.netnsPath, '--metrics', 'off', '--interval', '30']);
     children.push(agent.child);
-    await agent.waitFor((l) => l.msg === 'in sync (no changes)' && l.reason === 'start', 20_000);
+    await agent.waitFor((l) => l.msg === 'in sync (no changes)' && l.reason === 'start', scaledMs(20_000));
     agent.child.kill('SIGHUP');
-    await agent.waitFor((l) => l.msg === 'in sync (no changes)' && l.reason === 'SIGHUP', 20_000);
+    await agent.waitFor((l) => l.msg === 'in sync (no changes)' && l.reason === 'SIGHUP', scaledMs(20_000));
     expect(await agent.stop()).toBe(0);
 
     const top = await cli(['top', '--pin-base', pinBase, '--once', '--json', '--interval', '0.2']);

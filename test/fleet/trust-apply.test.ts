@@ -13,6 +13,7 @@ import { applyFleet, loadFleetConfig } from '../../lib/fleet/index';
 import { VethPair } from '../../lib/testing/index';
 import { AgentProcess, sample } from '../support/fleet';
 import { buildTs, describeNet, fixturePath, xdpRootCli } from '../support/helpers';
+import { scaledMs } from '../support/kernel';
 import { spawnSync } from 'node:child_process';
 
 /** The built CLI in another process: exit code, stdout and stderr (stderr of a success too: the warnings). */
@@ -244,7 +245,7 @@ ${extra}`;
     chmodSync(theirs, 0o666);
     renameSync(theirs, obj);
     writeFileSync(file, config(net, obj));
-    const refused = await agent.waitFor((r) => r.msg === 'trust check refused a file; nothing loaded from it', 5000, mark);
+    const refused = await agent.waitFor((r) => r.msg === 'trust check refused a file; nothing loaded from it', scaledMs(5000), mark);
     expect(refused).toMatchObject({ level: 'error', code: 'EUNTRUSTED', reason: 'config file changed', file, line: 8, entry: 'interfaces[0].programs[0].object' });
     expect(refused.error).toContain(`untrusted object ${obj}: ${obj} (owner nobody (uid ${NOBODY}), mode 0666) is not owned by root`);
     const metrics = await (await fetch(`${url}/metrics`)).text();
@@ -259,7 +260,7 @@ ${extra}`;
       using root = RootArray.open(net.a.ifname, { netns: net.a.netnsPath });
       await root.remove(0);
     }
-    const drift = await agent.waitFor((r) => r.msg === 'drift repaired', 5000, mark2);
+    const drift = await agent.waitFor((r) => r.msg === 'drift repaired', scaledMs(5000), mark2);
     using prog = BpfProgram.openById(drift.progId as number);
     expect(prog.kernelInfo()).toMatchObject({ name: 'slot_drop_port', tag: expectedTag });
     expect(agent.logs.slice(mark).some((r) => r.msg === 'applied' && r.slot === 0)).toBe(false);

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { VethPair } from '../../lib/testing/index';
 import { fixturePath } from './helpers';
+import { scaledMs } from './scale';
 
 /** The config the tests apply: a filter, a port dropper, a counter. */
 export function threeSlots(net: VethPair, dropPort: number): string {
@@ -70,7 +71,7 @@ export class AgentProcess {
   }
 
   /** Waits for a log record matching `pred` at index `from` or later; returns it. */
-  async waitFor(pred: (r: LogRecord) => boolean, timeoutMs = 10_000, from = 0): Promise<LogRecord> {
+  async waitFor(pred: (r: LogRecord) => boolean, timeoutMs = scaledMs(10_000), from = 0): Promise<LogRecord> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.logs.slice(from).find(pred);
