@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BpfError, RootArray, type RootStatus } from '../../lib/index';
+import { BpfError, BpfObject, RootArray, type RootStatus } from '../../lib/index';
 import { applyFleet, FleetApplyError, FleetConfigError, loadFleetConfig, parseFleetConfig } from '../../lib/fleet/index';
 import { formatRates, slotRates } from '../../lib/cli/top';
 import { commandHelp, commands } from '../../lib/cli/xdp-root';
@@ -16,8 +16,25 @@ import { parseCommandLine } from '../../lib/cli/command';
 import { printApplyError } from '../../lib/cli/apply';
 import { VethPair } from '../../lib/testing/index';
 import { AgentProcess, threeSlots } from '../support/fleet';
-import { buildTs, describeNet, fixturePath, xdpRoot, xdpRootCli } from '../support/helpers';
+import { buildTs, canLoadBpf, describeNet, fixturePath, xdpRoot, xdpRootCli } from '../support/helpers';
 import { scaledMs } from '../support/kernel';
+
+/**
+ * Why this kernel will not load `slot_frags` (an `xdp.frags` program: kernels before 5.18 refuse
+ * the flag at load), or undefined when it does. The swap-failure test needs a program that loads
+ * and then fails its swap; where it cannot load, the test skips with the kernel's answer.
+ */
+function fragsRefused(): string | undefined {
+  if (!canLoadBpf) return 'needs CAP_BPF or CAP_SYS_ADMIN to load BPF programs';
+  try {
+    using probe = BpfObject.open(fixturePath('slot_frags'));
+    probe.loadSync();
+    return undefined;
+  } catch (e) {
+    return `this kernel refuses an xdp.frags program at load (${(e as Error).message.split('\n')[0]}), so no swap can be made to fail after every program loaded`;
+  }
+}
+const noFrags = fragsRefused();
 
 /** The CLI in another process with a hang guard (a hung CLI is killed and reported as such). */
 async function cli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; killed: boolean }> {
@@ -190,7 +207,7 @@ describeNet('the fleet as operators run it', () => {
     expect(progIds(net)).toEqual(before);
   });
 
-  it('apply: a swap that fails puts back what this run replaced, and says so', async () => {
+  it.skipIf(noFrags !== undefined)(`apply: a swap that fails puts back what this run replaced, and says so${noFrags ? ` [skipped: ${noFrags}]` : ''}`, async () => {
     const { net, file, stateFile } = await setup();
     await applyFleet(loadFleetConfig(file), { stateFile });
     const before = progIds(net);
