@@ -172,7 +172,7 @@ describeNet('fleet apply', () => {
     // CLI's apply starts until after it ends, however long it takes (minutes under emulation):
     // the overlap comes by construction, not from a guess at how long the apply takes.
     const listener = await net.listen({ on: 'a', udp: 9002 });
-    const batch = async (): Promise<number> => (await net.send({ from: 'b', udp: { port: 9002, payload: 'y' }, count: 500, intervalMs: 1, timeoutMs: scaledMs(30_000) })).sent;
+    const batch = async (): Promise<number> => (await net.send({ from: 'b', udp: { port: 9002, payload: 'y' }, count: 500, intervalMs: 1, timeoutMs: 60_000 })).sent;
     let sent = await batch(); // traffic flows before the apply starts
     let applying = true;
     let sendingEnded = 0;

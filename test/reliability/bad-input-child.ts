@@ -13,7 +13,7 @@ import * as api from '../../lib/index';
 import * as programsApi from '../../lib/programs/index';
 import { binding } from '../../lib/internal/native';
 import { BtfParseError } from '../../lib/btf/btf';
-import { slow } from '../support/scale';
+import { scaledMs, slow } from '../support/scale';
 
 const { BpfObject, BpfProgram, BpfMap, BpfError, BpfStateError, RingBuffer, PerfBuffer, shippedObjectPath } = api;
 const fixture = (name: string): string => `${__dirname}/../../test-bpf/${name}.bpf.o`;
@@ -88,7 +88,8 @@ async function attempt(label: string, fn: () => unknown): Promise<void> {
     if (r instanceof Promise) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('__hang__')), 5000);
+        // A hang: 5 s here, scaled under emulation (a 5.10 guest's load() of a shipped program took longer).
+        timer = setTimeout(() => reject(new Error('__hang__')), scaledMs(5000));
       });
       try {
         r = await Promise.race([r, timeout]);
