@@ -9,7 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { buildTs, describeBpf } from '../support/helpers';
-import { scaledCount, scaledMs } from '../support/kernel';
+import { scaledCount, scaledMs, slow } from '../support/kernel';
 
 const root = join(__dirname, '..', '..');
 const child = join(root, 'dist', 'test', 'reliability', 'bad-input-child.js');
@@ -54,10 +54,10 @@ export function runBatch(batch: string): Promise<Outcome> {
 }
 
 /**
- * Runs batches `parallel` at a time: 4, or one a CPU where there are fewer (a kernel-matrix guest
- * has one), so that a call's hang limit measures the call, not its wait for a CPU.
+ * Runs batches `parallel` at a time: 4; under emulation one a CPU (a kernel-matrix guest has one),
+ * so that a call's hang limit measures the call, not its wait for a CPU.
  */
-export async function runBatches(batches: string[], parallel = Math.min(4, availableParallelism())): Promise<Outcome[]> {
+export async function runBatches(batches: string[], parallel = slow > 1 ? Math.min(4, availableParallelism()) : 4): Promise<Outcome[]> {
   const out: Outcome[] = [];
   const queue = [...batches];
   await Promise.all(
