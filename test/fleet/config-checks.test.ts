@@ -17,12 +17,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The issues of a config, as `path: message`; [] when it is accepted. */
 function issues(text: string): string[] {
+  return refusal(() => parseFleetConfig(text, file))?.issues.map((i) => `${i.path}: ${i.message}`) ?? [];
+}
+
+/** The FleetConfigError `read` throws, or undefined when it throws nothing. */
+function refusal(read: () => unknown): FleetConfigError | undefined {
   try {
-    parseFleetConfig(text, file);
-    return [];
+    read();
+    return undefined;
   } catch (e) {
     expect(e).toBeInstanceOf(FleetConfigError);
-    return (e as FleetConfigError).issues.map((i) => `${i.path}: ${i.message}`);
+    return e as FleetConfigError;
   }
 }
 
@@ -202,12 +207,7 @@ describe('fleet config: the checks of an interface and of the file', () => {
 
   it('lists every issue sorted by line, in a message that counts them', () => {
     const text = 'interfaces:\n  - name: eth1\n    slots: 0\n  - name: a/b\n';
-    let e: FleetConfigError | undefined;
-    try {
-      parseFleetConfig(text, file);
-    } catch (x) {
-      e = x as FleetConfigError;
-    }
+    const e = refusal(() => parseFleetConfig(text, file));
     expect(e?.name).toBe('FleetConfigError');
     expect(e?.issues.map((i) => [i.line, i.column, i.file])).toEqual([[3, 12, file], [4, 11, file]]);
     expect(e?.message).toBe(
@@ -219,12 +219,7 @@ describe('fleet config: the checks of an interface and of the file', () => {
   });
 
   it('an unknown key is placed at its own line', () => {
-    let e: FleetConfigError | undefined;
-    try {
-      parseFleetConfig('interfaces:\n  - name: eth1\n    slots: 4\n    bogus: 1\n', file);
-    } catch (x) {
-      e = x as FleetConfigError;
-    }
+    const e = refusal(() => parseFleetConfig('interfaces:\n  - name: eth1\n    slots: 4\n    bogus: 1\n', file));
     expect(e?.issues.map((i) => [i.line, i.column, i.path])).toEqual([[4, 5, 'interfaces[0].bogus']]);
   });
 });
@@ -297,24 +292,14 @@ describe('trust: the config file and its objects', () => {
     copyFileSync(fixturePath('slot_count'), obj);
     chmodSync(obj, 0o666);
     const text = entry('{ slot: 0, object: ./open.bpf.o }');
-    let e: FleetConfigError | undefined;
-    try {
-      parseFleetConfig(text, file);
-    } catch (x) {
-      e = x as FleetConfigError;
-    }
+    let e = refusal(() => parseFleetConfig(text, file));
     expect(e?.issues.map((i) => [i.path, i.code])).toEqual([[`${P}.object`, 'EUNTRUSTED']]);
     expect(e?.issues[0].message).toMatch(/^untrusted object .*open\.bpf\.o/);
     const waived = parseFleetConfig(text, file, { insecure: true });
     expect(waived.insecure).toBe(true);
     expect(waived.waived.some((w) => w.startsWith(`${obj}: ${obj} (owner`))).toBe(true);
     const wrong = '1'.repeat(64);
-    try {
-      parseFleetConfig(entry(`{ slot: 0, object: ./open.bpf.o, sha256: '${wrong}' }`), file);
-      e = undefined;
-    } catch (x) {
-      e = x as FleetConfigError;
-    }
+    e = refusal(() => parseFleetConfig(entry(`{ slot: 0, object: ./open.bpf.o, sha256: '${wrong}' }`), file));
     expect(e?.issues.map((i) => [i.path, i.code])).toEqual([[`${P}.sha256`, 'ESHA256']]);
   });
 
@@ -322,12 +307,7 @@ describe('trust: the config file and its objects', () => {
     const cfg = join(dir, 'open.yaml');
     writeFileSync(cfg, 'interfaces: []\n');
     chmodSync(cfg, 0o666);
-    let e: FleetConfigError | undefined;
-    try {
-      loadFleetConfig(cfg);
-    } catch (x) {
-      e = x as FleetConfigError;
-    }
+    const e = refusal(() => loadFleetConfig(cfg));
     expect(e?.issues).toEqual([{ file: cfg, line: 0, column: 0, path: '', message: expect.stringMatching(/^untrusted config /), code: 'EUNTRUSTED' }]);
     const c = loadFleetConfig(cfg, { insecure: true, pinBase: '/sys/fs/bpf/x' });
     expect(c).toMatchObject({ file: cfg, insecure: true, pinBase: '/sys/fs/bpf/x', interfaces: [] });
@@ -339,22 +319,12 @@ describe('trust: the config file and its objects', () => {
 
 describe('YAML the parser refuses', () => {
   it('a duplicate key and an alias bomb are YAML issues at their line', () => {
-    let e: FleetConfigError | undefined;
-    try {
-      parseFleetConfig('pinBase: /sys/fs/bpf/a\npinBase: /sys/fs/bpf/b\n', file);
-    } catch (x) {
-      e = x as FleetConfigError;
-    }
+    const e = refusal(() => parseFleetConfig('pinBase: /sys/fs/bpf/a\npinBase: /sys/fs/bpf/b\n', file));
     expect(e?.issues.map((i) => [i.line, i.path])).toEqual([[2, '']]);
     expect(e?.issues[0].message).toMatch(/^YAML: /);
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]', ''].join('\n');
-    try {
-      parseFleetConfig(bomb, file);
-      e = undefined;
-    } catch (x) {
-      e = x as FleetConfigError;
-    }
-    expect(e?.issues).toHaveLength(1);
-    expect(e?.issues[0]).toMatchObject({ line: 2, path: '', message: expect.stringMatching(/^YAML: /) });
+    const b = refusal(() => parseFleetConfig(bomb, file));
+    expect(b?.issues).toHaveLength(1);
+    expect(b?.issues[0]).toMatchObject({ line: 2, path: '', message: expect.stringMatching(/^YAML: /) });
   });
 });
