@@ -5,8 +5,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { features, RootArray, shippedObjectPath } from '../../lib/index';
 import { VethPair } from '../../lib/testing/index';
 import { metadataDecision, passMetaOf } from '../../lib/rootarray/meta';
-import { spawnSync } from 'node:child_process';
-import { buildTs, describeNet, xdpRootCli } from '../support/helpers';
+import { buildTs, describeNet, xdpRoot } from '../support/helpers';
 
 describeNet('RootArray passMeta', () => {
   let net: VethPair | undefined;
@@ -63,12 +62,6 @@ describeNet('RootArray passMeta', () => {
     expect(meta.passMetaOf(ra.status().rootProgId)).toBe(false);
   });
 });
-
-/** Runs the built xdp-root CLI: its exit code, stdout and stderr (also on success). */
-function xdpRoot(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [xdpRootCli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** The status of net's root array, read by this process from the pins. */
 function readBack(net: VethPair): ReturnType<RootArray['status']> {

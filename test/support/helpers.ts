@@ -1,6 +1,6 @@
 // Shared test helpers: privilege checks with stated skip reasons, fixture paths, fd counting, the
 // xdp-root CLI, and building dist/ when it is stale.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
@@ -60,15 +60,10 @@ export function openFdCount(): number {
 /** The built xdp-root CLI. */
 export const xdpRootCli = join(__dirname, '..', '..', 'dist', 'lib', 'cli', 'xdp-root.js');
 
-/** Runs the built xdp-root CLI in another process: its exit code and output. */
-export function xdpRoot(args: string[]): { code: number; stdout: string; stderr: string } {
-  try {
-    const stdout = execFileSync(process.execPath, [xdpRootCli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return { code: 0, stdout, stderr: '' };
-  } catch (e) {
-    const err = e as { status: number; stdout: string; stderr: string };
-    return { code: err.status, stdout: err.stdout, stderr: err.stderr };
-  }
+/** Runs the built xdp-root CLI in another process: its exit code, stdout and stderr (also on success). */
+export function xdpRoot(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [xdpRootCli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Newest modification time of a file, or of the files under a directory (recursively). */
